@@ -1,0 +1,129 @@
+// The one storage interface. Everything txflow reads or writes goes through a
+// FileSystem rooted at a URI; the backend is chosen by the URI's scheme:
+//   file:///abs/dir, ./rel/dir, /abs/dir  -> local directory   (LocalFileSystem)
+//   mem://store/prefix                    -> in-process store  (MemFileSystem)
+//   s3://bucket/prefix                    -> object store      (later)
+//
+// The model is an object store, not POSIX: objects are named by keys relative to
+// the root ("landing_zone/chunk-000000010000.csv"), written whole and atomically,
+// never appended to and never renamed. Commits are built from two primitives that
+// every backend offers:
+//   - an atomic whole-object write: readers see the old object or the new one,
+//     never a mix, never a prefix (local: temp + fsync + rename + fsync dir);
+//   - a conditional write: create-only ("If-None-Match: *") or replace-if-version
+//     ("If-Match: <version>"), of which at most one concurrent caller wins.
+//
+// Keys: '/'-separated, relative, 1..1024 bytes, no empty, "." or ".." component,
+// no NUL, no leading '/'. A bad key is InvalidArgument, so a hostile name in a
+// listing can never address anything outside the root.
+//
+// Temporary objects: a backend that stages writes (local temp files) names them
+// with kTempMarker inside the last component; List never returns such keys, so
+// a reader never sees a half-written object, even one left by a killed process.
+// Such a key is invalid as an argument to every call.
+//
+// Errors: every failure is a Status whose message names the object's URI and
+// the cause. Codes: NotFound, AlreadyExists / PreconditionFailed (conditional
+// write lost), Unavailable (retryable), NoSpace, PermissionDenied, IOError.
+//
+// Thread-safety: every method of every backend may be called concurrently from
+// several threads on one instance. Conditional writes are also atomic across
+// processes sharing the same root.
+#ifndef TXFLOW_FILE_SYSTEM_H_
+#define TXFLOW_FILE_SYSTEM_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "txflow/status.h"
+
+namespace txflow {
+
+// Marks staging objects; List hides every key whose last component contains it.
+inline constexpr std::string_view kTempMarker = ".txflow-tmp-";
+inline constexpr size_t kMaxKeyBytes = 1024;
+
+struct ObjectInfo {
+  std::string key;   // relative to the file system's root
+  uint64_t size = 0;
+  // Opaque; changes on every successful write of the key (even with equal
+  // content). Pass it back in WriteOptions::expected_version for a
+  // compare-and-swap. Empty when the backend's List does not report it.
+  std::string version;
+};
+
+enum class WriteMode {
+  kOverwrite,       // create or replace
+  kCreateOnly,      // AlreadyExists if the key exists
+  kReplaceIfMatch,  // PreconditionFailed unless the key exists with expected_version
+};
+
+struct WriteOptions {
+  WriteMode mode = WriteMode::kOverwrite;
+  std::string expected_version;  // for kReplaceIfMatch
+};
+
+struct ListOptions {
+  std::string prefix;       // byte prefix of the key; may end mid-component
+  std::string start_after;  // only keys strictly greater (bytewise) than this
+  size_t max_keys = 0;      // 0: no limit
+};
+
+class FileSystem {
+ public:
+  FileSystem() = default;
+  FileSystem(const FileSystem&) = delete;
+  FileSystem& operator=(const FileSystem&) = delete;
+  virtual ~FileSystem() = default;
+
+  // The URI of `key` under this root, for messages. Never contains a secret.
+  virtual std::string Uri(std::string_view key) const = 0;
+
+  // The whole object. NotFound if absent.
+  virtual Result<std::string> Read(std::string_view key) = 0;
+
+  // Up to `length` bytes starting at `offset`; fewer at the end of the object,
+  // and an empty string when offset >= size. NotFound if absent.
+  virtual Result<std::string> ReadRange(std::string_view key, uint64_t offset,
+                                        uint64_t length) = 0;
+
+  // Size and version. NotFound if absent.
+  virtual Result<ObjectInfo> Stat(std::string_view key) = 0;
+
+  // Writes `data` as the whole object, atomically (see the file comment).
+  // Returns the new object's info including its version. On any error the
+  // previous object (or its absence) is unchanged and no partial object is
+  // visible; a staging object may remain but is hidden from List.
+  virtual Result<ObjectInfo> Write(std::string_view key, std::string_view data,
+                                   const WriteOptions& options = {}) = 0;
+
+  // Keys under the root matching `options`, bytewise ascending, recursively
+  // (no delimiter), without staging objects.
+  virtual Result<std::vector<ObjectInfo>> List(const ListOptions& options) = 0;
+
+  // Removes the object. Deleting an absent key succeeds.
+  virtual Status Delete(std::string_view key) = 0;
+};
+
+// Opens the file system rooted at `root_uri` (a directory or a prefix). Does not
+// require the root to exist yet; writes create it. InvalidArgument for an
+// unknown scheme or a malformed URI.
+Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view root_uri);
+
+// Splits the URI of one object into its parent root and its key, e.g.
+// "s3://b/p/x.csv" -> ("s3://b/p", "x.csv"), "data/x.csv" -> ("data", "x.csv").
+struct ObjectLocation {
+  std::string root_uri;
+  std::string key;
+};
+Result<ObjectLocation> SplitObjectUri(std::string_view object_uri);
+
+// OK, or InvalidArgument naming the key and what is wrong with it.
+Status ValidateKey(std::string_view key);
+
+}  // namespace txflow
+
+#endif  // TXFLOW_FILE_SYSTEM_H_

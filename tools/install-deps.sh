@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and the tests need, only when missing.
+# Non-interactive; safe to run repeatedly. Usage: tools/install-deps.sh [--dev]
+#   (no flag) build: compiler, cmake, ninja, GoogleTest
+#   --dev      also the test tools: clang-format
+set -euo pipefail
+
+packages=(g++ cmake ninja-build libgtest-dev)
+if [[ "${1:-}" == "--dev" ]]; then
+  packages+=(clang-format)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
