@@ -1,21 +1,22 @@
 // The one storage interface. Everything txflow reads or writes goes through a
 // FileSystem rooted at a URI; the backend is chosen by the URI's scheme:
-//   file:///abs/dir, ./rel/dir, /abs/dir  -> local directory   (LocalFileSystem)
+//   file:///abs/dir, ./rel/dir, /abs/dir  -> local directory (LocalFileSystem)
 //   mem://store/prefix                    -> in-process store  (MemFileSystem)
 //   s3://bucket/prefix                    -> object store      (later)
 //
-// The model is an object store, not POSIX: objects are named by keys relative to
-// the root ("landing_zone/chunk-000000010000.csv"), written whole and atomically,
-// never appended to and never renamed. Commits are built from two primitives that
-// every backend offers:
+// The model is an object store, not POSIX: objects are named by keys relative
+// to the root ("landing_zone/chunk-000000010000.csv"), written whole and
+// atomically, never appended to and never renamed. Commits are built from two
+// primitives that every backend offers:
 //   - an atomic whole-object write: readers see the old object or the new one,
 //     never a mix, never a prefix (local: temp + fsync + rename + fsync dir);
-//   - a conditional write: create-only ("If-None-Match: *") or replace-if-version
+//   - a conditional write: create-only ("If-None-Match: *") or
+//   replace-if-version
 //     ("If-Match: <version>"), of which at most one concurrent caller wins.
 //
-// Keys: '/'-separated, relative, 1..1024 bytes, no empty, "." or ".." component,
-// no NUL, no leading '/'. A bad key is InvalidArgument, so a hostile name in a
-// listing can never address anything outside the root.
+// Keys: '/'-separated, relative, 1..1024 bytes, no empty, "." or ".."
+// component, no NUL, no leading '/'. A bad key is InvalidArgument, so a hostile
+// name in a listing can never address anything outside the root.
 //
 // Temporary objects: a backend that stages writes (local temp files) names them
 // with kTempMarker inside the last component; List never returns such keys, so
@@ -47,7 +48,7 @@ inline constexpr std::string_view kTempMarker = ".txflow-tmp-";
 inline constexpr size_t kMaxKeyBytes = 1024;
 
 struct ObjectInfo {
-  std::string key;   // relative to the file system's root
+  std::string key;  // relative to the file system's root
   uint64_t size = 0;
   // Opaque; changes on every successful write of the key (even with equal
   // content). Pass it back in WriteOptions::expected_version for a
@@ -58,7 +59,8 @@ struct ObjectInfo {
 enum class WriteMode {
   kOverwrite,       // create or replace
   kCreateOnly,      // AlreadyExists if the key exists
-  kReplaceIfMatch,  // PreconditionFailed unless the key exists with expected_version
+  kReplaceIfMatch,  // PreconditionFailed unless the key exists with
+                    // expected_version
 };
 
 struct WriteOptions {
@@ -108,8 +110,8 @@ class FileSystem {
   virtual Status Delete(std::string_view key) = 0;
 };
 
-// Opens the file system rooted at `root_uri` (a directory or a prefix). Does not
-// require the root to exist yet; writes create it. InvalidArgument for an
+// Opens the file system rooted at `root_uri` (a directory or a prefix). Does
+// not require the root to exist yet; writes create it. InvalidArgument for an
 // unknown scheme or a malformed URI.
 Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view root_uri);
 

@@ -1,5 +1,5 @@
-// Errors as values. Every fallible call that crosses a module boundary returns a
-// Status or a Result<T>; both are [[nodiscard]].
+// Errors as values. Every fallible call that crosses a module boundary returns
+// a Status or a Result<T>; both are [[nodiscard]].
 //
 // A Status carries a code and a one-line message. The message names the object
 // (path or URI) and the cause, never a secret, so it can be printed as it is.
@@ -8,8 +8,8 @@
 //   not-found  - the object does not exist
 //   fatal      - anything else; retrying will not help
 //
-// Thread-safety: Status and Result are values; distinct objects may be used from
-// different threads freely.
+// Thread-safety: Status and Result are values; distinct objects may be used
+// from different threads freely.
 #ifndef TXFLOW_STATUS_H_
 #define TXFLOW_STATUS_H_
 
@@ -32,7 +32,7 @@ enum class StatusCode {
   kNoSpace,             // disk or quota full
   kPermissionDenied,    // includes bad credentials and bad signatures
   kNotSupported,
-  kAborted,             // stopped on purpose (shutdown, simulated crash)
+  kAborted,  // stopped on purpose (shutdown, simulated crash)
 };
 
 enum class ErrorClass { kOk, kRetryable, kNotFound, kFatal };
@@ -88,7 +88,8 @@ class [[nodiscard]] Status {
   bool IsRetryable() const { return Class() == ErrorClass::kRetryable; }
   bool IsNotFound() const { return code_ == StatusCode::kNotFound; }
 
-  // "<message>" for errors, "OK" otherwise. Meant for the one-line error a user sees.
+  // "<message>" for errors, "OK" otherwise. Meant for the one-line error a user
+  // sees.
   std::string ToString() const;
 
   // Returns a copy whose message is "<context>: <message>".
@@ -139,15 +140,16 @@ class [[nodiscard]] Result {
 #define TXFLOW_CONCAT_(a, b) TXFLOW_CONCAT_INNER_(a, b)
 
 // Returns the Status of `expr` from the enclosing function if it is not OK.
-#define TXFLOW_RETURN_IF_ERROR(expr)              \
-  do {                                            \
-    ::txflow::Status _txflow_status = (expr);     \
+#define TXFLOW_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::txflow::Status _txflow_status = (expr);        \
     if (!_txflow_status.ok()) return _txflow_status; \
   } while (0)
 
 // `lhs = value of expr` or return its Status. `lhs` may declare a variable.
-#define TXFLOW_ASSIGN_OR_RETURN(lhs, expr) \
-  TXFLOW_ASSIGN_OR_RETURN_IMPL_(TXFLOW_CONCAT_(_txflow_result_, __LINE__), lhs, expr)
+#define TXFLOW_ASSIGN_OR_RETURN(lhs, expr)                                 \
+  TXFLOW_ASSIGN_OR_RETURN_IMPL_(TXFLOW_CONCAT_(_txflow_result_, __LINE__), \
+                                lhs, expr)
 #define TXFLOW_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
   auto result = (expr);                                  \
   if (!result.ok()) return result.status();              \

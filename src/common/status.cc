@@ -4,28 +4,44 @@ namespace txflow {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kNotFound: return "NotFound";
-    case StatusCode::kAlreadyExists: return "AlreadyExists";
-    case StatusCode::kPreconditionFailed: return "PreconditionFailed";
-    case StatusCode::kInvalidArgument: return "InvalidArgument";
-    case StatusCode::kCorruption: return "Corruption";
-    case StatusCode::kUnavailable: return "Unavailable";
-    case StatusCode::kIOError: return "IOError";
-    case StatusCode::kNoSpace: return "NoSpace";
-    case StatusCode::kPermissionDenied: return "PermissionDenied";
-    case StatusCode::kNotSupported: return "NotSupported";
-    case StatusCode::kAborted: return "Aborted";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kNotFound:
+      return "NotFound";
+    case StatusCode::kAlreadyExists:
+      return "AlreadyExists";
+    case StatusCode::kPreconditionFailed:
+      return "PreconditionFailed";
+    case StatusCode::kInvalidArgument:
+      return "InvalidArgument";
+    case StatusCode::kCorruption:
+      return "Corruption";
+    case StatusCode::kUnavailable:
+      return "Unavailable";
+    case StatusCode::kIOError:
+      return "IOError";
+    case StatusCode::kNoSpace:
+      return "NoSpace";
+    case StatusCode::kPermissionDenied:
+      return "PermissionDenied";
+    case StatusCode::kNotSupported:
+      return "NotSupported";
+    case StatusCode::kAborted:
+      return "Aborted";
   }
   return "Unknown";
 }
 
 ErrorClass Status::Class() const {
   switch (code_) {
-    case StatusCode::kOk: return ErrorClass::kOk;
-    case StatusCode::kUnavailable: return ErrorClass::kRetryable;
-    case StatusCode::kNotFound: return ErrorClass::kNotFound;
-    default: return ErrorClass::kFatal;
+    case StatusCode::kOk:
+      return ErrorClass::kOk;
+    case StatusCode::kUnavailable:
+      return ErrorClass::kRetryable;
+    case StatusCode::kNotFound:
+      return ErrorClass::kNotFound;
+    default:
+      return ErrorClass::kFatal;
   }
 }
 

@@ -35,8 +35,8 @@ Result<Uri> ParseUri(std::string_view text) {
   if (uri.scheme == "file") {
     // file:///abs/path only: a host part is not something we can honour.
     if (rest.empty() || rest.front() != '/') {
-      return Status::InvalidArgument(std::string(text) +
-                                     ": file URI must be file:///absolute/path");
+      return Status::InvalidArgument(
+          std::string(text) + ": file URI must be file:///absolute/path");
     }
     uri.path = std::string(rest);
     return uri;

@@ -1,5 +1,5 @@
-// Parsing of the storage URIs txflow accepts. A plain path (no "scheme://") is a
-// local path. The result is syntax only; whether the location exists is the
+// Parsing of the storage URIs txflow accepts. A plain path (no "scheme://") is
+// a local path. The result is syntax only; whether the location exists is the
 // backend's business.
 #ifndef TXFLOW_COMMON_URI_H_
 #define TXFLOW_COMMON_URI_H_

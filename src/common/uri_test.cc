@@ -34,7 +34,8 @@ TEST(ParseUri, ObjectStoreSplitsBucketAndPrefix) {
 TEST(ParseUri, RejectsUnknownSchemeAndMissingBucket) {
   auto bad = ParseUri("gs://b/x");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("unknown scheme 'gs'"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("unknown scheme 'gs'"),
+            std::string::npos);
   EXPECT_FALSE(ParseUri("s3:///x").ok());
   EXPECT_FALSE(ParseUri("").ok());
 }

@@ -103,7 +103,8 @@ std::optional<FaultInjectionFileSystem::Fault> FaultInjectionFileSystem::Decide(
   if (op == FsOp::kWrite && write_budget_.has_value()) {
     if (bytes_written_ + bytes > *write_budget_) {
       ++injected_;
-      return Fault{Status::NoSpace(uri + ": injected: No space left on device")};
+      return Fault{
+          Status::NoSpace(uri + ": injected: No space left on device")};
     }
     bytes_written_ += bytes;
   }
@@ -140,9 +141,8 @@ Result<ObjectInfo> FaultInjectionFileSystem::Stat(std::string_view key) {
                                  [&] { return base()->Stat(key); });
 }
 
-Result<ObjectInfo> FaultInjectionFileSystem::Write(std::string_view key,
-                                                   std::string_view data,
-                                                   const WriteOptions& options) {
+Result<ObjectInfo> FaultInjectionFileSystem::Write(
+    std::string_view key, std::string_view data, const WriteOptions& options) {
   return Run<Result<ObjectInfo>>(FsOp::kWrite, key, data.size(), [&] {
     return base()->Write(key, data, options);
   });

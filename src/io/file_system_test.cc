@@ -19,8 +19,8 @@ namespace {
 std::string UniqueName() {
   static std::atomic<int> n{0};
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = std::string(info->name()) + "-" + std::to_string(::getpid()) +
-                     "-" + std::to_string(n++);
+  std::string name = std::string(info->name()) + "-" +
+                     std::to_string(::getpid()) + "-" + std::to_string(n++);
   std::replace(name.begin(), name.end(), '/', '_');
   return name;
 }
@@ -30,7 +30,8 @@ class FileSystemContract : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     const std::string backend = GetParam();
     if (backend == "file") {
-      dir_ = std::filesystem::temp_directory_path() / ("txflow-fs-" + UniqueName());
+      dir_ = std::filesystem::temp_directory_path() /
+             ("txflow-fs-" + UniqueName());
       std::filesystem::remove_all(dir_);
       root_ = dir_.string() + "/root";  // does not exist yet: writes create it
     } else {
@@ -153,7 +154,8 @@ TEST_P(FileSystemContract, CreateOnlyRaceHasExactlyOneWinner) {
   }
   for (auto& th : threads) th.join();
   ASSERT_EQ(winners.load(), 1);
-  const int winner = static_cast<int>(std::find(won.begin(), won.end(), 1) - won.begin());
+  const int winner =
+      static_cast<int>(std::find(won.begin(), won.end(), 1) - won.begin());
   EXPECT_EQ(*fs_->Read("race"), "writer-" + std::to_string(winner));
 }
 
@@ -164,13 +166,13 @@ TEST_P(FileSystemContract, ReplaceIfMatchIsCompareAndSwap) {
                        WriteOptions{WriteMode::kReplaceIfMatch, v1->version});
   ASSERT_TRUE(v2.ok()) << v2.status().ToString();
   // The old version no longer matches.
-  auto stale = fs_->Write("cas", "three",
-                          WriteOptions{WriteMode::kReplaceIfMatch, v1->version});
+  auto stale = fs_->Write(
+      "cas", "three", WriteOptions{WriteMode::kReplaceIfMatch, v1->version});
   ASSERT_FALSE(stale.ok());
   EXPECT_EQ(stale.status().code(), StatusCode::kPreconditionFailed);
   EXPECT_EQ(*fs_->Read("cas"), "two");
-  auto missing = fs_->Write("absent", "x",
-                            WriteOptions{WriteMode::kReplaceIfMatch, v1->version});
+  auto missing = fs_->Write(
+      "absent", "x", WriteOptions{WriteMode::kReplaceIfMatch, v1->version});
   EXPECT_EQ(missing.status().code(), StatusCode::kPreconditionFailed);
   EXPECT_TRUE(fs_->Stat("absent").status().IsNotFound());
 }
@@ -193,11 +195,11 @@ TEST_P(FileSystemContract, ReplaceIfMatchRaceHasExactlyOneWinner) {
 }
 
 TEST_P(FileSystemContract, ListIsSortedRecursiveAndHonoursPrefixAndStartAfter) {
-  for (const char* k : {"landing_zone/chunk-000000000020.csv",
-                        "landing_zone/chunk-000000000000.csv",
-                        "landing_zone/chunk-000000000010.csv",
-                        "landing_zone/other.txt", "state/offset.csv",
-                        "landing_zone/sub/deep.csv"}) {
+  for (const char* k :
+       {"landing_zone/chunk-000000000020.csv",
+        "landing_zone/chunk-000000000000.csv",
+        "landing_zone/chunk-000000000010.csv", "landing_zone/other.txt",
+        "state/offset.csv", "landing_zone/sub/deep.csv"}) {
     Put(k, k);
   }
   using V = std::vector<std::string>;
@@ -205,9 +207,10 @@ TEST_P(FileSystemContract, ListIsSortedRecursiveAndHonoursPrefixAndStartAfter) {
             (V{"landing_zone/chunk-000000000000.csv",
                "landing_zone/chunk-000000000010.csv",
                "landing_zone/chunk-000000000020.csv"}));
-  EXPECT_EQ(Keys({"landing_zone/chunk-", "landing_zone/chunk-000000000000.csv", 0}),
-            (V{"landing_zone/chunk-000000000010.csv",
-               "landing_zone/chunk-000000000020.csv"}));
+  EXPECT_EQ(
+      Keys({"landing_zone/chunk-", "landing_zone/chunk-000000000000.csv", 0}),
+      (V{"landing_zone/chunk-000000000010.csv",
+         "landing_zone/chunk-000000000020.csv"}));
   EXPECT_EQ(Keys({"landing_zone/chunk-", "", 2}),
             (V{"landing_zone/chunk-000000000000.csv",
                "landing_zone/chunk-000000000010.csv"}));
@@ -240,7 +243,8 @@ TEST_P(FileSystemContract, HostileKeysAreRejected) {
   for (const char* k : {"", "/abs", "../escape", "a/../b", "a//b", "a/./b",
                         "trailing/", "x/.txflow-tmp-1-2"}) {
     auto r = fs_->Write(k, "x");
-    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << "key '" << k << "'";
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument)
+        << "key '" << k << "'";
     EXPECT_EQ(fs_->Read(k).status().code(), StatusCode::kInvalidArgument) << k;
   }
   EXPECT_EQ(fs_->Write(std::string(kMaxKeyBytes + 1, 'k'), "x").status().code(),
@@ -263,11 +267,16 @@ TEST_P(FileSystemContract, ConcurrentReaderNeverSeesPartialWrite) {
       if (!r.ok() || (*r != a && *r != b)) ++bad;
     }
   });
-  for (int i = 0; i < 40; ++i) Put("atomic", i % 2 ? a : b);
+  // Keep writing until the reader has overlapped many writes (bounded).
+  int writes = 0;
+  for (; writes < 20'000 && (writes < 40 || reads.load() < 40); ++writes) {
+    Put("atomic", writes % 2 ? a : b);
+  }
   done = true;
   reader.join();
   EXPECT_EQ(bad.load(), 0) << "of " << reads.load() << " reads";
-  EXPECT_GT(reads.load(), 0);
+  EXPECT_GE(reads.load(), 40)
+      << "reader never overlapped " << writes << " writes";
 }
 
 TEST_P(FileSystemContract, UriNamesTheObjectUnderTheRoot) {

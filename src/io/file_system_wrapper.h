@@ -17,7 +17,9 @@ class FileSystemWrapper : public FileSystem {
 
   FileSystem* base() const { return base_.get(); }
 
-  std::string Uri(std::string_view key) const override { return base_->Uri(key); }
+  std::string Uri(std::string_view key) const override {
+    return base_->Uri(key);
+  }
   Result<std::string> Read(std::string_view key) override {
     return base_->Read(key);
   }

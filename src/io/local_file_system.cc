@@ -19,19 +19,25 @@ Status ErrnoStatus(int err, const std::string& uri, std::string_view what) {
   std::string m = uri + ": " + std::string(what) + ": " + std::strerror(err);
   switch (err) {
     case ENOENT:
-    case ENOTDIR: return Status::NotFound(std::move(m));
-    case EEXIST: return Status::AlreadyExists(std::move(m));
+    case ENOTDIR:
+      return Status::NotFound(std::move(m));
+    case EEXIST:
+      return Status::AlreadyExists(std::move(m));
     case ENOSPC:
-    case EDQUOT: return Status::NoSpace(std::move(m));
+    case EDQUOT:
+      return Status::NoSpace(std::move(m));
     case EACCES:
     case EPERM:
-    case EROFS: return Status::PermissionDenied(std::move(m));
+    case EROFS:
+      return Status::PermissionDenied(std::move(m));
     case EINTR:
     case EAGAIN:
     case ETIMEDOUT:
     case EMFILE:
-    case ENFILE: return Status::Unavailable(std::move(m));
-    default: return Status::IOError(std::move(m));
+    case ENFILE:
+      return Status::Unavailable(std::move(m));
+    default:
+      return Status::IOError(std::move(m));
   }
 }
 
@@ -280,7 +286,8 @@ Result<ObjectInfo> LocalFileSystem::Write(std::string_view key,
     return s;
   }
   staged = false;
-  if (::fsync(dfd.get()) != 0) return ErrnoStatus(errno, uri, "fsync directory");
+  if (::fsync(dfd.get()) != 0)
+    return ErrnoStatus(errno, uri, "fsync directory");
   return ObjectInfo{std::string(key), data.size(), VersionOf(fresh)};
 }
 
@@ -319,14 +326,14 @@ Result<std::vector<ObjectInfo>> LocalFileSystem::List(
       if (!S_ISREG(st.st_mode)) continue;
       if (key.compare(0, options.prefix.size(), options.prefix) != 0) continue;
       if (key <= options.start_after) continue;
-      out.push_back(
-          ObjectInfo{std::move(key), static_cast<uint64_t>(st.st_size),
-                     VersionOf(st)});
+      out.push_back(ObjectInfo{
+          std::move(key), static_cast<uint64_t>(st.st_size), VersionOf(st)});
     }
     ::closedir(dir);
   }
-  std::sort(out.begin(), out.end(),
-            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  std::sort(
+      out.begin(), out.end(),
+      [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   if (options.max_keys > 0 && out.size() > options.max_keys) {
     out.resize(options.max_keys);
   }

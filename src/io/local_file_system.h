@@ -1,7 +1,7 @@
 // FileSystem over a local directory.
 //
-// Atomic write: the data goes to a staging file "<dir>/.txflow-tmp-<pid>-<n>" in
-// the target's directory, is fsynced, then renamed over the key and the
+// Atomic write: the data goes to a staging file "<dir>/.txflow-tmp-<pid>-<n>"
+// in the target's directory, is fsynced, then renamed over the key and the
 // directory is fsynced. A crash leaves either the old object or the new one,
 // plus at most a staging file that List hides.
 //
@@ -9,8 +9,9 @@
 // flock(2) on the target's directory, so create-only and replace-if-match are
 // atomic against every txflow process on this machine. The version is
 // "<mtime ns>-<inode>-<size>"; under the lock each write sets the new file's
-// mtime strictly above the replaced one's, so a version never repeats for a key.
-// (flock does not extend over NFS; a root shared between machines belongs on s3.)
+// mtime strictly above the replaced one's, so a version never repeats for a
+// key. (flock does not extend over NFS; a root shared between machines belongs
+// on s3.)
 #ifndef TXFLOW_IO_LOCAL_FILE_SYSTEM_H_
 #define TXFLOW_IO_LOCAL_FILE_SYSTEM_H_
 

@@ -27,7 +27,8 @@ class LocalFileSystemTest : public ::testing::Test {
 };
 
 TEST_F(LocalFileSystemTest, StagingFileOfKilledWriterIsInvisible) {
-  ASSERT_TRUE(fs_->Write("landing_zone/chunk-000000000000.csv", "h\n1\n", {}).ok());
+  ASSERT_TRUE(
+      fs_->Write("landing_zone/chunk-000000000000.csv", "h\n1\n", {}).ok());
   // What a writer killed between create and rename leaves behind.
   std::ofstream(dir_ / "landing_zone" / ".txflow-tmp-999-0") << "h\n2";
   auto list = fs_->List({"landing_zone/", "", 0});

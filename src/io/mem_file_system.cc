@@ -53,8 +53,9 @@ Result<std::string> MemFileSystem::ReadRange(std::string_view key,
   }
   const std::string& d = it->second.data;
   if (offset >= d.size()) return std::string();
-  return d.substr(static_cast<size_t>(offset),
-                  static_cast<size_t>(std::min<uint64_t>(length, d.size() - offset)));
+  return d.substr(
+      static_cast<size_t>(offset),
+      static_cast<size_t>(std::min<uint64_t>(length, d.size() - offset)));
 }
 
 Result<ObjectInfo> MemFileSystem::Stat(std::string_view key) {
@@ -83,8 +84,9 @@ Result<ObjectInfo> MemFileSystem::Write(std::string_view key,
       (!exists ||
        std::to_string(it->second.version) != options.expected_version)) {
     return Status::PreconditionFailed(
-        Uri(key) + (exists ? ": changed since version " + options.expected_version
-                           : ": does not exist"));
+        Uri(key) + (exists
+                        ? ": changed since version " + options.expected_version
+                        : ": does not exist"));
   }
   MemStore::Object& obj = store_->objects[full];
   obj.data.assign(data);
@@ -93,7 +95,8 @@ Result<ObjectInfo> MemFileSystem::Write(std::string_view key,
                     std::to_string(obj.version)};
 }
 
-Result<std::vector<ObjectInfo>> MemFileSystem::List(const ListOptions& options) {
+Result<std::vector<ObjectInfo>> MemFileSystem::List(
+    const ListOptions& options) {
   std::vector<ObjectInfo> out;
   const std::string full_prefix = prefix_ + options.prefix;
   const std::string after = prefix_ + options.start_after;

@@ -1,0 +1,128 @@
+// Drives the built txflow binary the way a user does: exit codes, help, errors.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "gen/banksim_generator.h"
+
+namespace txflow {
+namespace {
+
+struct Outcome {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+Outcome Txflow(const std::string& args) {
+  const std::string cmd = std::string(TXFLOW_BINARY) + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  Outcome r{-1, ""};
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
+    r.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("txflow-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(CliTest, EveryCommandHasHelpAndExitsZero) {
+  for (const char* cmd :
+       {"gen", "chunk", "x", "detect", "y", "run", "version"}) {
+    Outcome r = Txflow(std::string(cmd) + " --help");
+    EXPECT_EQ(r.code, 0) << cmd << ": " << r.out;
+    EXPECT_NE(r.out.find("Usage: txflow"), std::string::npos)
+        << cmd << ": " << r.out;
+  }
+  Outcome top = Txflow("--help");
+  EXPECT_EQ(top.code, 0);
+  EXPECT_NE(top.out.find("Commands:"), std::string::npos);
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Txflow("").code, 2);
+  EXPECT_EQ(Txflow("frobnicate").code, 2);
+  Outcome r = Txflow("gen --rows 10");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("missing required flag --out"), std::string::npos)
+      << r.out;
+  Outcome s3 = Txflow("gen --out s3://bucket/x");
+  EXPECT_EQ(s3.code, 2);
+  EXPECT_NE(s3.out.find("local directory only"), std::string::npos) << s3.out;
+}
+
+TEST_F(CliTest, UnbuiltMechanismsRefuseRatherThanPretend) {
+  for (const char* cmd : {"chunk --source a --root b", "x", "detect --root b",
+                          "y", "run --drain"}) {
+    Outcome r = Txflow(cmd);
+    EXPECT_EQ(r.code, 2) << cmd;
+    EXPECT_NE(r.out.find("not implemented yet"), std::string::npos) << r.out;
+  }
+}
+
+TEST_F(CliTest, GenWritesWhatTheLibraryGenerates) {
+  Outcome r = Txflow("gen --out " + dir_.string() + " --rows 5000 --seed 9");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("5000 records"), std::string::npos) << r.out;
+  BankSimGenerator gen(GeneratorOptions{5000, 9, 0});
+  std::string expected;
+  ASSERT_TRUE(gen.WriteTransactions([&](std::string_view b) {
+                   expected.append(b);
+                   return Status::OK();
+                 })
+                  .ok());
+  EXPECT_EQ(Slurp(dir_ / "transactions.csv"), expected);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "CustomerImportance.csv"));
+  // No staging files left behind.
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 2);
+}
+
+TEST_F(CliTest, GenIntoUnwritablePlaceIsOneLineErrorExitOne) {
+  std::filesystem::create_directories(dir_);
+  std::ofstream(dir_ / "file") << "x";
+  const std::string target = (dir_ / "file" / "sub").string();
+  Outcome r = Txflow("gen --out " + target + " --rows 10");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find(target), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+}
+
+TEST_F(CliTest, VersionPrintsSemver) {
+  Outcome r = Txflow("version");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out.rfind("txflow 0.", 0), 0u) << r.out;
+}
+
+}  // namespace
+}  // namespace txflow
