@@ -1,0 +1,77 @@
+#include "csv/record_scanner.h"
+
+#include <cstring>
+
+namespace txflow {
+namespace {
+
+// Length of the record starting at data[0] including its '\n', or 0 if the
+// record is incomplete. Full state machine; used only for records that
+// contain a double quote.
+size_t QuotedRecordLength(std::string_view data) {
+  enum class State { kFieldStart, kBare, kQuoted, kQuoteInQuoted };
+  State state = State::kFieldStart;
+  for (size_t i = 0; i < data.size(); ++i) {
+    const char c = data[i];
+    switch (state) {
+      case State::kFieldStart:
+        if (c == '\n') return i + 1;
+        if (c == '"') {
+          state = State::kQuoted;
+        } else if (c != ',' && c != ' ' && c != '\t') {
+          state = State::kBare;
+        }
+        break;
+      case State::kBare:
+        if (c == '\n') return i + 1;
+        if (c == ',') state = State::kFieldStart;
+        break;
+      case State::kQuoted:
+        if (c == '"') state = State::kQuoteInQuoted;
+        break;
+      case State::kQuoteInQuoted:
+        if (c == '"') {
+          state = State::kQuoted;  // "" escape
+        } else if (c == '\n') {
+          return i + 1;
+        } else {
+          state = c == ',' ? State::kFieldStart : State::kBare;
+        }
+        break;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+ScanResult ScanRecords(std::string_view data, size_t max_records) {
+  ScanResult r;
+  const char* const begin = data.data();
+  const char* const end = begin + data.size();
+  const char* p = begin;
+  // Fast path: records before the next double quote end at their first '\n'.
+  const char* next_quote =
+      static_cast<const char*>(std::memchr(p, '"', data.size()));
+  if (next_quote == nullptr) next_quote = end;
+  while (r.records < max_records && p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    if (nl == nullptr) break;
+    if (nl < next_quote) {
+      p = nl + 1;
+    } else {
+      const size_t len = QuotedRecordLength(std::string_view(p, end - p));
+      if (len == 0) break;
+      p += len;
+      if (p > next_quote) {
+        next_quote = static_cast<const char*>(std::memchr(p, '"', end - p));
+        if (next_quote == nullptr) next_quote = end;
+      }
+    }
+    ++r.records;
+    r.bytes = static_cast<size_t>(p - begin);
+  }
+  return r;
+}
+
+}  // namespace txflow
