@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "gen/banksim_generator.h"
+#include "process.h"
 
 namespace txflow {
 namespace {
@@ -78,8 +80,7 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
 }
 
 TEST_F(CliTest, UnbuiltMechanismsRefuseRatherThanPretend) {
-  for (const char* cmd : {"chunk --source a --root b", "x", "detect --root b",
-                          "y", "run --drain"}) {
+  for (const char* cmd : {"detect --root b", "y", "run --drain"}) {
     Outcome r = Txflow(cmd);
     EXPECT_EQ(r.code, 2) << cmd;
     EXPECT_NE(r.out.find("not implemented yet"), std::string::npos) << r.out;
@@ -116,6 +117,49 @@ TEST_F(CliTest, GenIntoUnwritablePlaceIsOneLineErrorExitOne) {
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find(target), std::string::npos) << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+}
+
+TEST_F(CliTest, ChunkMissingSourceIsOneLineErrorNamingIt) {
+  const std::string missing = (dir_ / "nope.csv").string();
+  Outcome r = Txflow("chunk --source " + missing + " --root " +
+                     (dir_ / "r").string() + " --once");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out, "txflow chunk: " + missing + ": source not found\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "r" / "state" / "offset.csv"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "r" / "state" / "chunker.lock"));
+}
+
+TEST_F(CliTest, SecondChunkerIsRefusedAndSigtermReleasesTheLock) {
+  std::filesystem::create_directories(dir_);
+  std::ofstream(dir_ / "s.csv") << "h\n1\n2\n";
+  const std::string src = (dir_ / "s.csv").string(),
+                    root = (dir_ / "r").string();
+  const pid_t first = testing::Spawn({"chunk", "--source", src, "--root", root,
+                                      "--every", "100ms", "--linger", "0s"});
+  const auto lock = dir_ / "r" / "state" / "chunker.lock";
+  for (int i = 0;
+       i < 500 && !std::filesystem::exists(dir_ / "r" / "state" / "offset.csv");
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(std::filesystem::exists(lock));
+  Outcome second =
+      Txflow("chunk --source " + src + " --root " + root + " --once");
+  EXPECT_EQ(second.code, 1) << second.out;
+  EXPECT_NE(second.out.find("held by pid " + std::to_string(first)),
+            std::string::npos)
+      << second.out;
+  EXPECT_EQ(std::count(second.out.begin(), second.out.end(), '\n'), 1)
+      << second.out;
+  ::kill(first, SIGTERM);
+  EXPECT_EQ(testing::Wait(first), 0);
+  EXPECT_FALSE(std::filesystem::exists(lock));
+  // The first chunker's work is intact and a new one can continue.
+  EXPECT_EQ(
+      testing::Slurp(dir_ / "r" / "landing_zone" / "chunk-000000000000.csv"),
+      "h\n1\n2\n");
+  EXPECT_EQ(
+      Txflow("chunk --source " + src + " --root " + root + " --once").code, 0);
 }
 
 TEST_F(CliTest, VersionPrintsSemver) {

@@ -43,6 +43,8 @@ Status Chunker::Load() {
   window_.clear();
   header_.clear();
   offset_version_.clear();
+  recovering_ = true;
+  adopted_unsaved_ = 0;
   state_ = OffsetState{};
   state_.source = source_uri_;
   auto info = root_fs_->Stat(kOffsetKey);
@@ -173,8 +175,6 @@ Status Chunker::Adopt(const std::string& key, const std::string& mine,
   }
   *records = scan.records + (tail_record ? 1 : 0);
   *consumed = covered;
-  LogInfo("x: adopted " + key + " left by an earlier run (" +
-          std::to_string(*records) + " records)");
   return Status::OK();
 }
 
@@ -228,11 +228,25 @@ Result<bool> Chunker::CutOne(uint64_t size, int64_t now, TickReport* report) {
   chunk.append(window_, 0, consumed);
   if (add_newline) chunk += '\n';
   const std::string key = ChunkKey(state_.next_record);
-  auto written = root_fs_->Write(key, chunk, {WriteMode::kCreateOnly, ""});
-  if (!written.ok()) {
-    if (written.status().code() != StatusCode::kAlreadyExists)
-      return written.status();
+  bool exists = false;
+  if (recovering_) {
+    auto info = root_fs_->Stat(key);
+    if (!info.ok() && !info.status().IsNotFound()) return info.status();
+    exists = info.ok();
+    recovering_ = exists;
+  }
+  if (!exists) {
+    auto written = root_fs_->Write(key, chunk, {WriteMode::kCreateOnly, ""});
+    if (!written.ok()) {
+      if (written.status().code() != StatusCode::kAlreadyExists) {
+        return written.status();
+      }
+      exists = true;
+    }
+  }
+  if (exists) {
     TXFLOW_RETURN_IF_ERROR(Adopt(key, chunk, size, &consumed, &records));
+    ++adopted_unsaved_;
   }
 
   state_.next_record += records;
@@ -246,11 +260,12 @@ Result<bool> Chunker::CutOne(uint64_t size, int64_t now, TickReport* report) {
 
   const uint64_t lag = size - state_.byte_offset;
   char line[256];
-  std::snprintf(
-      line, sizeof(line),
-      "x: %s records=%" PRIu64 " bytes=%zu lag=%.1fMB (~%.0f records)",
-      key.c_str(), records, chunk.size(), static_cast<double>(lag) / 1e6,
-      static_cast<double>(lag) / avg_record_bytes_);
+  std::snprintf(line, sizeof(line),
+                "x: %s%s records=%" PRIu64
+                " bytes=%zu lag=%.1fMB (~%.0f records)",
+                exists ? "adopted " : "", key.c_str(), records, chunk.size(),
+                static_cast<double>(lag) / 1e6,
+                static_cast<double>(lag) / avg_record_bytes_);
   LogInfo(line);
   return true;
 }
@@ -319,8 +334,7 @@ Result<TickReport> Chunker::TickOnce() {
     state_.size_seen_at_ms = now;
     dirty = true;
   }
-  const uint64_t limit =
-      options_.drain ? UINT64_MAX : options_.max_chunks_per_tick;
+  const uint64_t limit = std::max<uint64_t>(1, options_.max_chunks_per_tick);
   // In catch-up and drain modes offset.csv is saved every few chunks rather
   // than after each: a crash in between costs only re-adopting those chunks.
   constexpr uint64_t kSaveEvery = 16;
@@ -329,13 +343,17 @@ Result<TickReport> Chunker::TickOnce() {
     TXFLOW_ASSIGN_OR_RETURN(bool cut, CutOne(size, now, &report));
     if (!cut) break;
     dirty = true;
-    if (++unsaved == kSaveEvery) {
+    if (++unsaved == kSaveEvery || (adopted_unsaved_ > 0 && !recovering_)) {
       TXFLOW_RETURN_IF_ERROR(Save(now));
       unsaved = 0;
+      adopted_unsaved_ = 0;
       dirty = false;
     }
   }
-  if (dirty) TXFLOW_RETURN_IF_ERROR(Save(now));
+  if (dirty) {
+    TXFLOW_RETURN_IF_ERROR(Save(now));
+    adopted_unsaved_ = 0;
+  }
   report.drained = options_.drain && state_.byte_offset >= size;
   return report;
 }

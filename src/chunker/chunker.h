@@ -2,7 +2,7 @@
 // objects under landing_zone/ and records its position in state/offset.csv.
 //
 // One Tick() stats the source, checks that its header is unchanged and that it
-// did not shrink, then cuts up to max_chunks_per_tick chunks (drain: all) of
+// did not shrink, then cuts up to max_chunks_per_tick chunks of
 // chunk_rows complete records each, reading only from the saved byte offset.
 // A shorter chunk is cut in drain mode (which also takes an unterminated last
 // record and ends it with '\n') or once the source size has not changed for
@@ -99,6 +99,14 @@ class Chunker {
   std::string offset_version_;  // empty: offset.csv does not exist yet
   std::string header_;          // the source's header line, verbatim
   std::string window_;          // source bytes from state_.byte_offset on
+  // Set by Load(): chunks past the saved offset may exist (a crash lost the
+  // offset save), so the next keys are checked with Stat before writing and
+  // adopted by read-and-compare instead of being uploaded again. Cleared by
+  // the first key that is absent.
+  bool recovering_ = false;
+  // Chunks adopted since the last Save(): saved as soon as recovery ends so a
+  // crash loop never repeats the same adoption work.
+  uint64_t adopted_unsaved_ = 0;
   double avg_record_bytes_ = 128.0;
 };
 

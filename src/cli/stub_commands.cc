@@ -22,11 +22,6 @@ int NotImplemented(const std::string& command, const std::string& summary,
 
 }  // namespace
 
-int RunChunk(const Args& args) {
-  return NotImplemented("chunk",
-                        "Mechanism X: cuts the source into chunk files.", args);
-}
-
 int RunDetect(const Args& args) {
   return NotImplemented("detect",
                         "Mechanism Y: detects patterns in the chunks.", args);

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -205,6 +206,32 @@ Result<ObjectInfo> LocalFileSystem::Stat(std::string_view key) {
                     VersionOf(st)};
 }
 
+void LocalFileSystem::SweepStagingFiles(const std::string& dir) {
+  {
+    std::lock_guard<std::mutex> lock(swept_mu_);
+    if (!swept_dirs_.insert(dir).second) return;
+  }
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  const std::string prefix(kTempMarker);
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    const size_t at = name.find(prefix);
+    if (at == std::string_view::npos) continue;
+    // ".txflow-tmp-<pid>-<n>" (FileSystem::Write) or "<file>.txflow-tmp-<pid>".
+    long pid = 0;
+    for (size_t i = at + prefix.size();
+         i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) {
+      pid = pid * 10 + (name[i] - '0');
+    }
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
+      continue;  // alive
+    ::unlinkat(::dirfd(d), e->d_name, 0);
+  }
+  ::closedir(d);
+}
+
 Result<ObjectInfo> LocalFileSystem::Write(std::string_view key,
                                           std::string_view data,
                                           const WriteOptions& options) {
@@ -212,7 +239,15 @@ Result<ObjectInfo> LocalFileSystem::Write(std::string_view key,
   const std::string uri = Uri(key);
   const std::string path = PathOf(key);
   const std::string dir(DirName(path));
+  struct stat existing;
+  if (options.mode == WriteMode::kCreateOnly &&
+      ::stat(path.c_str(), &existing) == 0) {
+    // Fail before staging and fsyncing data that would be thrown away; the
+    // check is repeated under the directory lock below.
+    return Status::AlreadyExists(uri + ": already exists");
+  }
   TXFLOW_RETURN_IF_ERROR(MakeDirs(dir, uri));
+  SweepStagingFiles(dir);
 
   char name[96];
   std::snprintf(name, sizeof(name), "/%.*s%d-%llu",

@@ -16,6 +16,8 @@
 #define TXFLOW_IO_LOCAL_FILE_SYSTEM_H_
 
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "txflow/file_system.h"
@@ -40,10 +42,14 @@ class LocalFileSystem final : public FileSystem {
 
  private:
   std::string PathOf(std::string_view key) const;
+  // Once per directory per process: removes staging files of dead writers.
+  void SweepStagingFiles(const std::string& dir);
 
   std::string root_;
   std::string display_root_;
   std::atomic<uint64_t> temp_counter_{0};
+  std::mutex swept_mu_;
+  std::set<std::string> swept_dirs_;  // GUARDED_BY(swept_mu_)
 };
 
 }  // namespace txflow

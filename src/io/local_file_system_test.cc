@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -57,6 +58,25 @@ TEST_F(LocalFileSystemTest, FileInPlaceOfDirectoryIsAClearError) {
   ASSERT_FALSE(w.ok());
   EXPECT_NE(w.status().message().find("state/offset.csv"), std::string::npos)
       << w.status().message();
+}
+
+TEST_F(LocalFileSystemTest, StagingFilesOfDeadWritersAreSweptOnFirstWrite) {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);  // now surely dead
+  std::filesystem::create_directories(dir_ / "d");
+  const auto dead =
+      dir_ / "d" / (".txflow-tmp-" + std::to_string(child) + "-7");
+  const auto mine =
+      dir_ / "d" / (".txflow-tmp-" + std::to_string(::getpid()) + "-99");
+  const auto gen =
+      dir_ / "d" / ("data.csv.txflow-tmp-" + std::to_string(child));
+  for (const auto& p : {dead, mine, gen}) std::ofstream(p) << "partial";
+  ASSERT_TRUE(fs_->Write("d/x", "x", {}).ok());
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_FALSE(std::filesystem::exists(gen));
+  EXPECT_TRUE(std::filesystem::exists(mine))
+      << "a live writer's staging file stays";
 }
 
 }  // namespace
