@@ -99,6 +99,16 @@ uint64_t NoisyPaise(double typical, Rng& rng) {
 constexpr size_t kBlockBytes = 1 << 20;
 constexpr size_t kMaxLineBytes = 256;
 
+// Hands the block [begin, *p) to `sink` once it holds `threshold` bytes or
+// more (0: whatever it holds), and rewinds *p.
+Status FlushBlock(const BlockSink& sink, char* begin, char** p,
+                  size_t threshold) {
+  const size_t n = static_cast<size_t>(*p - begin);
+  if (n == 0 || n < threshold) return Status::OK();
+  *p = begin;
+  return sink(std::string_view(begin, n));
+}
+
 }  // namespace
 
 struct BankSimGenerator::Customer {
@@ -232,14 +242,9 @@ Status BankSimGenerator::WriteTransactions(const BlockSink& sink) const {
     *p++ = ',';
     *p++ = fraud ? '1' : '0';
     *p++ = '\n';
-    if (static_cast<size_t>(p - begin) >= kBlockBytes) {
-      TXFLOW_RETURN_IF_ERROR(sink(std::string_view(begin, p - begin)));
-      p = begin;
-    }
+    TXFLOW_RETURN_IF_ERROR(FlushBlock(sink, begin, &p, kBlockBytes));
   }
-  if (p != begin)
-    TXFLOW_RETURN_IF_ERROR(sink(std::string_view(begin, p - begin)));
-  return Status::OK();
+  return FlushBlock(sink, begin, &p, 0);
 }
 
 Status BankSimGenerator::WriteImportance(const BlockSink& sink) const {
@@ -275,14 +280,9 @@ Status BankSimGenerator::WriteImportance(const BlockSink& sink) const {
         *p++ = '\n';
       }
     }
-    if (static_cast<size_t>(p - begin) >= kBlockBytes) {
-      TXFLOW_RETURN_IF_ERROR(sink(std::string_view(begin, p - begin)));
-      p = begin;
-    }
+    TXFLOW_RETURN_IF_ERROR(FlushBlock(sink, begin, &p, kBlockBytes));
   }
-  if (p != begin)
-    TXFLOW_RETURN_IF_ERROR(sink(std::string_view(begin, p - begin)));
-  return Status::OK();
+  return FlushBlock(sink, begin, &p, 0);
 }
 
 namespace {

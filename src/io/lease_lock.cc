@@ -95,6 +95,13 @@ bool LeaseLock::IsStale(const Owner& o, int64_t now) const {
   return ::kill(static_cast<pid_t>(o.pid), 0) != 0 && errno == ESRCH;
 }
 
+Status LeaseLock::Became(const std::string& version, int64_t now) {
+  version_ = version;
+  renewed_ms_ = now;
+  held_ = true;
+  return Status::OK();
+}
+
 Status LeaseLock::Acquire() {
   if (held_) return Status::OK();
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -102,12 +109,7 @@ Status LeaseLock::Acquire() {
     me_.acquired_ms = now;
     me_.expires_ms = now + ttl_ms_;
     auto created = fs_->Write(key_, Encode(me_), {WriteMode::kCreateOnly, ""});
-    if (created.ok()) {
-      version_ = created->version;
-      renewed_ms_ = now;
-      held_ = true;
-      return Status::OK();
-    }
+    if (created.ok()) return Became(created->version, now);
     if (created.status().code() != StatusCode::kAlreadyExists)
       return created.status();
     auto info = fs_->Stat(key_);
@@ -128,12 +130,7 @@ Status LeaseLock::Acquire() {
     // win even if several saw it stale.
     auto taken = fs_->Write(key_, Encode(me_),
                             {WriteMode::kReplaceIfMatch, info->version});
-    if (taken.ok()) {
-      version_ = taken->version;
-      renewed_ms_ = now;
-      held_ = true;
-      return Status::OK();
-    }
+    if (taken.ok()) return Became(taken->version, now);
     if (taken.status().code() != StatusCode::kPreconditionFailed)
       return taken.status();
   }

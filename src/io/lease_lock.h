@@ -49,6 +49,8 @@ class LeaseLock {
   std::string Encode(const Owner& o) const;
   Result<Owner> Decode(std::string_view text) const;
   bool IsStale(const Owner& o, int64_t now) const;
+  // Records that the lock object at `version` is now ours.
+  Status Became(const std::string& version, int64_t now);
 
   FileSystem* fs_;
   std::string key_;
