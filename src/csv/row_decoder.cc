@@ -1,0 +1,101 @@
+#include "csv/row_decoder.h"
+
+namespace txflow {
+namespace {
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<std::string> SplitFields(std::string_view record,
+                                       std::vector<std::string>* fields) {
+  if (!record.empty() && record.back() == '\n') record.remove_suffix(1);
+  if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
+  size_t n = 0;
+  size_t i = 0;
+  while (true) {
+    if (fields->size() <= n) fields->emplace_back();
+    std::string& out = (*fields)[n++];
+    out.clear();
+    size_t j = i;
+    while (j < record.size() && IsBlank(record[j])) ++j;
+    if (j < record.size() && record[j] == '"') {
+      ++j;
+      while (true) {
+        if (j >= record.size()) return "unterminated double quote";
+        const char c = record[j++];
+        if (c != '"') {
+          out += c;
+        } else if (j < record.size() && record[j] == '"') {
+          out += '"';
+          ++j;
+        } else {
+          break;
+        }
+      }
+      while (j < record.size() && IsBlank(record[j])) ++j;
+      if (j < record.size() && record[j] != ',')
+        return "text after a closing quote";
+      i = j;
+    } else {
+      const size_t comma = record.find(',', i);
+      const size_t end =
+          comma == std::string_view::npos ? record.size() : comma;
+      std::string_view v = Trim(record.substr(i, end - i));
+      if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') {
+        v = v.substr(1, v.size() - 2);
+      }
+      out.assign(v);
+      i = end;
+    }
+    if (i >= record.size()) break;
+    ++i;  // the comma
+  }
+  fields->resize(n);
+  return std::nullopt;
+}
+
+std::optional<int64_t> ParseDecimal(std::string_view text, int scale) {
+  bool negative = false;
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
+    negative = text.front() == '-';
+    text.remove_prefix(1);
+  }
+  int64_t whole = 0;
+  size_t i = 0, int_digits = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9';
+       ++i, ++int_digits) {
+    if (int_digits >= 15) return std::nullopt;
+    whole = whole * 10 + (text[i] - '0');
+  }
+  int64_t frac = 0;
+  int frac_digits = 0;
+  bool round_up = false;
+  size_t frac_seen = 0;
+  if (i < text.size() && text[i] == '.') {
+    for (++i; i < text.size() && text[i] >= '0' && text[i] <= '9';
+         ++i, ++frac_seen) {
+      if (frac_digits < scale) {
+        frac = frac * 10 + (text[i] - '0');
+        ++frac_digits;
+      } else if (frac_seen == static_cast<size_t>(scale)) {
+        round_up =
+            text[i] >= '5';  // the first dropped digit decides: half away
+      }
+    }
+  }
+  if (i != text.size() || int_digits + frac_seen == 0) return std::nullopt;
+  int64_t units = whole;
+  for (int k = 0; k < scale; ++k) units *= 10;
+  for (int k = frac_digits; k < scale; ++k) frac *= 10;
+  units += frac + (round_up ? 1 : 0);
+  return negative ? -units : units;
+}
+
+}  // namespace txflow

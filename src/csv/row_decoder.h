@@ -1,0 +1,32 @@
+// Turns one CSV record into field values and parses the numbers txflow needs
+// (SPEC §2.1). Works on records as ScanRecords delimits them.
+//
+// A field is trimmed of surrounding blanks, then loses one layer of quotes:
+// RFC 4180 double quotes ("" inside is a quote; newlines allowed) or the
+// single quotes BankSim wraps values in. Bytes after a closing double quote
+// other than blanks make the record malformed.
+#ifndef TXFLOW_CSV_ROW_DECODER_H_
+#define TXFLOW_CSV_ROW_DECODER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace txflow {
+
+// Splits `record` (its trailing "\n" / "\r\n" optional) into `fields`
+// (reusing their storage). Returns an error reason, or nullopt on success.
+std::optional<std::string> SplitFields(std::string_view record,
+                                       std::vector<std::string>* fields);
+
+// A decimal number as an integer count of 10^-scale units, rounded half away
+// from zero: "4.555" at scale 2 is 456, "-0.125" is -13. Accepts an optional
+// sign, digits, and an optional fraction ("12", "0.5", "3."); rejects
+// exponents, blanks inside, empty input and magnitudes of 10^15 or more.
+std::optional<int64_t> ParseDecimal(std::string_view text, int scale);
+
+}  // namespace txflow
+
+#endif  // TXFLOW_CSV_ROW_DECODER_H_

@@ -1,0 +1,68 @@
+#include "csv/row_decoder.h"
+
+#include <gtest/gtest.h>
+
+namespace txflow {
+namespace {
+
+std::vector<std::string> Split(std::string_view record) {
+  std::vector<std::string> f;
+  auto err = SplitFields(record, &f);
+  EXPECT_FALSE(err.has_value()) << *err << " in " << record;
+  return f;
+}
+
+using V = std::vector<std::string>;
+
+TEST(SplitFields, BankSimSingleQuotesAreRemoved) {
+  EXPECT_EQ(Split("0,'C1093826151','4','M','28007','M348934600','28007','es_"
+                  "transportation',"
+                  "4.55,0\n"),
+            (V{"0", "C1093826151", "4", "M", "28007", "M348934600", "28007",
+               "es_transportation", "4.55", "0"}));
+}
+
+TEST(SplitFields, DoubleQuotesEscapesNewlinesAndTrimming) {
+  EXPECT_EQ(Split(" a , \"b,\"\"c\"\"\nd\" ,'e' ,\r\n"),
+            (V{"a", "b,\"c\"\nd", "e", ""}));
+  EXPECT_EQ(Split(""), (V{""}));
+  EXPECT_EQ(Split("'x'y',''"), (V{"x'y", ""}));  // one layer only
+  EXPECT_EQ(Split("'"), (V{"'"}));               // a lone quote is not a pair
+}
+
+TEST(SplitFields, MalformedQuotingIsAReason) {
+  std::vector<std::string> f;
+  EXPECT_EQ(SplitFields("\"open", &f), "unterminated double quote");
+  EXPECT_EQ(SplitFields("\"a\"b,c", &f), "text after a closing quote");
+}
+
+TEST(ParseDecimal, ExactPaise) {
+  EXPECT_EQ(ParseDecimal("4.55", 2), 455);
+  EXPECT_EQ(ParseDecimal("12", 2), 1200);
+  EXPECT_EQ(ParseDecimal("0.5", 2), 50);
+  EXPECT_EQ(ParseDecimal("3.", 2), 300);
+  EXPECT_EQ(ParseDecimal(".25", 2), 25);
+  EXPECT_EQ(ParseDecimal("-7.10", 2), -710);
+  EXPECT_EQ(ParseDecimal("+1.01", 2), 101);
+}
+
+TEST(ParseDecimal, RoundsHalfAwayFromZero) {
+  EXPECT_EQ(ParseDecimal("0.125", 2), 13);
+  EXPECT_EQ(ParseDecimal("0.1249999", 2), 12);
+  EXPECT_EQ(ParseDecimal("-0.125", 2), -13);
+  EXPECT_EQ(ParseDecimal("2.675", 2),
+            268);  // 2.675 is exact here, unlike in binary
+  EXPECT_EQ(ParseDecimal("0.9999999", 6), 1'000'000);
+  EXPECT_EQ(ParseDecimal("1.0000005", 6), 1'000'001);
+}
+
+TEST(ParseDecimal, RejectsWhatTheSpecRejects) {
+  for (const char* bad : {"", "-", ".", "1e2", "1,5", " 1", "1 ", "0x10",
+                          "1.2.3", "abc", "1000000000000000", "NaN"}) {
+    EXPECT_FALSE(ParseDecimal(bad, 2).has_value()) << bad;
+  }
+  EXPECT_EQ(ParseDecimal("999999999999999.99", 2), 99'999'999'999'999'999);
+}
+
+}  // namespace
+}  // namespace txflow

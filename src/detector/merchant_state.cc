@@ -1,0 +1,195 @@
+#include "detector/merchant_state.h"
+
+#include <algorithm>
+
+#include "common/coding.h"
+#include "common/int128.h"
+
+namespace txflow {
+namespace {
+
+// SPEC §4.3: k = p(n-1), lo = floor(k/100), r = k mod 100, hi = min(lo+1, n-1).
+struct Rank {
+  uint64_t lo, hi, r;
+};
+Rank PercentileRank(uint64_t n, uint32_t p) {
+  const uint64_t k = uint64_t{p} * (n - 1);
+  return {k / 100, std::min(k / 100 + 1, n - 1), k % 100};
+}
+
+constexpr uint8_t kFormat = 1;
+
+}  // namespace
+
+MerchantState::MerchantState(std::string merchant_id)
+    : id_(std::move(merchant_id)) {}
+
+void MerchantState::Apply(std::string_view customer, Gender gender,
+                          int64_t amount_paise, int64_t weight_micro) {
+  uint32_t id;
+  auto it = ids_.find(std::string(customer));
+  if (it == ids_.end()) {
+    id = static_cast<uint32_t>(pairs_.size());
+    ids_.emplace(std::string(customer), id);
+    names_.emplace_back(customer);
+    pairs_.emplace_back();
+    pairs_.back().first_gender = gender;
+  } else {
+    id = it->second;
+  }
+  Pair& p = pairs_[id];
+  ++p.count;
+  p.amount_paise += amount_paise;
+  p.weight_micro += weight_micro;
+  if (gender == Gender::kFemale && !p.seen_female) {
+    p.seen_female = true;
+    ++female_;
+  } else if (gender == Gender::kMale && !p.seen_male) {
+    p.seen_male = true;
+    ++male_;
+  }
+  if (!p.touched) {
+    p.touched = true;
+    touched_pairs_.push_back(id);
+  }
+  ++total_;
+}
+
+void MerchantState::Index(uint32_t id) {
+  Pair& p = pairs_[id];
+  p.indexed_count = p.count;
+  p.indexed_avg = p.Avg();
+  counts_.insert({p.indexed_count, id});
+  avgs_.insert({p.indexed_avg, id});
+}
+
+void MerchantState::Reindex(uint32_t id) {
+  Pair& p = pairs_[id];
+  if (p.indexed_count != 0) {  // 0: a pair new since the index was built
+    counts_.erase({p.indexed_count, id});
+    avgs_.erase({p.indexed_avg, id});
+  }
+  Index(id);
+}
+
+void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
+  if (touched_pairs_.empty()) return;
+  // PatId1 UPGRADE.
+  if (total_ > t.upgrade_min_txns) {
+    if (!indexed_) {
+      for (uint32_t id = 0; id < pairs_.size(); ++id) Index(id);
+      indexed_ = true;
+    } else {
+      for (uint32_t id : touched_pairs_) Reindex(id);
+    }
+    const uint64_t n = pairs_.size();
+    const Rank c = PercentileRank(n, t.upgrade_count_pct);
+    const uint64_t c_lo = counts_.find_by_order(c.lo)->first;
+    const uint64_t c_hi = counts_.find_by_order(c.hi)->first;
+    const Rank w = PercentileRank(n, t.upgrade_weight_pct);
+    const double w_lo = avgs_.find_by_order(w.lo)->first;
+    const double w_hi = avgs_.find_by_order(w.hi)->first;
+    // In double, in the order SPEC §4.3 writes it.
+    const double p_weight =
+        w_lo + (w_hi - w_lo) * static_cast<double>(w.r) / 100.0;
+    // count >= c_lo + (c_hi - c_lo) * r / 100, exactly, in integers.
+    const UInt128 count_bound =
+        static_cast<UInt128>(c_lo) * 100 + (c_hi - c_lo) * c.r;
+    for (auto it = avgs_.begin(); it != avgs_.end() && it->first <= p_weight;
+         ++it) {
+      Pair& p = pairs_[it->second];
+      if (!p.upgrade_reported &&
+          static_cast<UInt128>(p.count) * 100 >= count_bound) {
+        p.upgrade_reported = true;
+        out->push_back({Pattern::kUpgrade, names_[it->second], id_, 0});
+      }
+    }
+  }
+  // PatId2 CHILD, over touched pairs only.
+  for (uint32_t id : touched_pairs_) {
+    Pair& p = pairs_[id];
+    p.touched = false;
+    if (!p.child_reported && p.count >= t.child_min_txns &&
+        static_cast<Int128>(p.amount_paise) <
+            static_cast<Int128>(t.child_max_avg_paise) *
+                static_cast<Int128>(p.count)) {
+      p.child_reported = true;
+      out->push_back({Pattern::kChild, names_[id], id_, 0});
+    }
+  }
+  touched_pairs_.clear();
+  // PatId3 DEI-NEEDED.
+  if (!dei_reported_ && female_ > t.dei_min_female && female_ < male_) {
+    dei_reported_ = true;
+    out->push_back({Pattern::kDei, "", id_, 0});
+  }
+}
+
+void MerchantState::Serialize(std::string* out) const {
+  out->push_back(static_cast<char>(kFormat));
+  PutString(out, id_);
+  PutVarint(out, total_);
+  out->push_back(dei_reported_ ? 1 : 0);
+  PutVarint(out, pairs_.size());
+  for (size_t i = 0; i < pairs_.size(); ++i) {
+    const Pair& p = pairs_[i];
+    PutString(out, names_[i]);
+    PutVarint(out, p.count);
+    PutSigned(out, p.amount_paise);
+    PutSigned(out, p.weight_micro);
+    out->push_back(static_cast<char>(static_cast<uint8_t>(p.first_gender) |
+                                     (p.seen_female << 2) | (p.seen_male << 3) |
+                                     (p.child_reported << 4) |
+                                     (p.upgrade_reported << 5)));
+  }
+}
+
+Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
+    std::string_view* in) {
+  auto bad = [](const std::string& why) {
+    return Status::Corruption("merchant state: " + why);
+  };
+  if (in->empty() || static_cast<uint8_t>(in->front()) != kFormat) {
+    return bad("unknown format");
+  }
+  in->remove_prefix(1);
+  std::string id;
+  uint64_t total = 0, n = 0;
+  if (!GetString(in, &id) || !GetVarint(in, &total) || in->empty())
+    return bad("truncated");
+  auto m = std::make_unique<MerchantState>(std::move(id));
+  m->total_ = total;
+  m->dei_reported_ = in->front() != 0;
+  in->remove_prefix(1);
+  if (!GetVarint(in, &n) || n > in->size()) return bad("truncated");
+  m->pairs_.resize(n);
+  m->names_.resize(n);
+  m->ids_.reserve(n);
+  uint64_t sum = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    Pair& p = m->pairs_[i];
+    if (!GetString(in, &m->names_[i]) || !GetVarint(in, &p.count) ||
+        !GetSigned(in, &p.amount_paise) || !GetSigned(in, &p.weight_micro) ||
+        in->empty()) {
+      return bad("truncated");
+    }
+    const uint8_t bits = static_cast<uint8_t>(in->front());
+    in->remove_prefix(1);
+    if ((bits & 3) > 2 || p.count == 0) return bad("invalid pair");
+    p.first_gender = static_cast<Gender>(bits & 3);
+    p.seen_female = bits & 4;
+    p.seen_male = bits & 8;
+    p.child_reported = bits & 16;
+    p.upgrade_reported = bits & 32;
+    m->female_ += p.seen_female;
+    m->male_ += p.seen_male;
+    sum += p.count;
+    if (!m->ids_.emplace(m->names_[i], static_cast<uint32_t>(i)).second) {
+      return bad("duplicate customer");
+    }
+  }
+  if (sum != m->total_) return bad("counts do not add up to the total");
+  return m;
+}
+
+}  // namespace txflow

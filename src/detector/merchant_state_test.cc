@@ -1,0 +1,169 @@
+#include "detector/merchant_state.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+namespace txflow {
+namespace {
+
+constexpr int64_t kRupee = 1'000'000;  // weight units per rupee
+
+std::vector<Detection> Eval(MerchantState& m, const Thresholds& t) {
+  std::vector<Detection> out;
+  m.Evaluate(t, &out);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> Names(const std::vector<Detection>& d, Pattern p) {
+  std::vector<std::string> out;
+  for (const auto& x : d) {
+    if (x.pattern == p) out.push_back(x.customer);
+  }
+  return out;
+}
+
+TEST(MerchantState, UpgradeGoldenFiveCustomers) {
+  // Counts A5 B3 C1 D1 E1 (total 11 > 10); average weights A1 B2 C3 D4 E5
+  // rupees. n = 5. P90 of counts: k = 90*4 = 360, lo = 3, r = 60, sorted
+  // [1,1,1,3,5]:
+  //   3 + (5-3)*60/100 = 4.2, so count >= 4.2: only A.
+  // P10 of averages: k = 10*4 = 40, lo = 0, r = 40, sorted [1,2,3,4,5] rupees:
+  //   1 + (2-1)*40/100 = 1.4 rupees, so avg <= 1.4: only A.  => UPGRADE A.
+  MerchantState m("M1");
+  Thresholds t;
+  t.upgrade_min_txns = 10;
+  const std::pair<const char*, int> rows[] = {
+      {"A", 5}, {"B", 3}, {"C", 1}, {"D", 1}, {"E", 1}};
+  int64_t rupees = 1;
+  for (auto [c, n] : rows) {
+    for (int i = 0; i < n; ++i) m.Apply(c, Gender::kMale, 100, rupees * kRupee);
+    ++rupees;
+  }
+  EXPECT_EQ(Names(Eval(m, t), Pattern::kUpgrade),
+            (std::vector<std::string>{"A"}));
+  // Once only: more of the same changes nothing.
+  m.Apply("A", Gender::kMale, 100, kRupee);
+  EXPECT_TRUE(Names(Eval(m, t), Pattern::kUpgrade).empty());
+}
+
+TEST(MerchantState, UpgradeNeedsMoreThanThresholdTransactions) {
+  MerchantState m("M1");
+  Thresholds t;
+  t.upgrade_min_txns = 4;
+  for (const char* c : {"A", "B", "C", "D"})
+    m.Apply(c, Gender::kFemale, 1, kRupee);
+  EXPECT_TRUE(Eval(m, t).empty()) << "4 transactions do not exceed 4";
+  m.Apply("A", Gender::kFemale, 1, kRupee);
+  EXPECT_FALSE(Names(Eval(m, t), Pattern::kUpgrade).empty());
+}
+
+TEST(MerchantState, TiesAtPercentileBoundaryCountForEveryone) {
+  // Four customers, 2 transactions each at 1 rupee: every P is 2 and 1 rupee,
+  // and count >= 2, avg <= 1 hold for all four (ties are inclusive).
+  MerchantState m("M1");
+  Thresholds t;
+  t.upgrade_min_txns = 7;
+  for (int i = 0; i < 2; ++i) {
+    for (const char* c : {"W", "X", "Y", "Z"})
+      m.Apply(c, Gender::kMale, 1, kRupee);
+  }
+  EXPECT_EQ(Names(Eval(m, t), Pattern::kUpgrade),
+            (std::vector<std::string>{"W", "X", "Y", "Z"}));
+}
+
+TEST(MerchantState, ChildGoldenAtTheBoundary) {
+  // 80 transactions of 22.99: 80*2299 = 183920 < 2300*80 = 184000 -> CHILD.
+  // 80 of 23.00: 184000 is not < 184000 -> no. 79 of 1.00: count < 80 -> no.
+  MerchantState m("M1");
+  for (int i = 0; i < 80; ++i) {
+    m.Apply("cheap", Gender::kFemale, 2299, 1);
+    m.Apply("exact", Gender::kFemale, 2300, 1);
+    if (i < 79) m.Apply("few", Gender::kFemale, 100, 1);
+  }
+  EXPECT_EQ(Names(Eval(m, Thresholds{}), Pattern::kChild),
+            (std::vector<std::string>{"cheap"}));
+}
+
+TEST(MerchantState, DeiGoldenHundredAndOneWomenHundredAndTwoMen) {
+  // 101 > 100 women and 101 < 102 men -> DEI-NEEDED, customerName "".
+  MerchantState m("M9");
+  for (int i = 0; i < 101; ++i)
+    m.Apply("f" + std::to_string(i), Gender::kFemale, 1, 1);
+  for (int i = 0; i < 101; ++i)
+    m.Apply("m" + std::to_string(i), Gender::kMale, 1, 1);
+  EXPECT_TRUE(Eval(m, Thresholds{}).empty())
+      << "101 women vs 101 men is not fewer";
+  m.Apply("m101", Gender::kMale, 1, 1);
+  auto d = Eval(m, Thresholds{});
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].pattern, Pattern::kDei);
+  EXPECT_EQ(d[0].customer, "");
+  EXPECT_EQ(d[0].merchant, "M9");
+  m.Apply("m102", Gender::kMale, 1, 1);
+  EXPECT_TRUE(Eval(m, Thresholds{}).empty()) << "once per merchant";
+}
+
+TEST(MerchantState, GenderSetsCountCustomersNotTransactions) {
+  // 101 women make 1,000 transactions between them; 102 men one each.
+  MerchantState m("M9");
+  for (int r = 0; r < 10; ++r) {
+    for (int i = 0; i < 101; ++i)
+      m.Apply("f" + std::to_string(i), Gender::kFemale, 1, 1);
+  }
+  for (int i = 0; i < 102; ++i)
+    m.Apply("m" + std::to_string(i), Gender::kMale, 1, 1);
+  EXPECT_EQ(Names(Eval(m, Thresholds{}), Pattern::kDei).size(), 1u);
+}
+
+TEST(MerchantState, RestoredStateEvaluatesLikeTheOriginal) {
+  std::mt19937_64 rng(3);
+  Thresholds t;
+  t.upgrade_min_txns = 50;
+  t.child_min_txns = 5;
+  t.dei_min_female = 3;
+  MerchantState a("M");
+  std::unique_ptr<MerchantState> b;
+  for (int chunk = 0; chunk < 40; ++chunk) {
+    std::vector<std::tuple<std::string, Gender, int64_t, int64_t>> rows;
+    for (int i = 0; i < 20; ++i) {
+      rows.emplace_back("c" + std::to_string(rng() % 30),
+                        static_cast<Gender>(rng() % 3),
+                        static_cast<int64_t>(rng() % 5000) - 100,
+                        static_cast<int64_t>(rng() % 3) * kRupee);
+    }
+    // b is a restored copy of a, taken before this chunk.
+    std::string image;
+    a.Serialize(&image);
+    std::string_view in = image;
+    auto restored = MerchantState::Deserialize(&in);
+    ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+    ASSERT_TRUE(in.empty());
+    b = std::move(restored).value();
+    for (auto& [c, g, amt, w] : rows) {
+      a.Apply(c, g, amt, w);
+      b->Apply(c, g, amt, w);
+    }
+    auto da = Eval(a, t), db = Eval(*b, t);
+    ASSERT_EQ(da.size(), db.size()) << "chunk " << chunk;
+    for (size_t i = 0; i < da.size(); ++i)
+      EXPECT_TRUE(da[i].SameFinding(db[i]));
+  }
+}
+
+TEST(MerchantState, CorruptImageIsAnErrorNotACrash) {
+  MerchantState m("M");
+  m.Apply("a", Gender::kFemale, 5, 5);
+  m.Apply("b", Gender::kMale, 5, 5);
+  std::string image;
+  m.Serialize(&image);
+  for (size_t n = 0; n < image.size(); ++n) {
+    std::string_view in(image.data(), n);
+    EXPECT_FALSE(MerchantState::Deserialize(&in).ok()) << n;
+  }
+}
+
+}  // namespace
+}  // namespace txflow
