@@ -1,0 +1,122 @@
+#include "detector/checkpoint.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "common/coding.h"
+#include "common/crc32c.h"
+
+namespace txflow {
+namespace {
+
+constexpr std::string_view kMagic = "TXFYCKPT";
+
+}  // namespace
+
+std::string CheckpointKey(uint64_t chunks) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "checkpoint-%012" PRIu64 ".bin", chunks);
+  return std::string(kDetectorStateDir) + buf;
+}
+
+uint32_t ThresholdsFingerprint(const Thresholds& t) {
+  std::string s;
+  PutVarint(&s, t.upgrade_min_txns);
+  PutVarint(&s, t.upgrade_count_pct);
+  PutVarint(&s, t.upgrade_weight_pct);
+  PutVarint(&s, t.child_min_txns);
+  PutSigned(&s, t.child_max_avg_paise);
+  PutVarint(&s, t.dei_min_female);
+  return Crc32c(s);
+}
+
+std::string EncodeCheckpoint(const DetectorCheckpoint& c) {
+  std::string p;
+  PutVarint(&p, c.chunks);
+  PutString(&p, c.last_chunk_key);
+  for (uint64_t v :
+       {c.next_record, c.records, c.bad_rows, c.detections, c.written, c.files,
+        c.per_pattern[0], c.per_pattern[1], c.per_pattern[2]}) {
+    PutVarint(&p, v);
+  }
+  PutFixed32(&p, c.thresholds_crc);
+  PutFixed32(&p, c.importance_crc);
+  PutVarint(&p, c.pending.size());
+  for (const Detection& d : c.pending) {
+    p.push_back(static_cast<char>(d.pattern));
+    PutString(&p, d.customer);
+    PutString(&p, d.merchant);
+    PutSigned(&p, d.detected_at_ms);
+  }
+  PutVarint(&p, c.merchant_count);
+  p += c.merchants;
+  std::string out(kMagic);
+  PutFixed32(&out, kCheckpointVersion);
+  PutFixed64(&out, p.size());
+  out += p;
+  PutFixed32(&out, Crc32c(p));
+  return out;
+}
+
+Result<DetectorCheckpoint> DecodeCheckpoint(std::string_view data,
+                                            const std::string& uri) {
+  auto corrupt = [&](const std::string& why) {
+    return Status::Corruption(
+        uri + ": corrupt detector checkpoint: " + why +
+        " (restore it from a backup; txflow will not restart from "
+        "zero silently)");
+  };
+  if (data.substr(0, kMagic.size()) != kMagic) return corrupt("bad magic");
+  data.remove_prefix(kMagic.size());
+  uint32_t version = 0, crc = 0;
+  uint64_t len = 0;
+  if (!GetFixed32(&data, &version)) return corrupt("truncated");
+  if (version != kCheckpointVersion) {
+    return Status::Corruption(uri + ": detector checkpoint format version " +
+                              std::to_string(version) +
+                              " is not supported (expects " +
+                              std::to_string(kCheckpointVersion) + ")");
+  }
+  if (!GetFixed64(&data, &len) || len > data.size() || data.size() - len != 4) {
+    return corrupt("truncated or wrong length");
+  }
+  std::string_view p = data.substr(0, len);
+  data.remove_prefix(len);
+  if (!GetFixed32(&data, &crc) || Crc32c(p) != crc)
+    return corrupt("checksum mismatch");
+  DetectorCheckpoint c;
+  uint64_t n = 0;
+  bool ok = GetVarint(&p, &c.chunks) && GetString(&p, &c.last_chunk_key);
+  for (uint64_t* v :
+       {&c.next_record, &c.records, &c.bad_rows, &c.detections, &c.written,
+        &c.files, &c.per_pattern[0], &c.per_pattern[1], &c.per_pattern[2]}) {
+    ok = ok && GetVarint(&p, v);
+  }
+  ok = ok && GetFixed32(&p, &c.thresholds_crc) &&
+       GetFixed32(&p, &c.importance_crc) && GetVarint(&p, &n) && n <= p.size();
+  if (!ok) return corrupt("bad header fields");
+  for (uint64_t i = 0; i < n; ++i) {
+    if (p.empty()) return corrupt("truncated pending list");
+    Detection d;
+    const uint8_t pat = static_cast<uint8_t>(p.front());
+    p.remove_prefix(1);
+    if (pat < 1 || pat > 3) return corrupt("bad pattern");
+    d.pattern = static_cast<Pattern>(pat);
+    if (!GetString(&p, &d.customer) || !GetString(&p, &d.merchant) ||
+        !GetSigned(&p, &d.detected_at_ms)) {
+      return corrupt("truncated pending list");
+    }
+    c.pending.push_back(std::move(d));
+  }
+  if (!GetVarint(&p, &c.merchant_count)) return corrupt("truncated");
+  c.merchants.assign(p);
+  // Pending holds detections [written, detections); none while a replay is
+  // still behind what the files hold.
+  const uint64_t expected_pending =
+      c.detections > c.written ? c.detections - c.written : 0;
+  if (c.pending.size() != expected_pending)
+    return corrupt("inconsistent counters");
+  return c;
+}
+
+}  // namespace txflow

@@ -1,0 +1,56 @@
+// Mechanism Y's checkpoint: everything needed to resume exactly where a
+// snapshot was taken (docs/formats.md, "Detector checkpoint").
+//
+// Binary: magic "TXFYCKPT", format version (u32), payload length (u64), the
+// payload, CRC-32C of the payload (u32). Anything else (truncated, flipped
+// bit, other version) is Corruption naming the object; never a silent
+// restart from zero.
+#ifndef TXFLOW_DETECTOR_CHECKPOINT_H_
+#define TXFLOW_DETECTOR_CHECKPOINT_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detector/detection.h"
+#include "txflow/status.h"
+
+namespace txflow {
+
+inline constexpr std::string_view kDetectorStateDir = "state/detector/";
+inline constexpr std::string_view kDetectorCurrentKey =
+    "state/detector/CURRENT";
+inline constexpr std::string_view kDetectorLockKey = "state/detector.lock";
+inline constexpr uint32_t kCheckpointVersion = 1;
+
+struct DetectorCheckpoint {
+  uint64_t chunks = 0;         // chunks processed
+  std::string last_chunk_key;  // "" before the first chunk
+  uint64_t next_record = 0;    // first record of the next chunk
+  uint64_t records = 0;        // records seen (good and bad)
+  uint64_t bad_rows = 0;
+  uint64_t detections = 0;  // detections generated (next index)
+  uint64_t written = 0;     // detections in files when taken
+  uint64_t files = 0;       // detection files written (last seq)
+  std::array<uint64_t, 3> per_pattern{};
+  uint32_t thresholds_crc = 0;     // a restart with other thresholds is refused
+  uint32_t importance_crc = 0;     // ... or another importance table (0: none)
+  std::vector<Detection> pending;  // detections [written, detections), if any
+  uint64_t merchant_count = 0;
+  std::string merchants;  // merchant_count MerchantState images
+};
+
+std::string EncodeCheckpoint(const DetectorCheckpoint& c);
+Result<DetectorCheckpoint> DecodeCheckpoint(std::string_view data,
+                                            const std::string& uri);
+
+// "state/detector/checkpoint-<chunks:012>.bin"
+std::string CheckpointKey(uint64_t chunks);
+
+uint32_t ThresholdsFingerprint(const Thresholds& t);
+
+}  // namespace txflow
+
+#endif  // TXFLOW_DETECTOR_CHECKPOINT_H_

@@ -1,0 +1,402 @@
+#include "detector/detector.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+
+#include "chunker/chunker.h"
+#include "common/log.h"
+#include "csv/record_scanner.h"
+#include "csv/row_decoder.h"
+#include "detector/detection_file.h"
+
+namespace txflow {
+namespace {
+
+constexpr std::string_view kQuarantineHeader =
+    "chunk,record,byte_offset,reason,raw\n";
+
+std::string QuarantineKey(uint64_t start) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "quarantine/chunk-%012" PRIu64 ".csv", start);
+  return buf;
+}
+
+void AppendCsvField(std::string* out, std::string_view v) {
+  out->push_back('"');
+  for (char c : v) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+struct Columns {
+  int customer = -1, merchant = -1, gender = -1, amount = -1, category = -1;
+  size_t width = 0;
+};
+
+}  // namespace
+
+Detector::Detector(FileSystem* root, const ImportanceTable* importance,
+                   DetectorOptions options, Clock* clock)
+    : root_(root),
+      importance_(importance),
+      options_(options),
+      clock_(clock),
+      ystart_ms_(clock->NowMs()) {}
+
+Status Detector::Open() {
+  DetectorCheckpoint c;
+  auto current = root_->Read(kDetectorCurrentKey);
+  if (current.ok()) {
+    std::string name = *current;
+    while (!name.empty() && (name.back() == '\n' || name.back() == '\r'))
+      name.pop_back();
+    const std::string key = std::string(kDetectorStateDir) + name;
+    if (name.rfind("checkpoint-", 0) != 0 ||
+        ValidateKey(key).code() != StatusCode::kOk) {
+      return Status::Corruption(root_->Uri(kDetectorCurrentKey) +
+                                ": names no checkpoint");
+    }
+    auto data = root_->Read(key);
+    if (!data.ok()) {
+      return data.status().IsNotFound()
+                 ? Status::Corruption(
+                       root_->Uri(key) +
+                       ": checkpoint named by CURRENT is missing")
+                 : data.status();
+    }
+    TXFLOW_ASSIGN_OR_RETURN(c, DecodeCheckpoint(*data, root_->Uri(key)));
+    if (c.thresholds_crc != ThresholdsFingerprint(options_.thresholds)) {
+      return Status::InvalidArgument(
+          root_->Uri(key) +
+          ": thresholds differ from the ones this root was "
+          "detected with; use the same flags or a new root");
+    }
+    const uint32_t imp = importance_ ? importance_->fingerprint() : 0;
+    if (c.importance_crc != imp) {
+      return Status::InvalidArgument(
+          root_->Uri(key) +
+          ": importance table differs from the one this root "
+          "was detected with; use the same table or a new root");
+    }
+    std::string_view in = c.merchants;
+    for (uint64_t i = 0; i < c.merchant_count; ++i) {
+      auto m = MerchantState::Deserialize(&in);
+      if (!m.ok()) return m.status().WithContext(root_->Uri(key));
+      std::string id = (*m)->id();
+      merchants_.emplace(std::move(id), std::move(m).value());
+    }
+    last_checkpoint_key_ = key;
+  } else if (!current.status().IsNotFound()) {
+    return current.status();
+  }
+  last_chunk_key_ = c.last_chunk_key;
+  next_record_ = c.next_record;
+  detections_ = c.detections;
+  written_ = c.written;
+  pending_ = std::move(c.pending);
+  stats_.chunks = c.chunks;
+  stats_.records = c.records;
+  stats_.bad_rows = c.bad_rows;
+  stats_.files = c.files;
+  stats_.per_pattern = c.per_pattern;
+
+  // Files written after the snapshot hold detections it counts as pending or
+  // not yet generated: count them so replay skips them.
+  TXFLOW_ASSIGN_OR_RETURN(auto files,
+                          root_->List({std::string(kDetectionsPrefix), "", 0}));
+  std::map<uint64_t, std::string> by_seq;
+  for (const auto& f : files) {
+    if (auto seq = ParseDetectionFileSeq(f.key)) {
+      if (!by_seq.emplace(*seq, f.key).second) {
+        return Status::Corruption(root_->Uri(f.key) +
+                                  ": two detection files with sequence " +
+                                  std::to_string(*seq));
+      }
+    }
+  }
+  uint64_t expect = 1;
+  for (const auto& [seq, key] : by_seq) {
+    if (seq != expect++) {
+      return Status::Corruption(root_->Uri(key) +
+                                ": detection file sequence has a gap before " +
+                                std::to_string(seq));
+    }
+    if (seq <= c.files) continue;
+    TXFLOW_ASSIGN_OR_RETURN(std::string text, root_->Read(key));
+    written_ += CountDetectionRows(text);
+    stats_.files = seq;
+  }
+  const uint64_t already =
+      std::min<uint64_t>(written_ - c.written, pending_.size());
+  pending_.erase(pending_.begin(),
+                 pending_.begin() + static_cast<ptrdiff_t>(already));
+  stats_.pending = pending_.size();
+  return Status::OK();
+}
+
+Result<PollReport> Detector::Poll() {
+  PollReport report;
+  TXFLOW_ASSIGN_OR_RETURN(
+      auto listed, root_->List({std::string(kLandingPrefix), last_chunk_key_,
+                                options_.max_chunks_per_poll}));
+  report.more = listed.size() == options_.max_chunks_per_poll;
+  for (const auto& info : listed) {
+    const auto start = ParseChunkKey(info.key);
+    if (!start) {
+      LogInfo("y: ignoring " + root_->Uri(info.key) + ": not a chunk name");
+      continue;
+    }
+    if (*start != next_record_) {
+      return Status::Corruption(
+          root_->Uri(info.key) + ": expected " + ChunkKey(next_record_) +
+          " next; the landing zone has a gap or foreign chunks");
+    }
+    const uint64_t records_before = stats_.records, files_before = stats_.files;
+    const auto& pp = stats_.per_pattern;
+    const uint64_t det_before = pp[0] + pp[1] + pp[2];
+    TXFLOW_RETURN_IF_ERROR(ProcessChunk(info.key, *start));
+    ++report.chunks;
+    report.records += stats_.records - records_before;
+    report.detections += pp[0] + pp[1] + pp[2] - det_before;
+    report.files += stats_.files - files_before;
+    if (++since_checkpoint_ >= options_.checkpoint_every) {
+      TXFLOW_RETURN_IF_ERROR(Checkpoint());
+    }
+  }
+  return report;
+}
+
+Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string uri = root_->Uri(key);
+  TXFLOW_ASSIGN_OR_RETURN(std::string text, root_->Read(key));
+  const ScanResult head = ScanRecords(text, 1);
+  std::vector<std::string> f;
+  Columns col;
+  size_t pos = 0;
+  if (!text.empty()) {
+    const std::string_view header_line =
+        head.records == 1 ? std::string_view(text).substr(0, head.bytes)
+                          : std::string_view(text);
+    if (SplitFields(header_line, &f).has_value()) {
+      return Status::InvalidArgument(uri + ": unreadable header line");
+    }
+    for (size_t i = 0; i < f.size(); ++i) {
+      const std::string name = Lower(f[i]);
+      int* slot = name == "customer"   ? &col.customer
+                  : name == "merchant" ? &col.merchant
+                  : name == "gender"   ? &col.gender
+                  : name == "amount"   ? &col.amount
+                  : name == "category" ? &col.category
+                                       : nullptr;
+      if (slot && *slot < 0) *slot = static_cast<int>(i);
+    }
+    col.width = f.size();
+    for (auto [idx, name] : {std::pair{col.customer, "customer"},
+                             {col.merchant, "merchant"},
+                             {col.gender, "gender"},
+                             {col.amount, "amount"}}) {
+      if (idx < 0) {
+        return Status::InvalidArgument(uri + ": header has no '" +
+                                       std::string(name) + "' column");
+      }
+    }
+    if (importance_ && col.category < 0) {
+      return Status::InvalidArgument(
+          uri +
+          ": header has no 'category' column, needed with an importance table");
+    }
+    pos = head.records == 1 ? head.bytes : text.size();
+  }
+
+  std::string quarantine;
+  std::vector<MerchantState*> touched;
+  uint64_t record = start;
+  for (; pos < text.size(); ++record) {
+    const ScanResult r = ScanRecords(std::string_view(text).substr(pos), 1);
+    const size_t len = r.records == 1 ? r.bytes : text.size() - pos;
+    const std::string_view raw = std::string_view(text).substr(pos, len);
+    const size_t offset = pos;
+    pos += len;
+    std::string reason;
+    if (auto err = SplitFields(raw, &f)) {
+      reason = *err;
+    } else if (f.size() != col.width) {
+      reason = "has " + std::to_string(f.size()) + " fields, header has " +
+               std::to_string(col.width);
+    } else if (f[col.customer].empty()) {
+      reason = "empty customer";
+    } else if (f[col.merchant].empty()) {
+      reason = "empty merchant";
+    } else if (f[col.gender].empty()) {
+      reason = "empty gender";
+    } else if (f[col.amount].empty()) {
+      reason = "empty amount";
+    } else if (importance_ && f[col.category].empty()) {
+      reason = "empty category";
+    }
+    std::optional<int64_t> paise;
+    if (reason.empty()) {
+      paise = ParseDecimal(f[col.amount], 2);
+      if (!paise)
+        reason = "amount '" + f[col.amount] + "' is not a decimal number";
+    }
+    if (!reason.empty()) {
+      if (quarantine.empty()) quarantine = kQuarantineHeader;
+      quarantine += key + "," + std::to_string(record) + "," +
+                    std::to_string(offset) + ",";
+      AppendCsvField(&quarantine, reason);
+      quarantine += ',';
+      std::string_view body = raw;
+      while (!body.empty() && (body.back() == '\n' || body.back() == '\r'))
+        body.remove_suffix(1);
+      AppendCsvField(&quarantine, body);
+      quarantine += '\n';
+      ++stats_.bad_rows;
+      continue;
+    }
+    int64_t weight = *paise * 10'000;  // paise -> 10^-6 rupees
+    if (importance_) {
+      if (auto w = importance_->Find(f[col.customer], f[col.merchant],
+                                     f[col.category])) {
+        weight = *w;
+      }
+    }
+    auto& slot = merchants_[f[col.merchant]];
+    if (!slot) slot = std::make_unique<MerchantState>(f[col.merchant]);
+    if (!slot->touched()) touched.push_back(slot.get());
+    slot->Apply(f[col.customer], GenderOf(f[col.gender]), *paise, weight);
+  }
+  const uint64_t records = record - start;
+  if (!quarantine.empty()) {
+    auto w = root_->Write(QuarantineKey(start), quarantine,
+                          {WriteMode::kCreateOnly, ""});
+    if (!w.ok() && w.status().code() != StatusCode::kAlreadyExists)
+      return w.status();
+  }
+
+  std::sort(touched.begin(), touched.end(),
+            [](const MerchantState* a, const MerchantState* b) {
+              return a->id() < b->id();
+            });
+  std::vector<Detection> found;
+  for (MerchantState* m : touched) m->Evaluate(options_.thresholds, &found);
+  std::sort(found.begin(), found.end());
+  TXFLOW_RETURN_IF_ERROR(Emit(&found));
+
+  last_chunk_key_ = key;
+  next_record_ = start + records;
+  ++stats_.chunks;
+  stats_.records += records;
+  const int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - t0)
+                             .count();
+  if (chunk_micros_.size() < 10'000'000) chunk_micros_.push_back(micros);
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "y: %s records=%" PRIu64
+                " new_detections=%zu pending=%zu files=%" PRIu64 " took=%.2fms",
+                key.c_str(), records, found.size(), pending_.size(),
+                stats_.files, static_cast<double>(micros) / 1000.0);
+  LogInfo(line);
+  return Status::OK();
+}
+
+Status Detector::Emit(std::vector<Detection>* found) {
+  const int64_t now = clock_->NowMs();
+  for (Detection& d : *found) {
+    ++stats_.per_pattern[static_cast<size_t>(d.pattern) - 1];
+    // Replayed detections that are already in a file are skipped.
+    if (detections_++ < written_) continue;
+    d.detected_at_ms = now;
+    pending_.push_back(std::move(d));
+  }
+  while (pending_.size() >= kDetectionsPerFile) {
+    TXFLOW_RETURN_IF_ERROR(WriteFile(kDetectionsPerFile));
+  }
+  stats_.pending = pending_.size();
+  return Status::OK();
+}
+
+Status Detector::WriteFile(size_t n) {
+  const std::vector<Detection> rows(
+      pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(n));
+  const std::string text =
+      EncodeDetectionFile(rows, ystart_ms_, options_.tz_offset_minutes);
+  const int64_t epoch = rows.back().detected_at_ms / 1000;
+  const std::string key = DetectionFileKey(epoch, stats_.files + 1);
+  auto w = root_->Write(key, text, {WriteMode::kCreateOnly, ""});
+  if (!w.ok()) {
+    // A lost response to our own create is fine; anything else is not.
+    auto existing = w.status().code() == StatusCode::kAlreadyExists
+                        ? root_->Read(key)
+                        : Result<std::string>(w.status());
+    if (!existing.ok() || *existing != text) {
+      return w.status().code() == StatusCode::kAlreadyExists
+                 ? Status::Aborted(root_->Uri(key) +
+                                   ": exists with other content (two detectors "
+                                   "on one root?)")
+                 : w.status();
+    }
+  }
+  pending_.erase(pending_.begin(),
+                 pending_.begin() + static_cast<ptrdiff_t>(n));
+  written_ += n;
+  ++stats_.files;
+  return Status::OK();
+}
+
+Status Detector::FlushPending() {
+  if (!pending_.empty()) TXFLOW_RETURN_IF_ERROR(WriteFile(pending_.size()));
+  stats_.pending = 0;
+  return Status::OK();
+}
+
+Status Detector::Checkpoint() {
+  DetectorCheckpoint c;
+  c.chunks = stats_.chunks;
+  c.last_chunk_key = last_chunk_key_;
+  c.next_record = next_record_;
+  c.records = stats_.records;
+  c.bad_rows = stats_.bad_rows;
+  c.detections = detections_;
+  c.written = written_;
+  c.files = stats_.files;
+  c.per_pattern = stats_.per_pattern;
+  c.thresholds_crc = ThresholdsFingerprint(options_.thresholds);
+  c.importance_crc = importance_ ? importance_->fingerprint() : 0;
+  c.pending = pending_;  // empty while a replay is still behind the files
+  std::vector<const MerchantState*> ordered;
+  for (const auto& [id, m] : merchants_) ordered.push_back(m.get());
+  std::sort(ordered.begin(), ordered.end(),
+            [](const MerchantState* a, const MerchantState* b) {
+              return a->id() < b->id();
+            });
+  c.merchant_count = ordered.size();
+  for (const MerchantState* m : ordered) m->Serialize(&c.merchants);
+  const std::string key = CheckpointKey(stats_.chunks);
+  TXFLOW_RETURN_IF_ERROR(root_->Write(key, EncodeCheckpoint(c), {}).status());
+  TXFLOW_RETURN_IF_ERROR(
+      root_
+          ->Write(kDetectorCurrentKey,
+                  key.substr(kDetectorStateDir.size()) + "\n", {})
+          .status());
+  if (!last_checkpoint_key_.empty() && last_checkpoint_key_ != key) {
+    root_->Delete(last_checkpoint_key_).IgnoreError();  // superseded
+  }
+  last_checkpoint_key_ = key;
+  since_checkpoint_ = 0;
+  return Status::OK();
+}
+
+}  // namespace txflow

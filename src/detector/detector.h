@@ -1,0 +1,105 @@
+// Mechanism Y (SPEC §4): takes chunks from landing_zone/ in order, applies
+// each as one micro-batch to per-merchant state, evaluates the patterns, and
+// writes the new detections, 50 per file, exactly once.
+//
+// Exactly once. The detection sequence is a pure function of the chunks, so
+// the state is a snapshot plus the chunks after it (the landing zone is the
+// replayable log). Every `checkpoint_every` chunks, and on Checkpoint(), a
+// snapshot (state/detector/checkpoint-*.bin, then the CURRENT pointer) records
+// the merchant states, the counters and the pending detections. Detection
+// files are written create-only and never rewritten. On Open(), the
+// detections already in files (read from the files written after the
+// snapshot) are counted; replaying the chunks after the snapshot regenerates
+// detections in the same order, and those already in files are skipped. So
+// after a crash at any instant the files hold the same sequence of detections
+// as an uninterrupted run (time columns aside), none missing or repeated.
+//
+// The caller must hold the root's detector lock (kDetectorLockKey).
+// Not thread-safe.
+#ifndef TXFLOW_DETECTOR_DETECTOR_H_
+#define TXFLOW_DETECTOR_DETECTOR_H_
+
+#include <array>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "detector/checkpoint.h"
+#include "detector/detection.h"
+#include "detector/importance_table.h"
+#include "detector/merchant_state.h"
+#include "txflow/file_system.h"
+
+namespace txflow {
+
+struct DetectorOptions {
+  Thresholds thresholds;
+  int tz_offset_minutes = 330;      // IST
+  uint64_t checkpoint_every = 100;  // chunks between snapshots
+  size_t max_chunks_per_poll = 1000;
+};
+
+struct DetectorStats {
+  uint64_t chunks = 0, records = 0, bad_rows = 0, files = 0;
+  std::array<uint64_t, 3> per_pattern{};  // detections generated, by pattern
+  uint64_t pending = 0;
+};
+
+struct PollReport {
+  uint64_t chunks = 0, records = 0, detections = 0, files = 0;
+  bool more = false;  // the poll stopped at max_chunks_per_poll
+};
+
+class Detector {
+ public:
+  // Does not own `root`, `importance` (may be null) or `clock`.
+  Detector(FileSystem* root, const ImportanceTable* importance,
+           DetectorOptions options, Clock* clock);
+
+  // Restores the last checkpoint (if any) and counts the detection files
+  // written since. Corruption for a damaged checkpoint; InvalidArgument when
+  // thresholds or the importance table differ from the checkpoint's.
+  Status Open();
+
+  // Processes the chunks after the last one taken, in order.
+  Result<PollReport> Poll();
+
+  // Writes the pending detections (fewer than 50) as a last, shorter file.
+  Status FlushPending();
+
+  // Snapshots the state now.
+  Status Checkpoint();
+
+  const DetectorStats& stats() const { return stats_; }
+  // Wall time of each chunk processed by this process, microseconds.
+  const std::vector<int64_t>& chunk_micros() const { return chunk_micros_; }
+
+ private:
+  Status ProcessChunk(const std::string& key, uint64_t start);
+  Status Emit(std::vector<Detection>* found);
+  Status WriteFile(size_t n);
+
+  FileSystem* root_;
+  const ImportanceTable* importance_;
+  DetectorOptions options_;
+  Clock* clock_;
+  int64_t ystart_ms_;
+
+  std::unordered_map<std::string, std::unique_ptr<MerchantState>> merchants_;
+  std::string last_chunk_key_;
+  uint64_t next_record_ = 0;
+  uint64_t detections_ = 0;  // generated, incl. replayed
+  uint64_t written_ = 0;     // in files
+  std::vector<Detection> pending_;
+  uint64_t since_checkpoint_ = 0;
+  std::string last_checkpoint_key_;
+  DetectorStats stats_;
+  std::vector<int64_t> chunk_micros_;
+};
+
+}  // namespace txflow
+
+#endif  // TXFLOW_DETECTOR_DETECTOR_H_

@@ -1,0 +1,551 @@
+#include "detector/detector.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <tuple>
+
+#include "chunker/chunker.h"
+#include "common/log.h"
+#include "csv/row_decoder.h"
+#include "detector/detection_file.h"
+#include "io/fault_injection_file_system.h"
+
+namespace txflow {
+namespace {
+
+constexpr int64_t kStart = 1'795'614'222'000;
+
+struct Row {
+  std::string customer, merchant, gender, category;
+  int64_t paise = 0;
+  bool bad = false;
+  std::string text;  // the CSV record, '\n'-terminated
+};
+
+struct Dataset {
+  std::string source;  // CSV text
+  std::vector<Row> rows;
+  std::string importance;  // CSV text, or "" for none
+  std::map<std::tuple<std::string, std::string, std::string>,
+           std::vector<int64_t>>
+      imp_rows;
+};
+
+std::string Money(int64_t paise) {
+  const char* sign = paise < 0 ? "-" : "";
+  const int64_t a = paise < 0 ? -paise : paise;
+  return sign + std::to_string(a / 100) + "." + (a % 100 < 10 ? "0" : "") +
+         std::to_string(a % 100);
+}
+
+// Few merchants and customers, amounts and weights from small sets (ties at
+// percentile boundaries are common), ~3 % bad rows, varied quoting.
+Dataset RandomDataset(std::mt19937_64& rng, int rows, bool with_importance,
+                      int max_customers = 30) {
+  Dataset d;
+  d.source = "step,customer,age,gender,merchant,category,amount,fraud\n";
+  const int merchants = 2 + static_cast<int>(rng() % 4);
+  const int customers = 5 + static_cast<int>(rng() % (max_customers - 4));
+  const char* genders[] = {"F", "F", "M", "M", "E", "U"};
+  std::vector<std::string> gender_of(customers);
+  for (auto& g : gender_of) g = genders[rng() % 6];
+  for (int i = 0; i < rows; ++i) {
+    Row r;
+    const int c = static_cast<int>(rng() % customers);
+    r.customer = "C" + std::to_string(1000 + c);
+    r.merchant = "M" + std::to_string(50 + static_cast<int>(rng() % merchants));
+    r.category = "es_cat" + r.merchant.substr(1);
+    r.gender = rng() % 50 == 0 ? genders[rng() % 6]
+                               : gender_of[c];  // rarely inconsistent
+    static const int64_t amounts[] = {100,  1500, 2299, 2300,
+                                      2301, 4000, 500,  -250};
+    r.paise = amounts[rng() % 8];
+    std::string amount = Money(r.paise);
+    const int quoting = static_cast<int>(rng() % 3);
+    auto q = [&](const std::string& v) {
+      return quoting == 0 ? v : quoting == 1 ? "'" + v + "'" : "\"" + v + "\"";
+    };
+    r.text = std::to_string(i) + "," + q(r.customer) + ",'3'," + q(r.gender) +
+             "," + q(r.merchant) + "," + q(r.category) + "," + amount + ",0\n";
+    switch (rng() % 40) {
+      case 0:
+        r.bad = true;
+        r.text =
+            std::to_string(i) + "," + r.customer + ",3\n";  // too few fields
+        break;
+      case 1:
+        r.bad = true;
+        r.text = std::to_string(i) + "," + r.customer + ",'3'," + r.gender +
+                 "," + r.merchant + "," + r.category + ",1e2,0\n";
+        break;
+      case 2:
+        r.bad = true;
+        r.text = std::to_string(i) + ",'','3'," + r.gender + "," + r.merchant +
+                 "," + r.category + "," + amount + ",0\n";
+        break;
+      default:
+        break;
+    }
+    d.source += r.text;
+    d.rows.push_back(std::move(r));
+  }
+  if (with_importance) {
+    d.importance = "Source,Target,Weight,typeTrans,fraud\n";
+    static const char* weights[] = {"1", "2.5", "2.5", "0.125", "10.0005", "3"};
+    for (int c = 0; c < customers; ++c) {
+      for (int m = 0; m < merchants; ++m) {
+        if (rng() % 3 == 0) continue;  // some pairs have no importance row
+        const std::string cust = "C" + std::to_string(1000 + c),
+                          mer = "M" + std::to_string(50 + m);
+        for (int k = 1 + static_cast<int>(rng() % 2); k > 0; --k) {
+          const char* w = weights[rng() % 6];
+          d.importance += "'" + cust + "','" + mer + "'," + w + ",'es_cat" +
+                          mer.substr(1) + "',0\n";
+          d.imp_rows[{cust, mer, "es_cat" + mer.substr(1)}].push_back(
+              *ParseDecimal(w, 6));
+        }
+      }
+    }
+  }
+  return d;
+}
+
+using Finding =
+    std::tuple<int, std::string, std::string>;  // pattern, customer, merchant
+
+// The naive reference: after each chunk, recompute everything from all rows
+// so far; sort for percentiles; emit in SPEC order.
+std::vector<Finding> Reference(const Dataset& d, size_t chunk_rows,
+                               const Thresholds& t) {
+  struct Acc {
+    int64_t count = 0, paise = 0, weight = 0;
+  };
+  std::vector<Finding> out;
+  std::set<Finding> reported;
+  std::vector<const Row*> good;
+  for (size_t begin = 0; begin < d.rows.size(); begin += chunk_rows) {
+    const size_t end = std::min(d.rows.size(), begin + chunk_rows);
+    std::set<std::string> touched_m;
+    std::set<std::pair<std::string, std::string>> touched_p;
+    for (size_t i = begin; i < end; ++i) {
+      if (d.rows[i].bad) continue;
+      good.push_back(&d.rows[i]);
+      touched_m.insert(d.rows[i].merchant);
+      touched_p.insert({d.rows[i].merchant, d.rows[i].customer});
+    }
+    std::map<std::string, std::map<std::string, Acc>> acc;
+    std::map<std::string, std::set<std::string>> fem, mal;
+    for (const Row* r : good) {
+      int64_t w = r->paise * 10'000;
+      auto it = d.imp_rows.find({r->customer, r->merchant, r->category});
+      if (!d.importance.empty() && it != d.imp_rows.end()) {
+        int64_t sum = 0;
+        for (int64_t x : it->second) sum += x;
+        const int64_t n = static_cast<int64_t>(it->second.size());
+        // Mean rounded half away from zero, by hand.
+        w = (2 * sum + (sum >= 0 ? n : -n)) / (2 * n);
+      }
+      Acc& a = acc[r->merchant][r->customer];
+      ++a.count;
+      a.paise += r->paise;
+      a.weight += w;
+      if (r->gender == "F") fem[r->merchant].insert(r->customer);
+      if (r->gender == "M") mal[r->merchant].insert(r->customer);
+    }
+    std::vector<Finding> found;
+    for (const auto& m : touched_m) {
+      int64_t total = 0;
+      std::vector<int64_t> counts;
+      std::vector<double> avgs;
+      for (const auto& [c, a] : acc[m]) {
+        total += a.count;
+        counts.push_back(a.count);
+        avgs.push_back(static_cast<double>(a.weight) /
+                       static_cast<double>(a.count));
+      }
+      if (total > static_cast<int64_t>(t.upgrade_min_txns)) {
+        std::sort(counts.begin(), counts.end());
+        std::sort(avgs.begin(), avgs.end());
+        const int64_t n = static_cast<int64_t>(counts.size());
+        const int64_t kc = t.upgrade_count_pct * (n - 1),
+                      kw = t.upgrade_weight_pct * (n - 1);
+        const int64_t clo = kc / 100, cr = kc % 100,
+                      chi = std::min(clo + 1, n - 1);
+        const int64_t wlo = kw / 100, wr = kw % 100,
+                      whi = std::min(wlo + 1, n - 1);
+        const double p10 = avgs[wlo] + (avgs[whi] - avgs[wlo]) *
+                                           static_cast<double>(wr) / 100.0;
+        for (const auto& [c, a] : acc[m]) {
+          const bool many =
+              a.count * 100 >=
+              counts[clo] * 100 + (counts[chi] - counts[clo]) * cr;
+          const double avg =
+              static_cast<double>(a.weight) / static_cast<double>(a.count);
+          if (many && avg <= p10) found.push_back({1, c, m});
+        }
+      }
+      if (fem[m].size() > t.dei_min_female && fem[m].size() < mal[m].size()) {
+        found.push_back({3, "", m});
+      }
+    }
+    for (const auto& [m, c] : touched_p) {
+      const Acc& a = acc[m][c];
+      if (a.count >= static_cast<int64_t>(t.child_min_txns) &&
+          a.paise < t.child_max_avg_paise * a.count) {
+        found.push_back({2, c, m});
+      }
+    }
+    std::sort(
+        found.begin(), found.end(), [](const Finding& x, const Finding& y) {
+          return std::tie(std::get<0>(x), std::get<2>(x), std::get<1>(x)) <
+                 std::tie(std::get<0>(y), std::get<2>(y), std::get<1>(y));
+        });
+    for (const Finding& f : found) {
+      if (reported.insert(f).second) out.push_back(f);
+    }
+  }
+  return out;
+}
+
+Thresholds SmallThresholds() {
+  Thresholds t;
+  t.upgrade_min_txns = 60;
+  t.child_min_txns = 6;
+  t.dei_min_female = 2;
+  return t;
+}
+
+// Reads the detection files in sequence order.
+std::vector<Finding> ReadFindings(FileSystem* root,
+                                  std::vector<size_t>* sizes = nullptr) {
+  std::map<uint64_t, std::string> files;
+  for (const auto& info :
+       root->List({std::string(kDetectionsPrefix), "", 0}).value()) {
+    files[*ParseDetectionFileSeq(info.key)] = info.key;
+  }
+  std::vector<Finding> out;
+  std::vector<std::string> f;
+  for (const auto& [seq, key] : files) {
+    const std::string text = root->Read(key).value();
+    size_t pos = text.find('\n') + 1, rows = 0;
+    while (pos < text.size()) {
+      const size_t nl = text.find('\n', pos);
+      EXPECT_FALSE(SplitFields(std::string_view(text).substr(pos, nl - pos), &f)
+                       .has_value());
+      const int pattern = f[2] == "PatId1" ? 1 : f[2] == "PatId2" ? 2 : 3;
+      out.push_back({pattern, f[4], f[5]});
+      pos = nl + 1;
+      ++rows;
+    }
+    if (sizes) sizes->push_back(rows);
+  }
+  return out;
+}
+
+class DetectorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { SetLogQuiet(true); }
+
+  // Chunks `d` into a fresh mem root with the real chunker.
+  std::unique_ptr<FileSystem> Chunked(const std::string& store,
+                                      const Dataset& d, uint64_t chunk_rows) {
+    auto root = std::move(OpenFileSystem("mem://" + store + "/root").value());
+    auto src = std::move(OpenFileSystem("mem://" + store + "/in").value());
+    EXPECT_TRUE(src->Write("tx.csv", d.source, {}).ok());
+    ChunkerOptions o;
+    o.chunk_rows = chunk_rows;
+    o.drain = true;
+    o.max_chunks_per_tick = 100'000;
+    Chunker c(src.get(), "tx.csv", "in/tx.csv", root.get(), o, &clock_);
+    auto r = c.Tick();
+    EXPECT_TRUE(r.ok() && r->drained) << r.status().ToString();
+    return root;
+  }
+  // Runs a detector to the end of the landing zone and flushes.
+  void Detect(FileSystem* root, const ImportanceTable* imp, const Thresholds& t,
+              size_t per_poll = 1000) {
+    DetectorOptions o;
+    o.thresholds = t;
+    o.max_chunks_per_poll = per_poll;
+    Detector det(root, imp, o, &clock_);
+    ASSERT_TRUE(det.Open().ok());
+    while (true) {
+      auto r = det.Poll();
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      if (r->chunks == 0) break;
+    }
+    ASSERT_TRUE(det.FlushPending().ok());
+  }
+
+  ManualClock clock_{kStart};
+};
+
+TEST_F(DetectorTest, MatchesNaiveReferenceOnRandomInputs) {
+  std::mt19937_64 rng(4242);
+  int runs = 0;
+  size_t total_findings = 0;
+  std::array<size_t, 4> by_pattern{};
+  for (int seed = 0; seed < 12; ++seed) {
+    for (bool with_imp : {false, true}) {
+      const Dataset d =
+          RandomDataset(rng, 400 + static_cast<int>(rng() % 800), with_imp);
+      std::optional<ImportanceTable> imp;
+      if (with_imp) {
+        auto t = ImportanceTable::Parse(d.importance, "imp");
+        ASSERT_TRUE(t.ok()) << t.status().ToString();
+        imp = std::move(t).value();
+      }
+      for (uint64_t chunk_rows : {1, 7, 10'000}) {
+        const std::string store = "diff-" + std::to_string(runs++);
+        auto root = Chunked(store, d, chunk_rows);
+        ASSERT_NO_FATAL_FAILURE(
+            Detect(root.get(), imp ? &*imp : nullptr, SmallThresholds()));
+        const auto want = Reference(d, chunk_rows, SmallThresholds());
+        const auto got = ReadFindings(root.get());
+        ASSERT_EQ(got, want) << "seed " << seed << " importance " << with_imp
+                             << " chunk_rows " << chunk_rows;
+        total_findings += want.size();
+        for (const auto& f : want) ++by_pattern[std::get<0>(f)];
+      }
+    }
+  }
+  // The inputs must exercise every pattern, or the comparison proves little.
+  EXPECT_GT(by_pattern[1], 20u);
+  EXPECT_GT(by_pattern[2], 20u);
+  EXPECT_GT(by_pattern[3], 20u);
+  RecordProperty("findings", static_cast<int>(total_findings));
+}
+
+TEST_F(DetectorTest, FilesHoldFiftyEachAndTheRemainderOnFlush) {
+  std::mt19937_64 rng(9);
+  const Dataset d = RandomDataset(rng, 6000, false, 300);
+  auto root = Chunked("fifty", d, 100);
+  ASSERT_NO_FATAL_FAILURE(Detect(root.get(), nullptr, SmallThresholds()));
+  std::vector<size_t> sizes;
+  const auto got = ReadFindings(root.get(), &sizes);
+  ASSERT_GT(got.size(), 50u);
+  for (size_t i = 0; i + 1 < sizes.size(); ++i) EXPECT_EQ(sizes[i], 50u);
+  EXPECT_EQ(sizes.back(), got.size() % 50 == 0 ? 50 : got.size() % 50);
+}
+
+TEST_F(DetectorTest, OutputDoesNotDependOnChunksPerPoll) {
+  std::mt19937_64 rng(11);
+  const Dataset d = RandomDataset(rng, 1500, false);
+  auto one = Chunked("poll-1", d, 7);
+  auto many = Chunked("poll-many", d, 7);
+  ASSERT_NO_FATAL_FAILURE(Detect(one.get(), nullptr, SmallThresholds(), 1));
+  ASSERT_NO_FATAL_FAILURE(Detect(many.get(), nullptr, SmallThresholds(), 1000));
+  EXPECT_EQ(ReadFindings(one.get()), ReadFindings(many.get()));
+  EXPECT_FALSE(ReadFindings(one.get()).empty());
+}
+
+// Restart equivalence in-process: stop the detector after random numbers of
+// chunks (no flush, as a crash would), sometimes mid-write through a crashing
+// file system, and reopen from the checkpoint. The files must equal an
+// uninterrupted run's.
+TEST_F(DetectorTest, CrashesAndRestartsEqualUninterruptedRun) {
+  std::mt19937_64 rng(77);
+  const Dataset d = RandomDataset(rng, 5000, true, 300);
+  auto imp = ImportanceTable::Parse(d.importance, "imp").value();
+  auto ref = Chunked("restart-ref", d, 7);
+  ASSERT_NO_FATAL_FAILURE(Detect(ref.get(), &imp, SmallThresholds()));
+  const auto want = ReadFindings(ref.get());
+  ASSERT_GT(want.size(), 100u);
+
+  int crashes = 0, restarts = 0;
+  for (int trial = 0; trial < 8; ++trial) {
+    auto root = Chunked("restart-" + std::to_string(trial), d, 7);
+    DetectorOptions o;
+    o.thresholds = SmallThresholds();
+    o.max_chunks_per_poll = 1 + rng() % 5;
+    o.checkpoint_every = 1 + rng() % 10;
+    bool done = false;
+    for (int life = 0; life < 400 && !done; ++life) {
+      auto faulty = std::make_unique<FaultInjectionFileSystem>(std::move(
+          OpenFileSystem("mem://restart-" + std::to_string(trial) + "/root")
+              .value()));
+      if (rng() % 2) faulty->CrashAfterMutations(rng() % 30);
+      Detector det(faulty.get(), &imp, o, &clock_);
+      if (Status s = det.Open(); !s.ok()) {
+        if (!faulty->crashed()) ADD_FAILURE() << "open: " << s.ToString();
+        continue;  // crashed while opening: try again
+      }
+      // A life outlasts one checkpoint interval on average, as a real
+      // process must to make progress.
+      for (int polls = static_cast<int>(rng() % 40); polls >= 0; --polls) {
+        auto r = det.Poll();
+        if (!r.ok()) break;  // the "process" died
+        if (r->chunks == 0) {
+          done = det.FlushPending().ok();
+          break;
+        }
+      }
+      crashes += faulty->crashed();
+      ++restarts;
+      clock_.AdvanceMs(1000);
+    }
+    ASSERT_TRUE(done) << "trial " << trial << " never finished";
+    EXPECT_EQ(ReadFindings(root.get()), want) << "trial " << trial;
+  }
+  EXPECT_GT(crashes, 20);
+  EXPECT_GT(restarts, 40);
+  std::printf("restart equivalence: %d lives, %d crashed mid-write\n", restarts,
+              crashes);
+}
+
+TEST_F(DetectorTest, BadRowsAreQuarantinedWithReasonsAndChangeNothing) {
+  Dataset d;
+  d.source =
+      "customer,merchant,gender,amount\n"
+      "'C1','M1','F',1.00\n"
+      "'C2','M1','F',1e2\n"
+      "'','M1','F',1.00\n"
+      "'C3','M1'\n"
+      "\"C4\",\"M1\",\"M\",\"2.50\"\n";
+  auto root = Chunked("bad-rows", d, 10);
+  ASSERT_NO_FATAL_FAILURE(Detect(root.get(), nullptr, Thresholds{}));
+  // Byte offsets in the chunk: header 31+1 = 32; "'C1','M1','F',1.00\n" is 19,
+  // so row 1 starts at 51; "'C2','M1','F',1e2\n" is 18 -> 69;
+  // "'','M1','F',1.00\n" is 17 -> 86.
+  auto q = root->Read("quarantine/chunk-000000000000.csv");
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_EQ(
+      *q,
+      "chunk,record,byte_offset,reason,raw\n"
+      "landing_zone/chunk-000000000000.csv,1,51,\"amount '1e2' is not a "
+      "decimal "
+      "number\",\"'C2','M1','F',1e2\"\n"
+      "landing_zone/chunk-000000000000.csv,2,69,\"empty "
+      "customer\",\"'','M1','F',1.00\"\n"
+      "landing_zone/chunk-000000000000.csv,3,86,\"has 2 fields, header has 4\","
+      "\"'C3','M1'\"\n");
+}
+
+TEST_F(DetectorTest, EmptyAndHeaderOnlyChunksAreHarmless) {
+  auto root = std::move(OpenFileSystem("mem://empty-chunks/root").value());
+  ASSERT_TRUE(
+      root->Write(ChunkKey(0), "customer,merchant,gender,amount\n", {}).ok());
+  ASSERT_TRUE(root->Write(ChunkKey(0) + "x", "", {}).ok());  // not a chunk name
+  Detector det(root.get(), nullptr, {}, &clock_);
+  ASSERT_TRUE(det.Open().ok());
+  auto r = det.Poll();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->chunks, 1u);
+  EXPECT_EQ(r->records, 0u);
+}
+
+TEST_F(DetectorTest, MissingRequiredColumnNamesIt) {
+  auto root = std::move(OpenFileSystem("mem://no-amount/root").value());
+  ASSERT_TRUE(
+      root->Write(ChunkKey(0), "customer,merchant,gender,price\nC,M,F,1\n", {})
+          .ok());
+  Detector det(root.get(), nullptr, {}, &clock_);
+  ASSERT_TRUE(det.Open().ok());
+  auto r = det.Poll();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(
+                "chunk-000000000000.csv: header has no 'amount' column"),
+            std::string::npos)
+      << r.status().message();
+}
+
+TEST_F(DetectorTest, GapInLandingZoneIsAnError) {
+  auto root = std::move(OpenFileSystem("mem://gap/root").value());
+  ASSERT_TRUE(
+      root->Write(ChunkKey(0), "customer,merchant,gender,amount\nC,M,F,1\n", {})
+          .ok());
+  ASSERT_TRUE(
+      root->Write(ChunkKey(5), "customer,merchant,gender,amount\nC,M,F,1\n", {})
+          .ok());
+  Detector det(root.get(), nullptr, {}, &clock_);
+  ASSERT_TRUE(det.Open().ok());
+  auto r = det.Poll();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(
+                "expected landing_zone/chunk-000000000001.csv next"),
+            std::string::npos)
+      << r.status().message();
+}
+
+TEST_F(DetectorTest, CorruptCheckpointIsAClearErrorNeverASilentRestart) {
+  std::mt19937_64 rng(5);
+  const Dataset d = RandomDataset(rng, 300, false);
+  auto root = Chunked("corrupt-ckpt", d, 50);
+  {
+    Detector det(root.get(), nullptr, {}, &clock_);
+    ASSERT_TRUE(det.Open().ok());
+    ASSERT_TRUE(det.Poll().ok());
+    ASSERT_TRUE(det.Checkpoint().ok());
+  }
+  const std::string name = root->Read(kDetectorCurrentKey).value();
+  const std::string key =
+      std::string(kDetectorStateDir) + name.substr(0, name.size() - 1);
+  const std::string good = root->Read(key).value();
+  for (size_t at : {size_t{3}, size_t{10}, good.size() / 2, good.size() - 1}) {
+    std::string bad = good;
+    bad[at] ^= 0x10;
+    ASSERT_TRUE(root->Write(key, bad, {}).ok());
+    Detector det(root.get(), nullptr, {}, &clock_);
+    Status s = det.Open();
+    EXPECT_EQ(s.code(), StatusCode::kCorruption) << at << ": " << s.ToString();
+    EXPECT_NE(s.message().find(key), std::string::npos) << s.message();
+  }
+  ASSERT_TRUE(root->Write(key, good.substr(0, good.size() - 9), {}).ok());
+  EXPECT_EQ(Detector(root.get(), nullptr, {}, &clock_).Open().code(),
+            StatusCode::kCorruption);
+  ASSERT_TRUE(root->Delete(key).ok());
+  EXPECT_EQ(Detector(root.get(), nullptr, {}, &clock_).Open().code(),
+            StatusCode::kCorruption);
+}
+
+TEST_F(DetectorTest, OtherThresholdsThanTheCheckpointAreRefused) {
+  auto root = std::move(OpenFileSystem("mem://thresholds/root").value());
+  {
+    Detector det(root.get(), nullptr, {}, &clock_);
+    ASSERT_TRUE(det.Open().ok());
+    ASSERT_TRUE(det.Checkpoint().ok());
+  }
+  DetectorOptions o;
+  o.thresholds.child_min_txns = 81;
+  Status s = Detector(root.get(), nullptr, o, &clock_).Open();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("thresholds differ"), std::string::npos);
+}
+
+TEST(DetectionFile, RowsAndNamesFollowTheSpec) {
+  EXPECT_EQ(FormatTimestamp(1'795'614'222'123, 330),
+            "2026-11-25T19:13:42.123+05:30");
+  EXPECT_EQ(FormatTimestamp(1'795'614'222'123, 0),
+            "2026-11-25T13:43:42.123+00:00");
+  EXPECT_EQ(FormatTimestamp(1'795'614'222'123, -90),
+            "2026-11-25T12:13:42.123-01:30");
+  EXPECT_EQ(*ParseTimezone("Asia/Kolkata"), 330);
+  EXPECT_EQ(*ParseTimezone("-01:30"), -90);
+  EXPECT_FALSE(ParseTimezone("Mars/Olympus").ok());
+  EXPECT_EQ(DetectionFileKey(1'795'614'222, 7),
+            "detections/detections_1795614222_000007.csv");
+  EXPECT_EQ(
+      ParseDetectionFileSeq("detections/detections_1795614222_000007.csv"), 7u);
+  EXPECT_EQ(ParseDetectionFileSeq("detections/other.csv"), std::nullopt);
+  const std::string text =
+      EncodeDetectionFile({{Pattern::kDei, "", "M1", 1'795'614'222'123},
+                           {Pattern::kChild, "C,1", "M2", 0}},
+                          1'795'614'000'000, 330);
+  EXPECT_EQ(
+      text,
+      "YStartTime,detectionTime,patternId,ActionType,customerName,MerchantId\n"
+      "2026-11-25T19:10:00.000+05:30,2026-11-25T19:13:42.123+05:30,PatId3,DEI-"
+      "NEEDED,"
+      "\"\",M1\n"
+      "2026-11-25T19:10:00.000+05:30,1970-01-01T05:30:00.000+05:30,PatId2,"
+      "CHILD,"
+      "\"C,1\",M2\n");
+  EXPECT_EQ(CountDetectionRows(text), 2u);
+}
+
+}  // namespace
+}  // namespace txflow
