@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -77,14 +78,6 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
   Outcome s3 = Txflow("gen --out s3://bucket/x");
   EXPECT_EQ(s3.code, 2);
   EXPECT_NE(s3.out.find("local directory only"), std::string::npos) << s3.out;
-}
-
-TEST_F(CliTest, UnbuiltMechanismsRefuseRatherThanPretend) {
-  for (const char* cmd : {"detect --root b", "y", "run --drain"}) {
-    Outcome r = Txflow(cmd);
-    EXPECT_EQ(r.code, 2) << cmd;
-    EXPECT_NE(r.out.find("not implemented yet"), std::string::npos) << r.out;
-  }
 }
 
 TEST_F(CliTest, GenWritesWhatTheLibraryGenerates) {
@@ -160,6 +153,98 @@ TEST_F(CliTest, SecondChunkerIsRefusedAndSigtermReleasesTheLock) {
       "h\n1\n2\n");
   EXPECT_EQ(
       Txflow("chunk --source " + src + " --root " + root + " --once").code, 0);
+}
+
+// The detection files of a root without their two time columns, in
+// sequence order, one string per file.
+std::vector<std::string> DetectionsWithoutTimes(
+    const std::filesystem::path& root) {
+  std::map<std::string, std::string> by_name;
+  for (const auto& e :
+       std::filesystem::directory_iterator(root / "detections")) {
+    by_name[e.path().filename().string()] = testing::Slurp(e.path());
+  }
+  std::map<std::string, std::string>
+      by_seq;  // "<seq>" sorts as the names' suffix
+  for (const auto& [name, text] : by_name) {
+    std::string stripped;
+    std::stringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+      const size_t second = line.find(',', line.find(',') + 1);
+      stripped += line.substr(second + 1) + "\n";
+    }
+    by_seq[name.substr(name.rfind('_'))] = stripped;
+  }
+  std::vector<std::string> out;
+  for (auto& [seq, text] : by_seq) out.push_back(text);
+  return out;
+}
+
+constexpr const char* kSmallThresholds =
+    " --upgrade-min-txns 2000 --child-min-txns 20 --dei-min-female 5";
+
+TEST_F(CliTest, RunDrainEqualsChunkThenDetect) {
+  Outcome g = Txflow("gen --out " + dir_.string() + " --rows 20000 --seed 5");
+  ASSERT_EQ(g.code, 0) << g.out;
+  const std::string src = (dir_ / "transactions.csv").string();
+  const std::string imp = (dir_ / "CustomerImportance.csv").string();
+  Outcome run = Txflow("run --drain --source " + src + " --importance " + imp +
+                       " --root " + (dir_ / "a").string() +
+                       " --chunk-rows 1000" + kSmallThresholds);
+  ASSERT_EQ(run.code, 0) << run.out;
+  EXPECT_NE(run.out.find("records:     20000 chunked into 20 chunks"),
+            std::string::npos)
+      << run.out;
+  ASSERT_EQ(Txflow("chunk --drain --source " + src + " --root " +
+                   (dir_ / "b").string() + " --chunk-rows 1000")
+                .code,
+            0);
+  Outcome det = Txflow("detect --drain --importance " + imp + " --root " +
+                       (dir_ / "b").string() + kSmallThresholds);
+  ASSERT_EQ(det.code, 0) << det.out;
+  const auto a = DetectionsWithoutTimes(dir_ / "a");
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, DetectionsWithoutTimes(dir_ / "b"));
+  // Every pattern fires on this data at these thresholds.
+  std::string all;
+  for (const auto& f : a) all += f;
+  for (const char* p :
+       {"PatId1,UPGRADE", "PatId2,CHILD", "PatId3,DEI-NEEDED"}) {
+    EXPECT_NE(all.find(p), std::string::npos) << p;
+  }
+}
+
+TEST_F(CliTest, DetectMissingColumnIsOneLineErrorNamingIt) {
+  std::filesystem::create_directories(dir_ / "r" / "landing_zone");
+  std::ofstream(dir_ / "r" / "landing_zone" / "chunk-000000000000.csv")
+      << "customer,merchant,sex,amount\nC1,M1,F,1.00\n";
+  Outcome r = Txflow("detect --drain --root " + (dir_ / "r").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("chunk-000000000000.csv: header has no 'gender' column"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "r" / "detections"));
+}
+
+TEST_F(CliTest, SecondDetectorIsRefused) {
+  std::filesystem::create_directories(dir_ / "r");
+  const pid_t first = testing::Spawn(
+      {"detect", "--root", (dir_ / "r").string(), "--poll", "100ms"});
+  const auto lock = dir_ / "r" / "state" / "detector.lock";
+  for (int i = 0; i < 500 && !std::filesystem::exists(lock); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(std::filesystem::exists(lock));
+  Outcome second = Txflow("detect --drain --root " + (dir_ / "r").string());
+  EXPECT_EQ(second.code, 1) << second.out;
+  EXPECT_NE(second.out.find("held by pid " + std::to_string(first)),
+            std::string::npos)
+      << second.out;
+  ::kill(first, SIGTERM);
+  EXPECT_EQ(testing::Wait(first), 0);
+  EXPECT_FALSE(std::filesystem::exists(lock));
 }
 
 TEST_F(CliTest, VersionPrintsSemver) {

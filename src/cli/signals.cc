@@ -22,6 +22,8 @@ void InstallStopHandlers() {
 
 bool StopRequested() { return g_stop != 0; }
 
+void RequestStop() { g_stop = 1; }
+
 bool SleepUnlessStopped(std::chrono::milliseconds d,
                         const std::function<bool()>& every_slice) {
   const auto until = std::chrono::steady_clock::now() + d;

@@ -10,6 +10,8 @@ namespace txflow {
 
 void InstallStopHandlers();
 bool StopRequested();
+// Asks every loop to stop, as a signal would.
+void RequestStop();
 
 // Sleeps up to `d` in slices of at most 100 ms. Returns false early on a stop
 // request or when `every_slice` (run after each slice, e.g. lock renewal)

@@ -45,6 +45,35 @@ size_t QuotedRecordLength(std::string_view data) {
 
 }  // namespace
 
+RecordReader::RecordReader(std::string_view data) : data_(data) {
+  const void* q = std::memchr(data_.data(), '"', data_.size());
+  next_quote_ =
+      q ? static_cast<size_t>(static_cast<const char*>(q) - data_.data())
+        : data_.size();
+}
+
+bool RecordReader::Next(std::string_view* record) {
+  if (pos_ >= data_.size()) return false;
+  const char* base = data_.data();
+  const void* nl = std::memchr(base + pos_, '\n', data_.size() - pos_);
+  size_t end;
+  if (nl != nullptr &&
+      static_cast<size_t>(static_cast<const char*>(nl) - base) < next_quote_) {
+    end = static_cast<size_t>(static_cast<const char*>(nl) - base) + 1;
+  } else {
+    const size_t len = QuotedRecordLength(data_.substr(pos_));
+    end = len == 0 ? data_.size() : pos_ + len;
+    if (end > next_quote_) {
+      const void* q = std::memchr(base + end, '"', data_.size() - end);
+      next_quote_ = q ? static_cast<size_t>(static_cast<const char*>(q) - base)
+                      : data_.size();
+    }
+  }
+  *record = data_.substr(pos_, end - pos_);
+  pos_ = end;
+  return true;
+}
+
 ScanResult ScanRecords(std::string_view data, size_t max_records) {
   ScanResult r;
   const char* const begin = data.data();

@@ -26,6 +26,24 @@ struct ScanResult {
 // still be growing) is not counted.
 ScanResult ScanRecords(std::string_view data, size_t max_records);
 
+// Hands out the records of `data` (which starts at a record boundary) one at a
+// time, each with its line end; a trailing record without '\n' comes last.
+// Linear in the size of `data` overall (ScanRecords(rest, 1) per record would
+// search the rest for a quote every time). Does not own `data`.
+class RecordReader {
+ public:
+  explicit RecordReader(std::string_view data);
+  // False when no bytes are left.
+  bool Next(std::string_view* record);
+  // Offset of the next record within `data`.
+  size_t position() const { return pos_; }
+
+ private:
+  std::string_view data_;
+  size_t pos_ = 0;
+  size_t next_quote_;  // first '"' at or after pos_, or data_.size()
+};
+
 }  // namespace txflow
 
 #endif  // TXFLOW_CSV_RECORD_SCANNER_H_

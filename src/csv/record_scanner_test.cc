@@ -108,6 +108,17 @@ TEST(RecordScanner, FindsConstructedBoundariesInRandomText) {
     const auto r = ScanRecords(std::string_view(text).substr(0, cut), SIZE_MAX);
     ASSERT_EQ(r.records, complete) << "round " << round << " text:\n" << text;
     ASSERT_EQ(r.bytes, complete == 0 ? 0 : ends[complete - 1]) << text;
+    // The incremental reader yields exactly the constructed records.
+    RecordReader reader(text);
+    std::string_view rec;
+    size_t k = 0, at = 0;
+    while (reader.Next(&rec)) {
+      ASSERT_LT(k, ends.size());
+      ASSERT_EQ(at + rec.size(), ends[k]) << "record " << k << " of:\n" << text;
+      at += rec.size();
+      ++k;
+    }
+    ASSERT_EQ(k, ends.size());
     const size_t limit = rng() % (ends.size() + 1);
     const auto limited = ScanRecords(text, limit);
     ASSERT_EQ(limited.records, limit);

@@ -222,12 +222,10 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   std::string quarantine;
   std::vector<MerchantState*> touched;
   uint64_t record = start;
-  for (; pos < text.size(); ++record) {
-    const ScanResult r = ScanRecords(std::string_view(text).substr(pos), 1);
-    const size_t len = r.records == 1 ? r.bytes : text.size() - pos;
-    const std::string_view raw = std::string_view(text).substr(pos, len);
-    const size_t offset = pos;
-    pos += len;
+  RecordReader reader(std::string_view(text).substr(pos));
+  std::string_view raw;
+  for (size_t offset = pos; reader.Next(&raw);
+       ++record, offset = pos + reader.position()) {
     std::string reason;
     if (auto err = SplitFields(raw, &f)) {
       reason = *err;

@@ -71,12 +71,9 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
     int64_t count = 0;
   };
   std::unordered_map<std::string, Sum> sums;
-  size_t pos = head.bytes;
-  for (uint64_t line = 2; pos < text.size(); ++line) {
-    ScanResult r = ScanRecords(text.substr(pos), 1);
-    const size_t len = r.records == 1 ? r.bytes : text.size() - pos;
-    const std::string_view rec = text.substr(pos, len);
-    pos += len;
+  RecordReader reader(text.substr(head.bytes));
+  std::string_view rec;
+  for (uint64_t line = 2; reader.Next(&rec); ++line) {
     if (rec.find_first_not_of("\r\n") == std::string_view::npos)
       continue;  // blank
     auto bad = [&](const std::string& why) {

@@ -1,0 +1,240 @@
+#include "cli/pipeline.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <random>
+
+#include "chunker/offset_state.h"
+#include "cli/signals.h"
+#include "common/log.h"
+#include "csv/row_decoder.h"
+#include "detector/detection_file.h"
+
+namespace txflow {
+
+void AddChunkerFlags(FlagSet& flags, ChunkerFlags* f, bool with_drain) {
+  flags.Uint("chunk-rows", &f->options.chunk_rows, "records per chunk");
+  flags.Duration("every", &f->every, "time between chunker ticks");
+  flags.Bool("once", &f->once,
+             "run one tick and exit (for cron / external schedulers)");
+  if (with_drain) {
+    flags.Bool("drain", &f->options.drain,
+               "the source is complete: cut everything, the last chunk may be "
+               "short, exit");
+  }
+  flags.Duration(
+      "linger", &f->options.linger,
+      "cut a short chunk once the source has not grown for this long");
+  flags.Uint("max-chunks-per-tick", &f->options.max_chunks_per_tick,
+             "catch-up: chunks one tick may cut");
+}
+
+void AddDetectorFlags(FlagSet& flags, DetectorFlags* f) {
+  Thresholds& t = f->options.thresholds;
+  flags.String("importance", &f->importance, "URI",
+               "CustomerImportance.csv (path, file:// or s3://); weights "
+               "default to amounts");
+  flags.Duration("poll", &f->poll,
+                 "time between polls of the landing zone when idle");
+  flags.Bool(
+      "flush-on-exit", &f->flush_on_exit,
+      "on SIGINT/SIGTERM, also write pending detections as a short file");
+  flags.String("timezone", &f->timezone, "TZ",
+               "time zone of detection times: Asia/Kolkata, UTC or +HH:MM");
+  flags.Uint("upgrade-min-txns", &t.upgrade_min_txns,
+             "PatId1: merchant needs more transactions than this");
+  flags.Uint(
+      "upgrade-count-percentile", &f->upgrade_count_pct,
+      "PatId1: customer count >= this percentile of the merchant's counts");
+  flags.Uint("upgrade-weight-percentile", &f->upgrade_weight_pct,
+             "PatId1: customer average weight <= this percentile");
+  flags.Uint("child-min-txns", &t.child_min_txns,
+             "PatId2: at least this many transactions with the merchant");
+  flags.String("child-max-avg", &f->child_max_avg, "RUPEES",
+               "PatId2: average amount below this");
+  flags.Uint("dei-min-female", &t.dei_min_female,
+             "PatId3: more female customers than this (and fewer than male)");
+  flags.Uint("checkpoint-every", &f->options.checkpoint_every,
+             "chunks between detector snapshots (bounds replay after a crash)");
+}
+
+Status FinishDetectorFlags(DetectorFlags* f) {
+  if (f->upgrade_count_pct > 100 || f->upgrade_weight_pct > 100) {
+    return Status::InvalidArgument("percentiles must be between 0 and 100");
+  }
+  f->options.thresholds.upgrade_count_pct =
+      static_cast<uint32_t>(f->upgrade_count_pct);
+  f->options.thresholds.upgrade_weight_pct =
+      static_cast<uint32_t>(f->upgrade_weight_pct);
+  auto paise = ParseDecimal(f->child_max_avg, 2);
+  if (!paise) {
+    return Status::InvalidArgument("--child-max-avg: '" + f->child_max_avg +
+                                   "' is not a decimal number");
+  }
+  f->options.thresholds.child_max_avg_paise = *paise;
+  TXFLOW_ASSIGN_OR_RETURN(f->options.tz_offset_minutes,
+                          ParseTimezone(f->timezone));
+  if (f->options.checkpoint_every == 0) {
+    return Status::InvalidArgument("--checkpoint-every must be > 0");
+  }
+  return Status::OK();
+}
+
+Result<std::optional<ImportanceTable>> LoadImportance(const std::string& uri) {
+  if (uri.empty()) return std::optional<ImportanceTable>();
+  TXFLOW_ASSIGN_OR_RETURN(ObjectLocation where, SplitObjectUri(uri));
+  TXFLOW_ASSIGN_OR_RETURN(auto fs, OpenFileSystem(where.root_uri));
+  auto text = fs->Read(where.key);
+  if (!text.ok()) {
+    return text.status().IsNotFound()
+               ? Status::NotFound(uri + ": importance table not found")
+               : text.status();
+  }
+  TXFLOW_ASSIGN_OR_RETURN(ImportanceTable t,
+                          ImportanceTable::Parse(*text, uri));
+  return std::optional<ImportanceTable>(std::move(t));
+}
+
+std::chrono::milliseconds Backoff(int attempt) {
+  static thread_local std::mt19937 rng(std::random_device{}());
+  const int64_t base =
+      std::min<int64_t>(10'000, int64_t{100} << std::min(attempt, 10));
+  return std::chrono::milliseconds(
+      base / 2 + static_cast<int64_t>(rng() % (base / 2 + 1)));
+}
+
+Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
+                      std::atomic<bool>* done) {
+  struct MarkDone {
+    std::atomic<bool>* d;
+    ~MarkDone() {
+      if (d) *d = true;
+    }
+  } mark{done};
+  int attempt = 0;
+  while (!StopRequested()) {
+    const auto tick_start = std::chrono::steady_clock::now();
+    auto r = chunker.Tick();
+    if (!r.ok()) {
+      if (r.status().IsRetryable() && attempt < kMaxRetries) {
+        const auto wait = Backoff(attempt++);
+        LogInfo("x: retrying in " + std::to_string(wait.count()) +
+                "ms after: " + r.status().ToString());
+        SleepUnlessStopped(wait);
+        continue;
+      }
+      return r.status();
+    }
+    attempt = 0;
+    if ((f.options.drain && r->drained) || f.once) break;
+    TXFLOW_RETURN_IF_ERROR(lock.Renew());
+    if (f.options.drain) continue;
+    Status renew_failure;
+    SleepUnlessStopped(
+        f.every - std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - tick_start),
+        [&] {
+          renew_failure = lock.Renew();
+          return renew_failure.ok();
+        });
+    TXFLOW_RETURN_IF_ERROR(renew_failure);
+  }
+  return Status::OK();
+}
+
+namespace {
+
+// Chunks X has written, from its offset file (nullopt if none yet).
+std::optional<uint64_t> ChunksWritten(FileSystem* root) {
+  auto text = root->Read(kOffsetKey);
+  if (!text.ok()) return std::nullopt;
+  auto state = DecodeOffsetState(*text, "");
+  if (!state.ok()) return std::nullopt;
+  return state->chunks_written;
+}
+
+}  // namespace
+
+Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
+                       const DetectorFlags& f, bool drain,
+                       const std::function<bool()>& upstream_done) {
+  const bool tty = ::isatty(STDERR_FILENO);
+  const auto start = std::chrono::steady_clock::now();
+  int attempt = 0;
+  while (!StopRequested()) {
+    const bool upstream_was_done = upstream_done();
+    auto r = detector.Poll();
+    if (!r.ok()) {
+      if (r.status().IsRetryable() && attempt < kMaxRetries) {
+        const auto wait = Backoff(attempt++);
+        LogInfo("y: retrying in " + std::to_string(wait.count()) +
+                "ms after: " + r.status().ToString());
+        SleepUnlessStopped(wait);
+        continue;
+      }
+      return r.status();
+    }
+    attempt = 0;
+    if (tty) {
+      const auto& s = detector.stats();
+      const double secs = std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
+      const auto written = ChunksWritten(root);
+      const uint64_t lag =
+          written && *written > s.chunks ? *written - s.chunks : 0;
+      std::fprintf(stderr,
+                   "\ry: chunks %" PRIu64 "  records %" PRIu64
+                   " (%.2f M/s)  detections %" PRIu64 "  files %" PRIu64
+                   "  lag %" PRIu64 " chunks   ",
+                   s.chunks, s.records, secs > 0 ? s.records / secs / 1e6 : 0.0,
+                   s.per_pattern[0] + s.per_pattern[1] + s.per_pattern[2],
+                   s.files, lag);
+      std::fflush(stderr);
+    }
+    TXFLOW_RETURN_IF_ERROR(lock.Renew());
+    if (r->chunks > 0 || r->more) continue;
+    if (drain && upstream_was_done) break;
+    Status renew_failure;
+    SleepUnlessStopped(f.poll, [&] {
+      renew_failure = lock.Renew();
+      return renew_failure.ok();
+    });
+    TXFLOW_RETURN_IF_ERROR(renew_failure);
+  }
+  if (tty) std::fputc('\n', stderr);
+  if (drain || (StopRequested() && f.flush_on_exit)) {
+    TXFLOW_RETURN_IF_ERROR(detector.FlushPending());
+  }
+  return detector.Checkpoint();
+}
+
+std::string DetectorSummary(const Detector& d, uint64_t records_before,
+                            double seconds) {
+  const auto& s = d.stats();
+  std::vector<int64_t> t = d.chunk_micros();
+  std::sort(t.begin(), t.end());
+  auto pct = [&](double p) {
+    return t.empty() ? 0.0
+                     : static_cast<double>(
+                           t[static_cast<size_t>(p * (t.size() - 1))]) /
+                           1000.0;
+  };
+  char line[512];
+  std::snprintf(
+      line, sizeof(line),
+      "records %" PRIu64 ", bad rows %" PRIu64 ", chunks %" PRIu64
+      ", detections PatId1 %" PRIu64 " PatId2 %" PRIu64 " PatId3 %" PRIu64
+      ", files %" PRIu64 ", pending %" PRIu64
+      ", %.2f s, %.2f M records/s, chunk p50 %.2f ms p99 %.2f ms",
+      s.records, s.bad_rows, s.chunks, s.per_pattern[0], s.per_pattern[1],
+      s.per_pattern[2], s.files, s.pending, seconds,
+      seconds > 0 ? (s.records - records_before) / seconds / 1e6 : 0.0,
+      pct(0.5), pct(0.99));
+  return line;
+}
+
+}  // namespace txflow

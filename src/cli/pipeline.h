@@ -1,0 +1,66 @@
+// What `txflow chunk`, `txflow detect` and `txflow run` share: their flags and
+// the loops that drive a Chunker or a Detector under a lease lock, with
+// retries on transient storage errors and SIGINT/SIGTERM as a clean stop.
+#ifndef TXFLOW_CLI_PIPELINE_H_
+#define TXFLOW_CLI_PIPELINE_H_
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "chunker/chunker.h"
+#include "cli/flags.h"
+#include "detector/detector.h"
+#include "io/lease_lock.h"
+
+namespace txflow {
+
+struct ChunkerFlags {
+  ChunkerOptions options;
+  std::chrono::milliseconds every{5000};
+  bool once = false;
+};
+void AddChunkerFlags(FlagSet& flags, ChunkerFlags* f, bool with_drain);
+
+struct DetectorFlags {
+  DetectorOptions options;
+  std::string importance;
+  std::string timezone = "Asia/Kolkata";
+  std::string child_max_avg = "23";
+  uint64_t upgrade_count_pct = 90, upgrade_weight_pct = 10;
+  std::chrono::milliseconds poll{1000};
+  bool flush_on_exit = false;
+};
+void AddDetectorFlags(FlagSet& flags, DetectorFlags* f);
+// Validates and converts the textual flags into f->options.
+Status FinishDetectorFlags(DetectorFlags* f);
+// Loads --importance, if given.
+Result<std::optional<ImportanceTable>> LoadImportance(const std::string& uri);
+
+std::chrono::milliseconds Backoff(int attempt);
+inline constexpr int kMaxRetries = 8;
+
+// Drives `chunker` until drained (drain), after one tick (once), or until a
+// stop is requested. `done` is set when it returns.
+Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
+                      std::atomic<bool>* done);
+
+// Drives `detector` until stopped, or with `drain` until a poll finds nothing
+// new after `upstream_done()` became true. Flushes pending detections on
+// drain (and on stop with flush_on_exit), then checkpoints.
+Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
+                       const DetectorFlags& f, bool drain,
+                       const std::function<bool()>& upstream_done);
+
+// One line: records, bad rows, chunks, detections per pattern, files, time.
+// `records_before` is what the detector had done before this process (from
+// its checkpoint), so the rate covers this process's work only.
+std::string DetectorSummary(const Detector& d, uint64_t records_before,
+                            double seconds);
+
+}  // namespace txflow
+
+#endif  // TXFLOW_CLI_PIPELINE_H_
