@@ -155,32 +155,6 @@ TEST_F(CliTest, SecondChunkerIsRefusedAndSigtermReleasesTheLock) {
       Txflow("chunk --source " + src + " --root " + root + " --once").code, 0);
 }
 
-// The detection files of a root without their two time columns, in
-// sequence order, one string per file.
-std::vector<std::string> DetectionsWithoutTimes(
-    const std::filesystem::path& root) {
-  std::map<std::string, std::string> by_name;
-  for (const auto& e :
-       std::filesystem::directory_iterator(root / "detections")) {
-    by_name[e.path().filename().string()] = testing::Slurp(e.path());
-  }
-  std::map<std::string, std::string>
-      by_seq;  // "<seq>" sorts as the names' suffix
-  for (const auto& [name, text] : by_name) {
-    std::string stripped;
-    std::stringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-      const size_t second = line.find(',', line.find(',') + 1);
-      stripped += line.substr(second + 1) + "\n";
-    }
-    by_seq[name.substr(name.rfind('_'))] = stripped;
-  }
-  std::vector<std::string> out;
-  for (auto& [seq, text] : by_seq) out.push_back(text);
-  return out;
-}
-
 constexpr const char* kSmallThresholds =
     " --upgrade-min-txns 2000 --child-min-txns 20 --dei-min-female 5";
 
@@ -203,9 +177,9 @@ TEST_F(CliTest, RunDrainEqualsChunkThenDetect) {
   Outcome det = Txflow("detect --drain --importance " + imp + " --root " +
                        (dir_ / "b").string() + kSmallThresholds);
   ASSERT_EQ(det.code, 0) << det.out;
-  const auto a = DetectionsWithoutTimes(dir_ / "a");
+  const auto a = testing::DetectionsWithoutTimes(dir_ / "a");
   EXPECT_FALSE(a.empty());
-  EXPECT_EQ(a, DetectionsWithoutTimes(dir_ / "b"));
+  EXPECT_EQ(a, testing::DetectionsWithoutTimes(dir_ / "b"));
   // Every pattern fires on this data at these thresholds.
   std::string all;
   for (const auto& f : a) all += f;

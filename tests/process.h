@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -59,6 +60,28 @@ inline std::map<std::string, std::string> Tree(
       out[std::filesystem::relative(e.path(), dir).string()] = Slurp(e.path());
     }
   }
+  return out;
+}
+
+// The detection files of a root without their two time columns, in
+// sequence order, one string per file.
+inline std::vector<std::string> DetectionsWithoutTimes(
+    const std::filesystem::path& root) {
+  std::map<std::string, std::string> by_seq;  // "_<seq>.csv", zero-padded
+  if (!std::filesystem::exists(root / "detections")) return {};
+  for (const auto& e :
+       std::filesystem::directory_iterator(root / "detections")) {
+    const std::string name = e.path().filename().string();
+    std::string stripped, line;
+    std::stringstream in(Slurp(e.path()));
+    while (std::getline(in, line)) {
+      const size_t second = line.find(',', line.find(',') + 1);
+      stripped += line.substr(second + 1) + "\n";
+    }
+    by_seq[name.substr(name.rfind('_'))] = stripped;
+  }
+  std::vector<std::string> out;
+  for (auto& [seq, text] : by_seq) out.push_back(text);
   return out;
 }
 
