@@ -14,34 +14,47 @@ std::string_view Trim(std::string_view s) {
 }  // namespace
 
 std::optional<std::string> SplitFields(std::string_view record,
-                                       std::vector<std::string>* fields) {
+                                       std::vector<std::string_view>* fields,
+                                       std::string* scratch) {
   if (!record.empty() && record.back() == '\n') record.remove_suffix(1);
   if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
-  size_t n = 0;
+  fields->clear();
+  scratch->clear();
+  // Unescaped quoted fields are appended to scratch; it must not reallocate
+  // while views into it are live, and it never needs more than the record.
+  scratch->reserve(record.size());
   size_t i = 0;
   while (true) {
-    if (fields->size() <= n) fields->emplace_back();
-    std::string& out = (*fields)[n++];
-    out.clear();
     size_t j = i;
     while (j < record.size() && IsBlank(record[j])) ++j;
     if (j < record.size() && record[j] == '"') {
-      ++j;
-      while (true) {
-        if (j >= record.size()) return "unterminated double quote";
-        const char c = record[j++];
-        if (c != '"') {
-          out += c;
-        } else if (j < record.size() && record[j] == '"') {
-          out += '"';
-          ++j;
-        } else {
-          break;
+      const size_t begin = ++j;
+      size_t close = record.find('"', begin);
+      std::string_view value;
+      if (close != std::string_view::npos &&
+          (close + 1 >= record.size() || record[close + 1] != '"')) {
+        value = record.substr(begin, close - begin);  // no escapes: a view
+        j = close + 1;
+      } else {
+        const size_t start = scratch->size();
+        while (true) {
+          if (j >= record.size()) return "unterminated double quote";
+          const char c = record[j++];
+          if (c != '"') {
+            scratch->push_back(c);
+          } else if (j < record.size() && record[j] == '"') {
+            scratch->push_back('"');
+            ++j;
+          } else {
+            break;
+          }
         }
+        value = std::string_view(*scratch).substr(start);
       }
       while (j < record.size() && IsBlank(record[j])) ++j;
       if (j < record.size() && record[j] != ',')
         return "text after a closing quote";
+      fields->push_back(value);
       i = j;
     } else {
       const size_t comma = record.find(',', i);
@@ -51,13 +64,22 @@ std::optional<std::string> SplitFields(std::string_view record,
       if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') {
         v = v.substr(1, v.size() - 2);
       }
-      out.assign(v);
+      fields->push_back(v);
       i = end;
     }
     if (i >= record.size()) break;
     ++i;  // the comma
   }
-  fields->resize(n);
+  return std::nullopt;
+}
+
+std::optional<std::string> SplitFields(std::string_view record,
+                                       std::vector<std::string>* fields) {
+  std::vector<std::string_view> views;
+  std::string scratch;
+  auto err = SplitFields(record, &views, &scratch);
+  if (err) return err;
+  fields->assign(views.begin(), views.end());
   return std::nullopt;
 }
 

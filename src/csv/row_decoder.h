@@ -16,8 +16,15 @@
 
 namespace txflow {
 
-// Splits `record` (its trailing "\n" / "\r\n" optional) into `fields`
-// (reusing their storage). Returns an error reason, or nullopt on success.
+// Splits `record` (its trailing "\n" / "\r\n" optional) into `fields`.
+// Returns an error reason, or nullopt on success. Fields point into `record`,
+// or into `scratch` for quoted fields that needed unescaping; both must
+// outlive them, and the next call may reuse `scratch`.
+std::optional<std::string> SplitFields(std::string_view record,
+                                       std::vector<std::string_view>* fields,
+                                       std::string* scratch);
+
+// Convenience for non-hot paths: owned copies of the fields.
 std::optional<std::string> SplitFields(std::string_view record,
                                        std::vector<std::string>* fields);
 

@@ -181,18 +181,18 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   const std::string uri = root_->Uri(key);
   TXFLOW_ASSIGN_OR_RETURN(std::string text, root_->Read(key));
   const ScanResult head = ScanRecords(text, 1);
-  std::vector<std::string> f;
+  std::vector<std::string> names;
   Columns col;
   size_t pos = 0;
   if (!text.empty()) {
     const std::string_view header_line =
         head.records == 1 ? std::string_view(text).substr(0, head.bytes)
                           : std::string_view(text);
-    if (SplitFields(header_line, &f).has_value()) {
+    if (SplitFields(header_line, &names).has_value()) {
       return Status::InvalidArgument(uri + ": unreadable header line");
     }
-    for (size_t i = 0; i < f.size(); ++i) {
-      const std::string name = Lower(f[i]);
+    for (size_t i = 0; i < names.size(); ++i) {
+      const std::string name = Lower(names[i]);
       int* slot = name == "customer"   ? &col.customer
                   : name == "merchant" ? &col.merchant
                   : name == "gender"   ? &col.gender
@@ -201,7 +201,7 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
                                        : nullptr;
       if (slot && *slot < 0) *slot = static_cast<int>(i);
     }
-    col.width = f.size();
+    col.width = names.size();
     for (auto [idx, name] : {std::pair{col.customer, "customer"},
                              {col.merchant, "merchant"},
                              {col.gender, "gender"},
@@ -221,13 +221,15 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
 
   std::string quarantine;
   std::vector<MerchantState*> touched;
+  std::vector<std::string_view> f;
+  std::string scratch;
   uint64_t record = start;
   RecordReader reader(std::string_view(text).substr(pos));
   std::string_view raw;
   for (size_t offset = pos; reader.Next(&raw);
        ++record, offset = pos + reader.position()) {
     std::string reason;
-    if (auto err = SplitFields(raw, &f)) {
+    if (auto err = SplitFields(raw, &f, &scratch)) {
       reason = *err;
     } else if (f.size() != col.width) {
       reason = "has " + std::to_string(f.size()) + " fields, header has " +
@@ -247,7 +249,8 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
     if (reason.empty()) {
       paise = ParseDecimal(f[col.amount], 2);
       if (!paise)
-        reason = "amount '" + f[col.amount] + "' is not a decimal number";
+        reason = "amount '" + std::string(f[col.amount]) +
+                 "' is not a decimal number";
     }
     if (!reason.empty()) {
       if (quarantine.empty()) quarantine = kQuarantineHeader;
@@ -270,8 +273,11 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
         weight = *w;
       }
     }
-    auto& slot = merchants_[f[col.merchant]];
-    if (!slot) slot = std::make_unique<MerchantState>(f[col.merchant]);
+    // One lookup per row; the key is built only when the merchant is new.
+    thread_local std::string merchant_key;
+    merchant_key.assign(f[col.merchant]);
+    auto& slot = merchants_[merchant_key];
+    if (!slot) slot = std::make_unique<MerchantState>(merchant_key);
     if (!slot->touched()) touched.push_back(slot.get());
     slot->Apply(f[col.customer], GenderOf(f[col.gender]), *paise, weight);
   }

@@ -73,6 +73,8 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
   std::unordered_map<std::string, Sum> sums;
   RecordReader reader(text.substr(head.bytes));
   std::string_view rec;
+  std::vector<std::string_view> v;
+  std::string scratch;
   for (uint64_t line = 2; reader.Next(&rec); ++line) {
     if (rec.find_first_not_of("\r\n") == std::string_view::npos)
       continue;  // blank
@@ -80,14 +82,16 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
       return Status::InvalidArgument(uri + ": record " +
                                      std::to_string(line - 1) + ": " + why);
     };
-    if (auto err = SplitFields(rec, &f)) return bad(*err);
-    if (f.size() != width) {
-      return bad("has " + std::to_string(f.size()) + " fields, header has " +
+    if (auto err = SplitFields(rec, &v, &scratch)) return bad(*err);
+    if (v.size() != width) {
+      return bad("has " + std::to_string(v.size()) + " fields, header has " +
                  std::to_string(width));
     }
-    const auto w = ParseDecimal(f[col[2]], 6);
-    if (!w) return bad("Weight '" + f[col[2]] + "' is not a decimal number");
-    Sum& s = sums[Key(f[col[0]], f[col[1]], f[col[3]])];
+    const auto w = ParseDecimal(v[col[2]], 6);
+    if (!w)
+      return bad("Weight '" + std::string(v[col[2]]) +
+                 "' is not a decimal number");
+    Sum& s = sums[Key(v[col[0]], v[col[1]], v[col[3]])];
     s.total += *w;
     ++s.count;
   }

@@ -24,19 +24,37 @@ constexpr uint8_t kFormat = 1;
 MerchantState::MerchantState(std::string merchant_id)
     : id_(std::move(merchant_id)) {}
 
+void MerchantState::InsertSlot(uint32_t id) {
+  const size_t mask = slots_.size() - 1;
+  size_t i = std::hash<std::string_view>()(names_[id]) & mask;
+  while (slots_[i] != 0) i = (i + 1) & mask;
+  slots_[i] = id + 1;
+}
+
+uint32_t MerchantState::PairId(std::string_view customer, Gender gender) {
+  if (!slots_.empty()) {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = std::hash<std::string_view>()(customer) & mask;
+         slots_[i] != 0; i = (i + 1) & mask) {
+      if (names_[slots_[i] - 1] == customer) return slots_[i] - 1;
+    }
+  }
+  const uint32_t id = static_cast<uint32_t>(pairs_.size());
+  names_.emplace_back(customer);
+  pairs_.emplace_back();
+  pairs_.back().first_gender = gender;
+  if (2 * pairs_.size() > slots_.size()) {  // keep the load factor under 1/2
+    slots_.assign(std::max<size_t>(16, slots_.size() * 2), 0);
+    for (uint32_t k = 0; k < pairs_.size(); ++k) InsertSlot(k);
+  } else {
+    InsertSlot(id);
+  }
+  return id;
+}
+
 void MerchantState::Apply(std::string_view customer, Gender gender,
                           int64_t amount_paise, int64_t weight_micro) {
-  uint32_t id;
-  auto it = ids_.find(std::string(customer));
-  if (it == ids_.end()) {
-    id = static_cast<uint32_t>(pairs_.size());
-    ids_.emplace(std::string(customer), id);
-    names_.emplace_back(customer);
-    pairs_.emplace_back();
-    pairs_.back().first_gender = gender;
-  } else {
-    id = it->second;
-  }
+  const uint32_t id = PairId(customer, gender);
   Pair& p = pairs_[id];
   ++p.count;
   p.amount_paise += amount_paise;
@@ -59,17 +77,25 @@ void MerchantState::Index(uint32_t id) {
   Pair& p = pairs_[id];
   p.indexed_count = p.count;
   p.indexed_avg = p.Avg();
-  counts_.insert({p.indexed_count, id});
+  counts_.Add(p.indexed_count, +1);
   avgs_.insert({p.indexed_avg, id});
 }
 
 void MerchantState::Reindex(uint32_t id) {
   Pair& p = pairs_[id];
-  if (p.indexed_count != 0) {  // 0: a pair new since the index was built
-    counts_.erase({p.indexed_count, id});
-    avgs_.erase({p.indexed_avg, id});
+  if (p.indexed_count == 0) {  // a pair new since the index was built
+    Index(id);
+    return;
   }
-  Index(id);
+  counts_.Add(p.indexed_count, -1);
+  p.indexed_count = p.count;
+  counts_.Add(p.indexed_count, +1);
+  const double avg = p.Avg();
+  if (avg != p.indexed_avg) {  // the tree moves only when the average does
+    avgs_.erase({p.indexed_avg, id});
+    p.indexed_avg = avg;
+    avgs_.insert({p.indexed_avg, id});
+  }
 }
 
 void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
@@ -84,8 +110,8 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
     }
     const uint64_t n = pairs_.size();
     const Rank c = PercentileRank(n, t.upgrade_count_pct);
-    const uint64_t c_lo = counts_.find_by_order(c.lo)->first;
-    const uint64_t c_hi = counts_.find_by_order(c.hi)->first;
+    const uint64_t c_lo = counts_.Kth(c.lo);
+    const uint64_t c_hi = counts_.Kth(c.hi);
     const Rank w = PercentileRank(n, t.upgrade_weight_pct);
     const double w_lo = avgs_.find_by_order(w.lo)->first;
     const double w_hi = avgs_.find_by_order(w.hi)->first;
@@ -164,7 +190,6 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
   if (!GetVarint(in, &n) || n > in->size()) return bad("truncated");
   m->pairs_.resize(n);
   m->names_.resize(n);
-  m->ids_.reserve(n);
   uint64_t sum = 0;
   for (uint64_t i = 0; i < n; ++i) {
     Pair& p = m->pairs_[i];
@@ -184,9 +209,18 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
     m->female_ += p.seen_female;
     m->male_ += p.seen_male;
     sum += p.count;
-    if (!m->ids_.emplace(m->names_[i], static_cast<uint32_t>(i)).second) {
-      return bad("duplicate customer");
+  }
+  size_t slots = 16;
+  while (slots < 2 * n) slots *= 2;
+  m->slots_.assign(slots, 0);
+  for (uint32_t i = 0; i < n; ++i) {
+    const std::string_view name = m->names_[i];
+    const size_t mask = slots - 1;
+    for (size_t k = std::hash<std::string_view>()(name) & mask;
+         m->slots_[k] != 0; k = (k + 1) & mask) {
+      if (m->names_[m->slots_[k] - 1] == name) return bad("duplicate customer");
     }
+    m->InsertSlot(i);
   }
   if (sum != m->total_) return bad("counts do not add up to the total");
   return m;

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "detector/count_histogram.h"
 #include "detector/detection.h"
 #include "txflow/status.h"
 
@@ -80,6 +81,9 @@ class MerchantState {
 
   void Index(uint32_t id);
   void Reindex(uint32_t id);
+  // The pair id of `customer`, creating the pair if new.
+  uint32_t PairId(std::string_view customer, Gender gender);
+  void InsertSlot(uint32_t id);
 
   std::string id_;
   uint64_t total_ = 0;
@@ -87,12 +91,14 @@ class MerchantState {
   bool dei_reported_ = false;
   std::vector<std::string> names_;  // pair id -> customer
   std::vector<Pair> pairs_;
-  std::unordered_map<std::string, uint32_t> ids_;
+  // Open addressing: slot holds pair id + 1 (0: empty); probed with the
+  // customer's bytes, so a lookup allocates nothing.
+  std::vector<uint32_t> slots_;
   std::vector<uint32_t> touched_pairs_;
   // Order statistics over all pairs; built when the merchant first exceeds
   // the UPGRADE threshold, then updated for touched pairs only.
   bool indexed_ = false;
-  OrderTree<uint64_t> counts_;
+  CountHistogram counts_;
   OrderTree<double> avgs_;
 };
 
