@@ -1,6 +1,7 @@
 #include "detector/importance_table.h"
 
 #include <algorithm>
+#include <unordered_map>
 #include <vector>
 
 #include "common/crc32c.h"
@@ -95,22 +96,42 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
     s.total += *w;
     ++s.count;
   }
-  table.mean_.reserve(sums.size());
-  for (auto& [k, s] : sums) table.mean_.emplace(k, DivRound(s.total, s.count));
+  size_t slots = 16;
+  while (slots < 2 * sums.size()) slots *= 2;
+  table.slots_.assign(slots, 0);
+  table.entries_.reserve(sums.size());
+  for (auto& [k, s] : sums) {
+    const uint64_t h = std::hash<std::string_view>()(k);
+    table.entries_.push_back({h, static_cast<uint32_t>(table.keys_.size()),
+                              static_cast<uint32_t>(k.size()),
+                              DivRound(s.total, s.count)});
+    table.keys_ += k;
+    size_t i = h & (slots - 1);
+    while (table.slots_[i] != 0) i = (i + 1) & (slots - 1);
+    table.slots_[i] = static_cast<uint32_t>(table.entries_.size());
+  }
   return table;
 }
 
 std::optional<int64_t> ImportanceTable::Find(std::string_view customer,
                                              std::string_view merchant,
                                              std::string_view category) const {
+  if (slots_.empty()) return std::nullopt;
   thread_local std::string key;
   key.clear();
   key.append(customer).push_back('\x1f');
   key.append(merchant).push_back('\x1f');
   key.append(category);
-  auto it = mean_.find(key);
-  if (it == mean_.end()) return std::nullopt;
-  return it->second;
+  const uint64_t h = std::hash<std::string_view>()(key);
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask; slots_[i] != 0; i = (i + 1) & mask) {
+    const Entry& e = entries_[slots_[i] - 1];
+    if (e.hash == h &&
+        std::string_view(keys_).substr(e.key_offset, e.key_size) == key) {
+      return e.mean;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace txflow

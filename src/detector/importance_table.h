@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "txflow/status.h"
 
@@ -29,13 +29,23 @@ class ImportanceTable {
                               std::string_view merchant,
                               std::string_view category) const;
 
-  size_t size() const { return mean_.size(); }
+  size_t size() const { return entries_.size(); }
   // CRC-32C of the table's bytes: a checkpoint records it so a restart with
   // another table is refused rather than silently mixing weights.
   uint32_t fingerprint() const { return fingerprint_; }
 
  private:
-  std::unordered_map<std::string, int64_t> mean_;
+  struct Entry {
+    uint64_t hash;
+    uint32_t key_offset, key_size;  // the key's bytes in keys_
+    int64_t mean;
+  };
+  // Open addressing over entries_ (slot: entry index + 1, 0 empty), keys in
+  // one arena: a lookup touches one slot, one entry and one key, and
+  // allocates nothing.
+  std::vector<uint32_t> slots_;
+  std::vector<Entry> entries_;
+  std::string keys_;
   uint32_t fingerprint_ = 0;
 };
 

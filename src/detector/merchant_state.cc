@@ -78,7 +78,7 @@ void MerchantState::Index(uint32_t id) {
   p.indexed_count = p.count;
   p.indexed_avg = p.Avg();
   counts_.Add(p.indexed_count, +1);
-  avgs_.insert({p.indexed_avg, id});
+  avgs_.Insert(p.indexed_avg, id, p.upgrade_reported ? 0 : p.count);
 }
 
 void MerchantState::Reindex(uint32_t id) {
@@ -88,14 +88,8 @@ void MerchantState::Reindex(uint32_t id) {
     return;
   }
   counts_.Add(p.indexed_count, -1);
-  p.indexed_count = p.count;
-  counts_.Add(p.indexed_count, +1);
-  const double avg = p.Avg();
-  if (avg != p.indexed_avg) {  // the tree moves only when the average does
-    avgs_.erase({p.indexed_avg, id});
-    p.indexed_avg = avg;
-    avgs_.insert({p.indexed_avg, id});
-  }
+  avgs_.Erase(p.indexed_avg, id);
+  Index(id);
 }
 
 void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
@@ -113,22 +107,25 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
     const uint64_t c_lo = counts_.Kth(c.lo);
     const uint64_t c_hi = counts_.Kth(c.hi);
     const Rank w = PercentileRank(n, t.upgrade_weight_pct);
-    const double w_lo = avgs_.find_by_order(w.lo)->first;
-    const double w_hi = avgs_.find_by_order(w.hi)->first;
+    const double w_lo = avgs_.Kth(w.lo);
+    const double w_hi = avgs_.Kth(w.hi);
     // In double, in the order SPEC §4.3 writes it.
     const double p_weight =
         w_lo + (w_hi - w_lo) * static_cast<double>(w.r) / 100.0;
     // count >= c_lo + (c_hi - c_lo) * r / 100, exactly, in integers.
     const UInt128 count_bound =
         static_cast<UInt128>(c_lo) * 100 + (c_hi - c_lo) * c.r;
-    for (auto it = avgs_.begin(); it != avgs_.end() && it->first <= p_weight;
-         ++it) {
-      Pair& p = pairs_[it->second];
-      if (!p.upgrade_reported &&
-          static_cast<UInt128>(p.count) * 100 >= count_bound) {
-        p.upgrade_reported = true;
-        out->push_back({Pattern::kUpgrade, names_[it->second], id_, 0});
-      }
+    // count * 100 >= count_bound  <=>  count >= ceil(count_bound / 100).
+    const uint64_t min_count =
+        std::max<uint64_t>(1, static_cast<uint64_t>((count_bound + 99) / 100));
+    std::vector<uint32_t> found;
+    avgs_.Collect(p_weight, min_count, &found);
+    for (uint32_t id : found) {
+      Pair& p = pairs_[id];
+      p.upgrade_reported = true;
+      avgs_.Erase(p.indexed_avg, id);  // no longer eligible
+      avgs_.Insert(p.indexed_avg, id, 0);
+      out->push_back({Pattern::kUpgrade, names_[id], id_, 0});
     }
   }
   // PatId2 CHILD, over touched pairs only.

@@ -9,16 +9,15 @@
 // Per merchant: total transactions, number of customers seen as F / as M,
 // whether DEI-NEEDED fired.
 //
-// Evaluate() is O(touched pairs · log n) plus, for a merchant over the UPGRADE
-// threshold, a walk over the customers whose average weight is at or below
-// P10; percentiles come from order-statistic trees, never from sorting.
+// Evaluate() is O(touched pairs · log n) plus O((k+1) log n) to find the k
+// new UPGRADE customers: percentiles and candidates come from indexes (a
+// Fenwick histogram of counts, an augmented tree of average weights), never
+// from sorting or scanning all customers.
 //
 // Not thread-safe; one owner at a time.
 #ifndef TXFLOW_DETECTOR_MERCHANT_STATE_H_
 #define TXFLOW_DETECTOR_MERCHANT_STATE_H_
 
-#include <ext/pb_ds/assoc_container.hpp>
-#include <ext/pb_ds/tree_policy.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +27,7 @@
 
 #include "detector/count_histogram.h"
 #include "detector/detection.h"
+#include "detector/weight_index.h"
 #include "txflow/status.h"
 
 namespace txflow {
@@ -72,12 +72,6 @@ class MerchantState {
       return static_cast<double>(weight_micro) / static_cast<double>(count);
     }
   };
-  template <typename K>
-  using OrderTree =
-      __gnu_pbds::tree<std::pair<K, uint32_t>, __gnu_pbds::null_type,
-                       std::less<std::pair<K, uint32_t>>,
-                       __gnu_pbds::rb_tree_tag,
-                       __gnu_pbds::tree_order_statistics_node_update>;
 
   void Index(uint32_t id);
   void Reindex(uint32_t id);
@@ -99,7 +93,7 @@ class MerchantState {
   // the UPGRADE threshold, then updated for touched pairs only.
   bool indexed_ = false;
   CountHistogram counts_;
-  OrderTree<double> avgs_;
+  WeightIndex avgs_;
 };
 
 }  // namespace txflow
