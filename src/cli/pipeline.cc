@@ -198,8 +198,11 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
     TXFLOW_RETURN_IF_ERROR(lock.Renew());
     if (r->chunks > 0 || r->more) continue;
     if (drain && upstream_was_done) break;
+    // While the chunker is still cutting a drain, look again soon.
+    const auto wait =
+        drain ? std::min(f.poll, std::chrono::milliseconds(50)) : f.poll;
     Status renew_failure;
-    SleepUnlessStopped(f.poll, [&] {
+    SleepUnlessStopped(wait, [&] {
       renew_failure = lock.Renew();
       return renew_failure.ok();
     });
