@@ -266,20 +266,20 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
       ++stats_.bad_rows;
       continue;
     }
-    int64_t weight = *paise * 10'000;  // paise -> 10^-6 rupees
-    if (importance_) {
-      if (auto w = importance_->Find(f[col.customer], f[col.merchant],
-                                     f[col.category])) {
-        weight = *w;
-      }
-    }
     // One lookup per row; the key is built only when the merchant is new.
     thread_local std::string merchant_key;
     merchant_key.assign(f[col.merchant]);
     auto& slot = merchants_[merchant_key];
     if (!slot) slot = std::make_unique<MerchantState>(merchant_key);
     if (!slot->touched()) touched.push_back(slot.get());
-    slot->Apply(f[col.customer], GenderOf(f[col.gender]), *paise, weight);
+    if (importance_) {
+      slot->ApplyWeighted(f[col.customer], GenderOf(f[col.gender]), *paise,
+                          f[col.category], *importance_);
+    } else {
+      // Without a table the weight is the amount, in 10^-6 rupees.
+      slot->Apply(f[col.customer], GenderOf(f[col.gender]), *paise,
+                  *paise * 10'000);
+    }
   }
   const uint64_t records = record - start;
   if (!quarantine.empty()) {

@@ -54,7 +54,28 @@ uint32_t MerchantState::PairId(std::string_view customer, Gender gender) {
 
 void MerchantState::Apply(std::string_view customer, Gender gender,
                           int64_t amount_paise, int64_t weight_micro) {
+  Update(PairId(customer, gender), gender, amount_paise, weight_micro);
+}
+
+void MerchantState::ApplyWeighted(std::string_view customer, Gender gender,
+                                  int64_t amount_paise,
+                                  std::string_view category,
+                                  const ImportanceTable& importance) {
   const uint32_t id = PairId(customer, gender);
+  Pair& p = pairs_[id];
+  if (!p.weight_cached || p.cached_category != category) {
+    const auto w = importance.Find(customer, id_, category);
+    p.weight_cached = true;
+    p.cached_has_weight = w.has_value();
+    p.cached_weight = w.value_or(0);
+    p.cached_category.assign(category);
+  }
+  Update(id, gender, amount_paise,
+         p.cached_has_weight ? p.cached_weight : amount_paise * 10'000);
+}
+
+void MerchantState::Update(uint32_t id, Gender gender, int64_t amount_paise,
+                           int64_t weight_micro) {
   Pair& p = pairs_[id];
   ++p.count;
   p.amount_paise += amount_paise;

@@ -27,6 +27,7 @@
 
 #include "detector/count_histogram.h"
 #include "detector/detection.h"
+#include "detector/importance_table.h"
 #include "detector/weight_index.h"
 #include "txflow/status.h"
 
@@ -39,6 +40,15 @@ class MerchantState {
   // Applies one good transaction.
   void Apply(std::string_view customer, Gender gender, int64_t amount_paise,
              int64_t weight_micro);
+
+  // Applies one good transaction whose weight is the importance table's mean
+  // for (customer, this merchant, category), or the amount without a match.
+  // The weight is cached per customer with its category, so repeated
+  // transactions do not search the table (results are identical to Apply
+  // with the looked-up weight).
+  void ApplyWeighted(std::string_view customer, Gender gender,
+                     int64_t amount_paise, std::string_view category,
+                     const ImportanceTable& importance);
 
   // Appends the detections that the transactions applied since the last call
   // make true for the first time (unsorted; the caller orders them), marks
@@ -68,6 +78,10 @@ class MerchantState {
     // Keys under which the pair sits in the indexes (valid when indexed_).
     uint64_t indexed_count = 0;
     double indexed_avg = 0;
+    // Importance weight cache (not serialized; rebuilt on use).
+    bool weight_cached = false, cached_has_weight = false;
+    int64_t cached_weight = 0;
+    std::string cached_category;
     double Avg() const {
       return static_cast<double>(weight_micro) / static_cast<double>(count);
     }
@@ -77,6 +91,8 @@ class MerchantState {
   void Reindex(uint32_t id);
   // The pair id of `customer`, creating the pair if new.
   uint32_t PairId(std::string_view customer, Gender gender);
+  void Update(uint32_t id, Gender gender, int64_t amount_paise,
+              int64_t weight_micro);
   void InsertSlot(uint32_t id);
 
   std::string id_;
