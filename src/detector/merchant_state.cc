@@ -26,7 +26,7 @@ MerchantState::MerchantState(std::string merchant_id)
 
 void MerchantState::InsertSlot(uint32_t id) {
   const size_t mask = slots_.size() - 1;
-  size_t i = std::hash<std::string_view>()(names_[id]) & mask;
+  size_t i = std::hash<std::string_view>()(pairs_[id].name) & mask;
   while (slots_[i] != 0) i = (i + 1) & mask;
   slots_[i] = id + 1;
 }
@@ -36,12 +36,12 @@ uint32_t MerchantState::PairId(std::string_view customer, Gender gender) {
     const size_t mask = slots_.size() - 1;
     for (size_t i = std::hash<std::string_view>()(customer) & mask;
          slots_[i] != 0; i = (i + 1) & mask) {
-      if (names_[slots_[i] - 1] == customer) return slots_[i] - 1;
+      if (pairs_[slots_[i] - 1].name == customer) return slots_[i] - 1;
     }
   }
   const uint32_t id = static_cast<uint32_t>(pairs_.size());
-  names_.emplace_back(customer);
   pairs_.emplace_back();
+  pairs_.back().name.assign(customer);
   pairs_.back().first_gender = gender;
   if (2 * pairs_.size() > slots_.size()) {  // keep the load factor under 1/2
     slots_.assign(std::max<size_t>(16, slots_.size() * 2), 0);
@@ -146,7 +146,7 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
       p.upgrade_reported = true;
       avgs_.Erase(p.indexed_avg, id);  // no longer eligible
       avgs_.Insert(p.indexed_avg, id, 0);
-      out->push_back({Pattern::kUpgrade, names_[id], id_, 0});
+      out->push_back({Pattern::kUpgrade, pairs_[id].name, id_, 0});
     }
   }
   // PatId2 CHILD, over touched pairs only.
@@ -158,7 +158,7 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
             static_cast<Int128>(t.child_max_avg_paise) *
                 static_cast<Int128>(p.count)) {
       p.child_reported = true;
-      out->push_back({Pattern::kChild, names_[id], id_, 0});
+      out->push_back({Pattern::kChild, pairs_[id].name, id_, 0});
     }
   }
   touched_pairs_.clear();
@@ -177,7 +177,7 @@ void MerchantState::Serialize(std::string* out) const {
   PutVarint(out, pairs_.size());
   for (size_t i = 0; i < pairs_.size(); ++i) {
     const Pair& p = pairs_[i];
-    PutString(out, names_[i]);
+    PutString(out, pairs_[i].name);
     PutVarint(out, p.count);
     PutSigned(out, p.amount_paise);
     PutSigned(out, p.weight_micro);
@@ -207,11 +207,10 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
   in->remove_prefix(1);
   if (!GetVarint(in, &n) || n > in->size()) return bad("truncated");
   m->pairs_.resize(n);
-  m->names_.resize(n);
   uint64_t sum = 0;
   for (uint64_t i = 0; i < n; ++i) {
     Pair& p = m->pairs_[i];
-    if (!GetString(in, &m->names_[i]) || !GetVarint(in, &p.count) ||
+    if (!GetString(in, &p.name) || !GetVarint(in, &p.count) ||
         !GetSigned(in, &p.amount_paise) || !GetSigned(in, &p.weight_micro) ||
         in->empty()) {
       return bad("truncated");
@@ -232,11 +231,12 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
   while (slots < 2 * n) slots *= 2;
   m->slots_.assign(slots, 0);
   for (uint32_t i = 0; i < n; ++i) {
-    const std::string_view name = m->names_[i];
+    const std::string_view name = m->pairs_[i].name;
     const size_t mask = slots - 1;
     for (size_t k = std::hash<std::string_view>()(name) & mask;
          m->slots_[k] != 0; k = (k + 1) & mask) {
-      if (m->names_[m->slots_[k] - 1] == name) return bad("duplicate customer");
+      if (m->pairs_[m->slots_[k] - 1].name == name)
+        return bad("duplicate customer");
     }
     m->InsertSlot(i);
   }

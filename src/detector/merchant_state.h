@@ -68,6 +68,7 @@ class MerchantState {
 
  private:
   struct Pair {
+    std::string name;  // the customer; beside the counters for locality
     uint64_t count = 0;
     int64_t amount_paise = 0;
     int64_t weight_micro = 0;
@@ -99,7 +100,6 @@ class MerchantState {
   uint64_t total_ = 0;
   uint64_t female_ = 0, male_ = 0;
   bool dei_reported_ = false;
-  std::vector<std::string> names_;  // pair id -> customer
   std::vector<Pair> pairs_;
   // Open addressing: slot holds pair id + 1 (0: empty); probed with the
   // customer's bytes, so a lookup allocates nothing.
