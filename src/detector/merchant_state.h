@@ -11,8 +11,8 @@
 //
 // Evaluate() is O(touched pairs · log n) plus O((k+1) log n) to find the k
 // new UPGRADE customers: percentiles and candidates come from indexes (a
-// Fenwick histogram of counts, an augmented tree of average weights), never
-// from sorting or scanning all customers.
+// Fenwick histogram of counts, a blocked order-statistic index of average
+// weights), never from sorting all customers.
 //
 // Not thread-safe; one owner at a time.
 #ifndef TXFLOW_DETECTOR_MERCHANT_STATE_H_
