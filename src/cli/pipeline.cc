@@ -106,6 +106,21 @@ std::chrono::milliseconds Backoff(int attempt) {
       base / 2 + static_cast<int64_t>(rng() % (base / 2 + 1)));
 }
 
+namespace {
+
+// After a failed step: for a retryable error with retries left, logs, sleeps
+// with backoff and returns true (try again); otherwise returns false.
+bool WaitToRetry(const Status& s, const char* who, int* attempt) {
+  if (!s.IsRetryable() || *attempt >= kMaxRetries) return false;
+  const auto wait = Backoff((*attempt)++);
+  LogInfo(std::string(who) + ": retrying in " + std::to_string(wait.count()) +
+          "ms after: " + s.ToString());
+  SleepUnlessStopped(wait);
+  return true;
+}
+
+}  // namespace
+
 Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
                       std::atomic<bool>* done) {
   struct MarkDone {
@@ -119,13 +134,7 @@ Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
     const auto tick_start = std::chrono::steady_clock::now();
     auto r = chunker.Tick();
     if (!r.ok()) {
-      if (r.status().IsRetryable() && attempt < kMaxRetries) {
-        const auto wait = Backoff(attempt++);
-        LogInfo("x: retrying in " + std::to_string(wait.count()) +
-                "ms after: " + r.status().ToString());
-        SleepUnlessStopped(wait);
-        continue;
-      }
+      if (WaitToRetry(r.status(), "x", &attempt)) continue;
       return r.status();
     }
     attempt = 0;
@@ -168,13 +177,7 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
     const bool upstream_was_done = upstream_done();
     auto r = detector.Poll();
     if (!r.ok()) {
-      if (r.status().IsRetryable() && attempt < kMaxRetries) {
-        const auto wait = Backoff(attempt++);
-        LogInfo("y: retrying in " + std::to_string(wait.count()) +
-                "ms after: " + r.status().ToString());
-        SleepUnlessStopped(wait);
-        continue;
-      }
+      if (WaitToRetry(r.status(), "y", &attempt)) continue;
       return r.status();
     }
     attempt = 0;

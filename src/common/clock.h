@@ -37,6 +37,10 @@ class ManualClock final : public Clock {
 // "2026-11-25T13:43:42.123Z" (UTC, milliseconds).
 std::string FormatUtcMs(int64_t unix_ms);
 
+// "2026-11-25T19:13:42.123+05:30": local time at `offset_minutes` east of
+// UTC, milliseconds, explicit offset.
+std::string FormatWithOffsetMs(int64_t unix_ms, int offset_minutes);
+
 }  // namespace txflow
 
 #endif  // TXFLOW_COMMON_CLOCK_H_

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/clock.h"
 #include "csv/record_scanner.h"
 
 namespace txflow {
@@ -41,23 +42,7 @@ Result<int> ParseTimezone(std::string_view text) {
 }
 
 std::string FormatTimestamp(int64_t unix_ms, int offset_minutes) {
-  int64_t local_ms = unix_ms + int64_t{offset_minutes} * 60'000;
-  int64_t secs = local_ms / 1000, ms = local_ms % 1000;
-  if (ms < 0) {
-    ms += 1000;
-    --secs;
-  }
-  const time_t t = static_cast<time_t>(secs);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  const int off = offset_minutes < 0 ? -offset_minutes : offset_minutes;
-  char buf[96];
-  std::snprintf(buf, sizeof(buf),
-                "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec, static_cast<int>(ms),
-                offset_minutes < 0 ? '-' : '+', off / 60, off % 60);
-  return buf;
+  return FormatWithOffsetMs(unix_ms, offset_minutes);
 }
 
 std::string DetectionFileKey(int64_t epoch_seconds, uint64_t seq) {
