@@ -175,7 +175,7 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
   int attempt = 0;
   while (!StopRequested()) {
     const bool upstream_was_done = upstream_done();
-    auto r = detector.Poll();
+    auto r = detector.Poll([] { return StopRequested(); });
     if (!r.ok()) {
       if (WaitToRetry(r.status(), "y", &attempt)) continue;
       return r.status();

@@ -144,13 +144,17 @@ Status Detector::Open() {
   return Status::OK();
 }
 
-Result<PollReport> Detector::Poll() {
+Result<PollReport> Detector::Poll(const std::function<bool()>& stop) {
   PollReport report;
   TXFLOW_ASSIGN_OR_RETURN(
       auto listed, root_->List({std::string(kLandingPrefix), last_chunk_key_,
                                 options_.max_chunks_per_poll}));
   report.more = listed.size() == options_.max_chunks_per_poll;
   for (const auto& info : listed) {
+    if (stop && stop()) {
+      report.more = true;
+      break;
+    }
     const auto start = ParseChunkKey(info.key);
     if (!start) {
       LogInfo("y: ignoring " + root_->Uri(info.key) + ": not a chunk name");

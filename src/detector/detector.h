@@ -20,6 +20,7 @@
 #define TXFLOW_DETECTOR_DETECTOR_H_
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -64,8 +65,10 @@ class Detector {
   // thresholds or the importance table differ from the checkpoint's.
   Status Open();
 
-  // Processes the chunks after the last one taken, in order.
-  Result<PollReport> Poll();
+  // Processes the chunks after the last one taken, in order. `stop`, if
+  // given, is asked between chunks; when it returns true the poll ends early
+  // (report.more is set) with every finished chunk fully applied.
+  Result<PollReport> Poll(const std::function<bool()>& stop = nullptr);
 
   // Writes the pending detections (fewer than 50) as a last, shorter file.
   Status FlushPending();

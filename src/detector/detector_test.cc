@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <random>
 #include <set>
@@ -426,16 +427,40 @@ TEST_F(DetectorTest, BadRowsAreQuarantinedWithReasonsAndChangeNothing) {
 }
 
 TEST_F(DetectorTest, EmptyAndHeaderOnlyChunksAreHarmless) {
-  auto root = std::move(OpenFileSystem("mem://empty-chunks/root").value());
-  ASSERT_TRUE(
-      root->Write(ChunkKey(0), "customer,merchant,gender,amount\n", {}).ok());
-  ASSERT_TRUE(root->Write(ChunkKey(0) + "x", "", {}).ok());  // not a chunk name
+  // A zero-byte chunk and a header-only chunk: each is taken, holds no
+  // records, and the next chunk still follows on at the same record number.
+  for (const char* first : {"", "customer,merchant,gender,amount\n"}) {
+    auto root =
+        std::move(OpenFileSystem("mem://empty-chunks-" +
+                                 std::to_string(std::strlen(first)) + "/root")
+                      .value());
+    ASSERT_TRUE(root->Write(ChunkKey(0), first, {}).ok());
+    ASSERT_TRUE(
+        root->Write(ChunkKey(0) + "x", "junk", {}).ok());  // not a chunk name
+    Detector det(root.get(), nullptr, {}, &clock_);
+    ASSERT_TRUE(det.Open().ok());
+    auto r = det.Poll();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->chunks, 1u);
+    EXPECT_EQ(r->records, 0u);
+    EXPECT_TRUE(root->List({"quarantine/", "", 0}).value().empty());
+  }
+}
+
+TEST_F(DetectorTest, StopIsHonouredBetweenChunks) {
+  std::mt19937_64 rng(21);
+  const Dataset d = RandomDataset(rng, 200, false);
+  auto root = Chunked("stop-between", d, 10);  // 20 chunks
   Detector det(root.get(), nullptr, {}, &clock_);
   ASSERT_TRUE(det.Open().ok());
-  auto r = det.Poll();
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->chunks, 1u);
-  EXPECT_EQ(r->records, 0u);
+  int asked = 0;
+  auto r = det.Poll([&] { return ++asked > 3; });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->chunks, 3u);
+  EXPECT_TRUE(r->more);
+  auto rest = det.Poll();
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->chunks, 17u);
 }
 
 TEST_F(DetectorTest, MissingRequiredColumnNamesIt) {
