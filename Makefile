@@ -28,6 +28,7 @@ build: $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR)
 
 test: deps build
+	@tools/install-versitygw.sh $(BUILD_DIR)/tools/bin
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2
 
 run: build

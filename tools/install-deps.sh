@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need, only when missing.
 # Non-interactive; safe to run repeatedly. Usage: tools/install-deps.sh [--dev]
-#   (no flag) build: compiler, cmake, ninja, GoogleTest
+#   (no flag) build: compiler, cmake, ninja, GoogleTest, libcurl, OpenSSL
 #   --dev      also the test tools: clang-format
 set -euo pipefail
 
-packages=(g++ cmake ninja-build libgtest-dev)
+packages=(g++ cmake ninja-build libgtest-dev libcurl4-openssl-dev libssl-dev pkg-config)
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(clang-format)
 fi

@@ -2,7 +2,7 @@
 // FileSystem rooted at a URI; the backend is chosen by the URI's scheme:
 //   file:///abs/dir, ./rel/dir, /abs/dir  -> local directory (LocalFileSystem)
 //   mem://store/prefix                    -> in-process store  (MemFileSystem)
-//   s3://bucket/prefix                    -> object store      (later)
+//   s3://bucket/prefix                    -> S3 or compatible  (S3FileSystem)
 //
 // The model is an object store, not POSIX: objects are named by keys relative
 // to the root ("landing_zone/chunk-000000010000.csv"), written whole and

@@ -3,6 +3,7 @@
 #include "common/uri.h"
 #include "io/local_file_system.h"
 #include "io/mem_file_system.h"
+#include "io/s3_file_system.h"
 
 namespace txflow {
 
@@ -40,8 +41,8 @@ Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view root_uri) {
     return std::unique_ptr<FileSystem>(std::make_unique<MemFileSystem>(
         MemStore::Named(uri.authority), uri.path, std::string(root_uri)));
   }
-  return Status::NotSupported(std::string(root_uri) +
-                              ": the s3 backend is not built into this txflow");
+  if (uri.scheme == "s3") return S3FileSystem::Open(uri.authority, uri.path);
+  return Status::InvalidArgument(std::string(root_uri) + ": unknown scheme");
 }
 
 Result<ObjectLocation> SplitObjectUri(std::string_view object_uri) {

@@ -1,0 +1,177 @@
+#include "s3/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace txflow::s3 {
+namespace {
+
+struct UploadState {
+  std::string_view body;
+  size_t sent = 0;
+};
+
+size_t ReadBody(char* buffer, size_t size, size_t items, void* user) {
+  auto* s = static_cast<UploadState*>(user);
+  const size_t n = std::min(size * items, s->body.size() - s->sent);
+  std::memcpy(buffer, s->body.data() + s->sent, n);
+  s->sent += n;
+  return n;
+}
+
+size_t WriteBody(char* data, size_t size, size_t items, void* user) {
+  static_cast<HttpResponse*>(user)->body.append(data, size * items);
+  return size * items;
+}
+
+size_t WriteHeader(char* data, size_t size, size_t items, void* user) {
+  auto* r = static_cast<HttpResponse*>(user);
+  std::string_view line(data, size * items);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
+    line.remove_suffix(1);
+  }
+  // A new status line (after "100 Continue", or a redirect) starts over.
+  if (line.rfind("HTTP/", 0) == 0) {
+    r->headers.clear();
+    return size * items;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return size * items;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  r->headers[name] = std::string(value);
+  return size * items;
+}
+
+bool IsTransient(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_WEIRD_SERVER_REPLY:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::once_flag global_init;
+
+}  // namespace
+
+HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) {
+  std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+HttpClient::~HttpClient() {
+  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+}
+
+void* HttpClient::Borrow() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      void* h = idle_.back();
+      idle_.pop_back();
+      return h;
+    }
+  }
+  return curl_easy_init();
+}
+
+void HttpClient::Return(void* handle) {
+  std::lock_guard<std::mutex> lock(mu_);
+  idle_.push_back(handle);
+}
+
+Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
+  CURL* curl = static_cast<CURL*>(Borrow());
+  if (curl == nullptr) {
+    return Status::IOError(request.method + " " + request.url +
+                           ": cannot create a curl handle");
+  }
+  // Reset keeps the handle's open connections, which is the point of the pool.
+  curl_easy_reset(curl);
+  HttpResponse response;
+  UploadState upload{request.body, 0};
+  char error[CURL_ERROR_SIZE] = {0};
+
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  // The signed path must go out exactly as signed.
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_bundle.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+                   static_cast<long>(
+                       std::max<int64_t>(1, options_.stall_timeout_ms / 1000)));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
+
+  if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (request.method == "PUT") {
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+  } else if (request.method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+  } else if (request.method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+
+  curl_slist* headers = nullptr;
+  for (const auto& h : request.headers) {
+    headers = curl_slist_append(headers, h.c_str());
+  }
+  // No "Expect: 100-continue" round trip, and no default content type that
+  // nobody signed.
+  headers = curl_slist_append(headers, "Expect:");
+  headers = curl_slist_append(headers, "Content-Type:");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+
+  const CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (code == CURLE_OK) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+    Return(curl);
+    return response;
+  }
+  // A handle whose transfer failed may hold a broken connection; drop it.
+  curl_easy_cleanup(curl);
+  const std::string why =
+      request.method + " " + request.url + ": " + curl_easy_strerror(code) +
+      (error[0] != 0 ? std::string(" (") + error + ")" : "");
+  if (IsTransient(code)) return Status::Unavailable(why);
+  if (code == CURLE_URL_MALFORMAT) return Status::InvalidArgument(why);
+  return Status::IOError(why);
+}
+
+}  // namespace txflow::s3

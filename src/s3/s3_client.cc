@@ -1,0 +1,163 @@
+#include "s3/s3_client.h"
+
+#include <chrono>
+#include <ctime>
+#include <random>
+#include <thread>
+
+#include "s3/crypto.h"
+#include "s3/sigv4.h"
+#include "s3/xml.h"
+
+namespace txflow::s3 {
+namespace {
+
+struct AtomicCounts {
+  std::atomic<uint64_t> get{0}, head{0}, put{0}, post{0}, del{0}, list{0},
+      retries{0};
+};
+AtomicCounts g_counts;
+
+void Count(const S3Request& r) {
+  if (r.method == "GET") {
+    bool list = false;
+    for (const auto& [k, v] : r.query) list |= k == "list-type";
+    (list ? g_counts.list : g_counts.get)++;
+  } else if (r.method == "HEAD") {
+    g_counts.head++;
+  } else if (r.method == "PUT") {
+    g_counts.put++;
+  } else if (r.method == "POST") {
+    g_counts.post++;
+  } else if (r.method == "DELETE") {
+    g_counts.del++;
+  }
+}
+
+std::string AmzDate() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+bool RetryableStatus(long status) {
+  return status == 408 || status == 429 || status == 500 || status == 502 ||
+         status == 503 || status == 504;
+}
+
+// Full jitter: uniform in [0, min(cap, base * 2^attempt)].
+std::chrono::milliseconds Backoff(const S3Config& c, int attempt) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  int64_t ceiling = c.backoff_base_ms;
+  for (int i = 0; i < attempt && ceiling < c.backoff_cap_ms; ++i) ceiling *= 2;
+  ceiling = std::min(ceiling, c.backoff_cap_ms);
+  std::uniform_int_distribution<int64_t> pick(0, std::max<int64_t>(ceiling, 1));
+  return std::chrono::milliseconds(pick(rng));
+}
+
+}  // namespace
+
+S3RequestCounts GlobalS3RequestCounts() {
+  S3RequestCounts c;
+  c.get = g_counts.get;
+  c.head = g_counts.head;
+  c.put = g_counts.put;
+  c.post = g_counts.post;
+  c.del = g_counts.del;
+  c.list = g_counts.list;
+  c.retries = g_counts.retries;
+  return c;
+}
+
+std::string S3Response::Describe() const {
+  std::string out = std::to_string(status);
+  if (!error_code.empty()) out += " " + error_code;
+  if (!error_message.empty()) out += ": " + error_message;
+  return out;
+}
+
+S3Client::S3Client(S3Config config, std::string bucket)
+    : config_(std::move(config)),
+      bucket_(std::move(bucket)),
+      http_(HttpOptions{config_.ca_bundle, config_.connect_timeout_ms,
+                        config_.stall_timeout_ms}) {}
+
+HttpRequest S3Client::Sign(const S3Request& request,
+                           const std::string& payload_hash,
+                           const std::string& amz_date) const {
+  std::string host = config_.endpoint.Authority();
+  std::string path = "/";
+  if (config_.path_style) {
+    path += bucket_;
+    if (!request.key.empty()) path += "/";
+  } else {
+    host = bucket_ + "." + host;
+  }
+  path += UriEncode(request.key, /*keep_slash=*/true);
+
+  SigningInput in;
+  in.method = request.method;
+  in.canonical_path = path;
+  in.query = request.query;
+  in.headers = request.headers;
+  in.headers.emplace_back("host", host);
+  in.headers.emplace_back("x-amz-content-sha256", payload_hash);
+  in.headers.emplace_back("x-amz-date", amz_date);
+  if (!config_.credentials.session_token.empty()) {
+    in.headers.emplace_back("x-amz-security-token",
+                            config_.credentials.session_token);
+  }
+  in.payload_sha256 = payload_hash;
+
+  HttpRequest http;
+  http.method = request.method;
+  http.url = config_.endpoint.scheme + "://" + host + path;
+  const std::string query = CanonicalQueryString(request.query);
+  if (!query.empty()) http.url += "?" + query;
+  for (const auto& [name, value] : in.headers) {
+    http.headers.push_back(name + ": " + value);
+  }
+  http.headers.push_back("Authorization: " + Authorization(config_.credentials,
+                                                           config_.region, "s3",
+                                                           amz_date, in));
+  http.body = request.body;
+  return http;
+}
+
+Result<S3Response> S3Client::Execute(const S3Request& request,
+                                     std::string_view what) {
+  const std::string payload_hash = Sha256Hex(request.body);
+  Status last;
+  for (int attempt = 0; attempt < config_.max_attempts; ++attempt) {
+    if (attempt > 0) {
+      g_counts.retries++;
+      std::this_thread::sleep_for(Backoff(config_, attempt));
+    }
+    Count(request);
+    auto sent = http_.Send(Sign(request, payload_hash, AmzDate()));
+    if (!sent.ok()) {
+      last = sent.status();
+      if (last.code() == StatusCode::kUnavailable) continue;
+      return last.WithContext(what);
+    }
+    S3Response r;
+    r.status = sent->status;
+    r.headers = std::move(sent->headers);
+    r.body = std::move(sent->body);
+    r.attempts = attempt + 1;
+    if (r.status >= 300) {
+      r.error_code = XmlText(r.body, "Code").value_or("");
+      r.error_message = XmlText(r.body, "Message").value_or("");
+    }
+    if (!RetryableStatus(r.status)) return r;
+    last = Status::Unavailable(request.method + " " + r.Describe());
+  }
+  return Status::Unavailable(
+      std::string(what) + ": " + last.message() + " (gave up after " +
+      std::to_string(config_.max_attempts) + " attempts)");
+}
+
+}  // namespace txflow::s3

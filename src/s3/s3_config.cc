@@ -1,0 +1,251 @@
+#include "s3/s3_config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace txflow::s3 {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' ||
+                        s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// section -> key -> value. Keys of an indented block under "s3 =" are stored
+// as "s3.key", the only nested block txflow reads.
+using Ini = std::map<std::string, std::map<std::string, std::string>>;
+
+Ini ParseIni(std::istream& in) {
+  Ini ini;
+  std::string section, nested, line;
+  bool in_section = false;
+  while (std::getline(in, line)) {
+    const bool indented = !line.empty() && (line[0] == ' ' || line[0] == '\t');
+    std::string_view t = Trim(line);
+    if (t.empty() || t[0] == '#' || t[0] == ';') continue;
+    if (t.front() == '[' && t.back() == ']') {
+      section = std::string(Trim(t.substr(1, t.size() - 2)));
+      in_section = true;
+      nested.clear();
+      ini[section];
+      continue;
+    }
+    const size_t eq = t.find('=');
+    if (!in_section || eq == std::string_view::npos) continue;
+    const std::string key(Trim(t.substr(0, eq)));
+    const std::string value(Trim(t.substr(eq + 1)));
+    if (indented && !nested.empty()) {
+      ini[section][nested + "." + key] = value;
+      continue;
+    }
+    nested = value.empty() ? key : "";
+    if (!value.empty()) ini[section][key] = value;
+  }
+  return ini;
+}
+
+std::optional<Ini> ReadIni(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  return ParseIni(in);
+}
+
+std::optional<std::string> NonEmpty(const EnvLookup& env,
+                                    std::string_view name) {
+  auto v = env(name);
+  if (v && v->empty()) return std::nullopt;
+  return v;
+}
+
+Result<uint64_t> ParsePositive(std::string_view name, const std::string& text) {
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || v == 0) {
+    return Status::InvalidArgument(std::string(name) + "='" + text +
+                                   "': expected a positive integer");
+  }
+  return static_cast<uint64_t>(v);
+}
+
+}  // namespace
+
+std::string Endpoint::Authority() const {
+  const bool default_port = port == 0 || (scheme == "http" && port == 80) ||
+                            (scheme == "https" && port == 443);
+  return default_port ? host : host + ":" + std::to_string(port);
+}
+
+Result<Endpoint> ParseEndpoint(std::string_view url) {
+  auto bad = [&](std::string_view why) {
+    return Status::InvalidArgument("S3 endpoint '" + std::string(url) +
+                                   "': " + std::string(why));
+  };
+  Endpoint e;
+  const size_t sep = url.find("://");
+  if (sep == std::string_view::npos) return bad("expected http(s)://host");
+  e.scheme = std::string(url.substr(0, sep));
+  if (e.scheme != "http" && e.scheme != "https") {
+    return bad("scheme must be http or https");
+  }
+  std::string_view rest = url.substr(sep + 3);
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.find_first_of("/?#@") != std::string_view::npos) {
+    return bad("expected no path, query or user");
+  }
+  const size_t colon = rest.rfind(':');
+  if (colon != std::string_view::npos &&
+      rest.find(']') == std::string_view::npos) {
+    const std::string port(rest.substr(colon + 1));
+    char* end = nullptr;
+    const long p = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || *end != '\0' || p <= 0 || p > 65535) {
+      return bad("bad port");
+    }
+    e.port = static_cast<int>(p);
+    rest = rest.substr(0, colon);
+  }
+  if (rest.empty()) return bad("no host");
+  e.host = std::string(rest);
+  return e;
+}
+
+EnvLookup ProcessEnv() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+Result<S3Config> LoadS3Config(const EnvLookup& env, std::string_view bucket) {
+  S3Config c;
+  const std::string home = NonEmpty(env, "HOME").value_or("");
+  const auto named_profile = NonEmpty(env, "AWS_PROFILE");
+  const std::string profile = named_profile.value_or("default");
+  const std::string creds_path = NonEmpty(env, "AWS_SHARED_CREDENTIALS_FILE")
+                                     .value_or(home + "/.aws/credentials");
+  const std::string config_path =
+      NonEmpty(env, "AWS_CONFIG_FILE").value_or(home + "/.aws/config");
+
+  const std::optional<Ini> creds_ini = ReadIni(creds_path);
+  const std::optional<Ini> config_ini = ReadIni(config_path);
+  const std::map<std::string, std::string>* creds_section = nullptr;
+  const std::map<std::string, std::string>* config_section = nullptr;
+  if (creds_ini) {
+    auto it = creds_ini->find(profile);
+    if (it != creds_ini->end()) creds_section = &it->second;
+  }
+  if (config_ini) {
+    auto it = config_ini->find(profile == "default" ? "default"
+                                                    : "profile " + profile);
+    if (it != config_ini->end()) config_section = &it->second;
+  }
+  if (named_profile && creds_section == nullptr && config_section == nullptr) {
+    return Status::InvalidArgument("AWS_PROFILE=" + profile +
+                                   ": no such profile in " + creds_path +
+                                   " or " + config_path);
+  }
+  auto from_profile =
+      [&](const std::string& key) -> std::optional<std::string> {
+    for (auto* s : {creds_section, config_section}) {
+      if (s == nullptr) continue;
+      auto it = s->find(key);
+      if (it != s->end() && !it->second.empty()) return it->second;
+    }
+    return std::nullopt;
+  };
+
+  // Credentials: the environment's pair, or the profile's, never a mix.
+  const auto env_id = NonEmpty(env, "AWS_ACCESS_KEY_ID");
+  const auto env_secret = NonEmpty(env, "AWS_SECRET_ACCESS_KEY");
+  if (env_id.has_value() != env_secret.has_value()) {
+    return Status::InvalidArgument(
+        std::string("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set "
+                    "together; only ") +
+        (env_id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY") + " is set");
+  }
+  if (env_id) {
+    c.credentials = {*env_id, *env_secret,
+                     NonEmpty(env, "AWS_SESSION_TOKEN").value_or("")};
+  } else {
+    auto id = from_profile("aws_access_key_id");
+    auto secret = from_profile("aws_secret_access_key");
+    if (!id || !secret) {
+      return Status::PermissionDenied(
+          "no AWS credentials: set AWS_ACCESS_KEY_ID and "
+          "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with a profile in " +
+          creds_path);
+    }
+    c.credentials = {*id, *secret,
+                     from_profile("aws_session_token").value_or("")};
+  }
+
+  if (auto r = NonEmpty(env, "AWS_REGION")) {
+    c.region = *r;
+  } else if (auto r2 = NonEmpty(env, "AWS_DEFAULT_REGION")) {
+    c.region = *r2;
+  } else if (auto r3 = from_profile("region")) {
+    c.region = *r3;
+  }
+
+  std::optional<std::string> endpoint = NonEmpty(env, "AWS_ENDPOINT_URL_S3");
+  std::string endpoint_source = "AWS_ENDPOINT_URL_S3";
+  if (!endpoint) {
+    endpoint = NonEmpty(env, "AWS_ENDPOINT_URL");
+    endpoint_source = "AWS_ENDPOINT_URL";
+  }
+  if (!endpoint) {
+    endpoint = from_profile("endpoint_url");
+    endpoint_source = "endpoint_url in " + config_path;
+  }
+  const bool custom = endpoint.has_value();
+  if (!custom) endpoint = "https://s3." + c.region + ".amazonaws.com";
+  auto parsed = ParseEndpoint(*endpoint);
+  if (!parsed.ok()) return parsed.status().WithContext(endpoint_source);
+  c.endpoint = std::move(parsed).value();
+
+  c.path_style = custom || bucket.find('.') != std::string_view::npos;
+  std::optional<std::string> style =
+      NonEmpty(env, "TXFLOW_S3_ADDRESSING_STYLE");
+  if (!style) style = from_profile("s3.addressing_style");
+  if (style) {
+    if (*style == "path") {
+      c.path_style = true;
+    } else if (*style == "virtual") {
+      c.path_style = false;
+    } else if (*style != "auto") {
+      return Status::InvalidArgument("S3 addressing style '" + *style +
+                                     "': expected path, virtual or auto");
+    }
+  }
+  c.ca_bundle = NonEmpty(env, "AWS_CA_BUNDLE").value_or("");
+
+  if (auto v = NonEmpty(env, "TXFLOW_S3_MAX_ATTEMPTS")) {
+    TXFLOW_ASSIGN_OR_RETURN(uint64_t n,
+                            ParsePositive("TXFLOW_S3_MAX_ATTEMPTS", *v));
+    c.max_attempts = static_cast<int>(std::min<uint64_t>(n, 100));
+  }
+  if (auto v = NonEmpty(env, "TXFLOW_S3_MULTIPART_THRESHOLD")) {
+    TXFLOW_ASSIGN_OR_RETURN(c.multipart_threshold,
+                            ParsePositive("TXFLOW_S3_MULTIPART_THRESHOLD", *v));
+  }
+  if (auto v = NonEmpty(env, "TXFLOW_S3_PART_SIZE")) {
+    TXFLOW_ASSIGN_OR_RETURN(c.part_size,
+                            ParsePositive("TXFLOW_S3_PART_SIZE", *v));
+    if (c.part_size < (5u << 20)) {
+      return Status::InvalidArgument("TXFLOW_S3_PART_SIZE=" + *v +
+                                     ": S3 parts are at least 5 MiB");
+    }
+  }
+  return c;
+}
+
+}  // namespace txflow::s3
