@@ -5,7 +5,9 @@
 # Test tooling only; txflow itself never needs Go.
 set -euo pipefail
 
-VERSION=v1.7.0
+VERSION=v1.8.0
+# v1.7.0 let two concurrent If-None-Match: * PUTs both succeed; v1.8.0 does not
+# (FileSystemContract.CreateOnlyRaceHasExactlyOneWinner/s3 shows it).
 bindir=${1:?usage: install-versitygw.sh BINDIR}
 stamp="$bindir/versitygw.version"
 if [[ -x "$bindir/versitygw" && "$(cat "$stamp" 2>/dev/null)" == "$VERSION" ]]; then

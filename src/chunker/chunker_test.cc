@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "io/fault_injection_file_system.h"
+#include "testing/test_storage.h"
 
 namespace txflow {
 namespace {
@@ -54,8 +55,10 @@ class ChunkerTest : public ::testing::Test {
 
   void Open(const std::string& store) {
     store_ = store;
-    root_ = std::move(OpenFileSystem("mem://" + store + "/root").value());
-    src_fs_ = std::move(OpenFileSystem("mem://" + store + "/in").value());
+    root_ =
+        std::move(OpenFileSystem(testing::TestRoot(store + "/root")).value());
+    src_fs_ =
+        std::move(OpenFileSystem(testing::TestRoot(store + "/in")).value());
   }
   void SetSource(const std::string& text) {
     ASSERT_TRUE(src_fs_->Write("tx.csv", text, {}).ok());
@@ -253,7 +256,7 @@ TEST_F(ChunkerTest, TickReadsOnlyFromSavedOffset) {
   std::string text = "h\n";
   for (int i = 0; i < 1000; ++i) text += "record-" + std::to_string(i) + "\n";
   auto counting = std::make_unique<FaultInjectionFileSystem>(
-      std::move(OpenFileSystem("mem://o-chunk/in").value()));
+      std::move(OpenFileSystem(testing::TestRoot("o-chunk/in")).value()));
   ASSERT_TRUE(counting->Write("tx.csv", text, {}).ok());
   ChunkerOptions o;
   o.chunk_rows = 10;
@@ -286,8 +289,8 @@ TEST_F(ChunkerTest, FailingEveryWriteInTurnConvergesToSameState) {
       Open("crash-" + std::to_string(static_cast<int>(timing)) + "-" +
            std::to_string(k));
       SetSource(src.text);
-      auto faulty = std::make_unique<FaultInjectionFileSystem>(
-          std::move(OpenFileSystem("mem://" + store_ + "/root").value()));
+      auto faulty = std::make_unique<FaultInjectionFileSystem>(std::move(
+          OpenFileSystem(testing::TestRoot(store_ + "/root")).value()));
       faulty->FailNth(FsOp::kWrite, k, Status::IOError("injected"), timing);
       ChunkerOptions d = o;
       d.drain = true;
@@ -323,7 +326,7 @@ TEST_F(ChunkerTest, SimulatedCrashAfterEachMutationConverges) {
     Open("sim-" + std::to_string(n));
     SetSource(src.text);
     auto faulty = std::make_unique<FaultInjectionFileSystem>(
-        std::move(OpenFileSystem("mem://" + store_ + "/root").value()));
+        std::move(OpenFileSystem(testing::TestRoot(store_ + "/root")).value()));
     faulty->CrashAfterMutations(n);
     ChunkerOptions d = o;
     d.drain = true;
@@ -349,7 +352,7 @@ TEST_F(ChunkerTest, LingerChunkOrphanedByCrashIsAdoptedAfterGrowth) {
   o.linger = std::chrono::milliseconds(0);
   {
     auto faulty = std::make_unique<FaultInjectionFileSystem>(
-        std::move(OpenFileSystem("mem://adopt/root").value()));
+        std::move(OpenFileSystem(testing::TestRoot("adopt/root")).value()));
     faulty->FailNth(FsOp::kWrite, 2,
                     Status::IOError("crash before offset save"));
     EXPECT_FALSE(NewChunker(o, faulty.get())->Tick().ok());

@@ -39,7 +39,10 @@ int RunChunk(const Args& args) {
       "lock-ttl", &lock_ttl,
       "lease of the root's chunker lock; a crashed holder on another host "
       "blocks for at most this long");
+  StorageFlags storage;
+  AddStorageFlags(flags, &storage);
   if (int rc = ParseOrExit(flags, "chunk", args); rc >= 0) return rc;
+  ApplyStorageFlags(storage);
   if (f.options.chunk_rows == 0 || f.options.max_chunks_per_tick == 0) {
     std::fprintf(
         stderr,
@@ -72,6 +75,8 @@ int RunChunk(const Args& args) {
                 "x: stopped: next record %" PRIu64 " at byte %" PRIu64,
                 chunker.state().next_record, chunker.state().byte_offset);
   LogInfo(line);
+  if (const std::string s3 = S3RequestSummary(); !s3.empty())
+    LogInfo("x: " + s3);
   return kExitOk;
 }
 

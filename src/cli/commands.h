@@ -26,6 +26,19 @@ int RunVersion(const Args& args);
 // now (help printed: 0; usage error printed: 2).
 int ParseOrExit(FlagSet& flags, const std::string& command, const Args& args);
 
+// --s3-endpoint URL, for the commands that open s3:// URIs: the endpoint of
+// an S3-compatible store. The same as setting AWS_ENDPOINT_URL, which it sets
+// for this process once the flags are parsed.
+struct StorageFlags {
+  std::string s3_endpoint;
+};
+void AddStorageFlags(FlagSet& flags, StorageFlags* f);
+void ApplyStorageFlags(const StorageFlags& f);
+
+// "s3 requests: N (GET a, HEAD b, PUT c, POST d, DELETE e, LIST f), retries
+// r" for the requests this process sent; empty when it sent none.
+std::string S3RequestSummary();
+
 // Prints "txflow <command>: <message>" to stderr and returns kExitFailure.
 int Fail(const std::string& command, const Status& status);
 

@@ -1,6 +1,8 @@
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli/commands.h"
+#include "s3/s3_client.h"
 
 #ifndef TXFLOW_VERSION
 #define TXFLOW_VERSION "unknown"
@@ -20,6 +22,28 @@ int ParseOrExit(FlagSet& flags, const std::string& command, const Args& args) {
     return kExitUsage;
   }
   return -1;
+}
+
+void AddStorageFlags(FlagSet& flags, StorageFlags* f) {
+  flags.String("s3-endpoint", &f->s3_endpoint, "URL",
+               "S3-compatible endpoint for s3:// URIs, e.g. "
+               "http://127.0.0.1:7070 (default: AWS_ENDPOINT_URL, else AWS)");
+}
+
+void ApplyStorageFlags(const StorageFlags& f) {
+  if (!f.s3_endpoint.empty()) {
+    ::setenv("AWS_ENDPOINT_URL", f.s3_endpoint.c_str(), 1);
+  }
+}
+
+std::string S3RequestSummary() {
+  const s3::S3RequestCounts c = s3::GlobalS3RequestCounts();
+  if (c.Total() == 0) return "";
+  return "s3 requests: " + std::to_string(c.Total()) + " (GET " +
+         std::to_string(c.get) + ", HEAD " + std::to_string(c.head) + ", PUT " +
+         std::to_string(c.put) + ", POST " + std::to_string(c.post) +
+         ", DELETE " + std::to_string(c.del) + ", LIST " +
+         std::to_string(c.list) + "), retries " + std::to_string(c.retries);
 }
 
 int Fail(const std::string& command, const Status& status) {

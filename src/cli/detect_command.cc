@@ -32,7 +32,10 @@ int RunDetect(const Args& args) {
              "file, exit");
   AddDetectorFlags(flags, &f);
   flags.Duration("lock-ttl", &lock_ttl, "lease of the root's detector lock");
+  StorageFlags storage;
+  AddStorageFlags(flags, &storage);
   if (int rc = ParseOrExit(flags, "detect", args); rc >= 0) return rc;
+  ApplyStorageFlags(storage);
   if (Status s = FinishDetectorFlags(&f); !s.ok()) {
     std::fprintf(stderr, "txflow detect: %s\n", s.message().c_str());
     return kExitUsage;
@@ -63,6 +66,8 @@ int RunDetect(const Args& args) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
   LogInfo("y: stopped: " + DetectorSummary(detector, records_before, secs));
+  if (const std::string s3 = S3RequestSummary(); !s3.empty())
+    LogInfo("y: " + s3);
   return kExitOk;
 }
 

@@ -36,7 +36,10 @@ int RunPipeline(const Args& args) {
   AddChunkerFlags(flags, &cf, /*with_drain=*/false);
   AddDetectorFlags(flags, &df);
   flags.Duration("lock-ttl", &lock_ttl, "lease of the root's locks");
+  StorageFlags storage;
+  AddStorageFlags(flags, &storage);
   if (int rc = ParseOrExit(flags, "run", args); rc >= 0) return rc;
+  ApplyStorageFlags(storage);
   if (Status s = FinishDetectorFlags(&df); !s.ok()) {
     std::fprintf(stderr, "txflow run: %s\n", s.message().c_str());
     return kExitUsage;
@@ -125,6 +128,9 @@ int RunPipeline(const Args& args) {
       static_cast<unsigned long long>(st.per_pattern[2]),
       static_cast<unsigned long long>(st.files), root.c_str(),
       static_cast<unsigned long long>(st.pending));
+  if (const std::string s3 = S3RequestSummary(); !s3.empty()) {
+    std::printf("  storage:     %s\n", s3.c_str());
+  }
   return kExitOk;
 }
 

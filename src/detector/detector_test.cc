@@ -14,6 +14,7 @@
 #include "csv/row_decoder.h"
 #include "detector/detection_file.h"
 #include "io/fault_injection_file_system.h"
+#include "testing/test_storage.h"
 
 namespace txflow {
 namespace {
@@ -254,8 +255,10 @@ class DetectorTest : public ::testing::Test {
   // Chunks `d` into a fresh mem root with the real chunker.
   std::unique_ptr<FileSystem> Chunked(const std::string& store,
                                       const Dataset& d, uint64_t chunk_rows) {
-    auto root = std::move(OpenFileSystem("mem://" + store + "/root").value());
-    auto src = std::move(OpenFileSystem("mem://" + store + "/in").value());
+    auto root =
+        std::move(OpenFileSystem(testing::TestRoot(store + "/root")).value());
+    auto src =
+        std::move(OpenFileSystem(testing::TestRoot(store + "/in")).value());
     EXPECT_TRUE(src->Write("tx.csv", d.source, {}).ok());
     ChunkerOptions o;
     o.chunk_rows = chunk_rows;
@@ -367,7 +370,8 @@ TEST_F(DetectorTest, CrashesAndRestartsEqualUninterruptedRun) {
     bool done = false;
     for (int life = 0; life < 400 && !done; ++life) {
       auto faulty = std::make_unique<FaultInjectionFileSystem>(std::move(
-          OpenFileSystem("mem://restart-" + std::to_string(trial) + "/root")
+          OpenFileSystem(
+              testing::TestRoot("restart-" + std::to_string(trial) + "/root"))
               .value()));
       if (rng() % 2) faulty->CrashAfterMutations(rng() % 30);
       Detector det(faulty.get(), &imp, o, &clock_);
@@ -430,10 +434,11 @@ TEST_F(DetectorTest, EmptyAndHeaderOnlyChunksAreHarmless) {
   // A zero-byte chunk and a header-only chunk: each is taken, holds no
   // records, and the next chunk still follows on at the same record number.
   for (const char* first : {"", "customer,merchant,gender,amount\n"}) {
-    auto root =
-        std::move(OpenFileSystem("mem://empty-chunks-" +
-                                 std::to_string(std::strlen(first)) + "/root")
-                      .value());
+    auto root = std::move(
+        OpenFileSystem(testing::TestRoot("empty-chunks-" +
+                                         std::to_string(std::strlen(first)) +
+                                         "/root"))
+            .value());
     ASSERT_TRUE(root->Write(ChunkKey(0), first, {}).ok());
     ASSERT_TRUE(
         root->Write(ChunkKey(0) + "x", "junk", {}).ok());  // not a chunk name
@@ -464,7 +469,8 @@ TEST_F(DetectorTest, StopIsHonouredBetweenChunks) {
 }
 
 TEST_F(DetectorTest, MissingRequiredColumnNamesIt) {
-  auto root = std::move(OpenFileSystem("mem://no-amount/root").value());
+  auto root =
+      std::move(OpenFileSystem(testing::TestRoot("no-amount/root")).value());
   ASSERT_TRUE(
       root->Write(ChunkKey(0), "customer,merchant,gender,price\nC,M,F,1\n", {})
           .ok());
@@ -479,7 +485,7 @@ TEST_F(DetectorTest, MissingRequiredColumnNamesIt) {
 }
 
 TEST_F(DetectorTest, GapInLandingZoneIsAnError) {
-  auto root = std::move(OpenFileSystem("mem://gap/root").value());
+  auto root = std::move(OpenFileSystem(testing::TestRoot("gap/root")).value());
   ASSERT_TRUE(
       root->Write(ChunkKey(0), "customer,merchant,gender,amount\nC,M,F,1\n", {})
           .ok());
@@ -528,7 +534,8 @@ TEST_F(DetectorTest, CorruptCheckpointIsAClearErrorNeverASilentRestart) {
 }
 
 TEST_F(DetectorTest, OtherThresholdsThanTheCheckpointAreRefused) {
-  auto root = std::move(OpenFileSystem("mem://thresholds/root").value());
+  auto root =
+      std::move(OpenFileSystem(testing::TestRoot("thresholds/root")).value());
   {
     Detector det(root.get(), nullptr, {}, &clock_);
     ASSERT_TRUE(det.Open().ok());

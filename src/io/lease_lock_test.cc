@@ -4,11 +4,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testing/test_storage.h"
+
 namespace txflow {
 namespace {
 
 std::unique_ptr<FileSystem> Mem(const std::string& name) {
-  return std::move(OpenFileSystem("mem://" + name).value());
+  return std::move(OpenFileSystem(testing::TestRoot(name)).value());
 }
 
 constexpr std::chrono::milliseconds kTtl{30'000};

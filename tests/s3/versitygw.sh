@@ -47,7 +47,7 @@ stop)
   if [[ -f "$dir/pid" ]]; then
     pid=$(cat "$dir/pid")
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 10); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   fi
   rm -rf "$dir"
