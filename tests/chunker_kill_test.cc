@@ -1,5 +1,7 @@
 // kill -9 of `txflow chunk --drain` at random moments: whatever instant the
-// process dies, the finished root must equal an uninterrupted run's.
+// process dies, the finished root must equal an uninterrupted run's. Runs on
+// local directories, and (TXFLOW_TEST_STORAGE=s3) with the source and every
+// root on the S3 test server.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -10,12 +12,13 @@
 #include "chunker/offset_state.h"
 #include "gen/banksim_generator.h"
 #include "process.h"
+#include "testing/test_storage.h"
 
 namespace txflow {
 namespace {
 
 using testing::Spawn;
-using testing::Tree;
+using testing::TreeOf;
 using testing::Wait;
 
 // The offset files must agree on everything but when things happened.
@@ -37,18 +40,24 @@ TEST(ChunkerKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
   fs::remove_all(dir);
   ASSERT_TRUE(
       GenerateDataset(dir.string(), GeneratorOptions{1'000'000, 3, 0}).ok());
-  const std::string source = (dir / "transactions.csv").string();
-  auto args = [&](const fs::path& root) {
-    return std::vector<std::string>{"chunk",  "--source",    source,
-                                    "--root", root.string(), "--drain"};
+  std::string source = (dir / "transactions.csv").string();
+  std::string base = dir.string();
+  if (testing::UsingS3()) {
+    base = testing::S3TestRoot("chunker-kill");
+    ASSERT_NO_FATAL_FAILURE(testing::Upload(source, base + "/in"));
+    source = base + "/in/transactions.csv";
+  }
+  auto args = [&](const std::string& root) {
+    return std::vector<std::string>{"chunk",  "--source", source,
+                                    "--root", root,       "--drain"};
   };
 
   const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_EQ(Wait(Spawn(args(dir / "ref"))), 0);
+  ASSERT_EQ(Wait(Spawn(args(base + "/ref"))), 0);
   const auto drain_us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - t0)
                             .count();
-  const auto reference = Tree(dir / "ref");
+  const auto reference = TreeOf(base + "/ref");
   ASSERT_EQ(reference.count("state/chunker.lock"), 0u)
       << "clean exit releases the lock";
   ASSERT_EQ(reference.size(), 100u + 1);  // 100 chunks + offset.csv
@@ -61,10 +70,10 @@ TEST(ChunkerKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
               static_cast<long long>(drain_us),
               static_cast<long long>(max_delay_us));
   int kills = 0, rounds = 0;
-  fs::path root;
+  std::string root;
   for (int attempt = 0; attempt < 3000 && (kills < 60 || !root.empty());
        ++attempt) {
-    if (root.empty()) root = dir / ("round-" + std::to_string(rounds));
+    if (root.empty()) root = base + "/round-" + std::to_string(rounds);
     const pid_t pid = Spawn(args(root));
     std::this_thread::sleep_for(
         std::chrono::microseconds(rng() % max_delay_us));
@@ -77,18 +86,18 @@ TEST(ChunkerKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
     ASSERT_EQ(code, 0) << "attempt " << attempt;
     // This round drained despite its kills: compare with the reference.
     // Exact tree equality: staging files of killed runs were swept too.
-    auto got = Tree(root);
+    auto got = TreeOf(root);
     ASSERT_EQ(got.size(), reference.size()) << root;
     for (const auto& [name, bytes] : reference) {
-      ASSERT_TRUE(got.count(name)) << root / name;
+      ASSERT_TRUE(got.count(name)) << root << "/" << name;
       if (name == "state/offset.csv") {
         ExpectSameProgress(got[name], bytes);
       } else {
-        ASSERT_TRUE(got[name] == bytes) << root / name << " differs";
+        ASSERT_TRUE(got[name] == bytes) << root << "/" << name << " differs";
       }
     }
     ++rounds;
-    fs::remove_all(root);
+    testing::RemoveTree(root);
     root.clear();
   }
   EXPECT_GE(kills, 50);
@@ -96,6 +105,7 @@ TEST(ChunkerKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
   RecordProperty("kills", kills);
   RecordProperty("rounds", rounds);
   std::printf("kills survived: %d over %d completed rounds\n", kills, rounds);
+  testing::RemoveTree(base);
   fs::remove_all(dir);
 }
 

@@ -177,9 +177,9 @@ TEST_F(CliTest, RunDrainEqualsChunkThenDetect) {
   Outcome det = Txflow("detect --drain --importance " + imp + " --root " +
                        (dir_ / "b").string() + kSmallThresholds);
   ASSERT_EQ(det.code, 0) << det.out;
-  const auto a = testing::DetectionsWithoutTimes(dir_ / "a");
+  const auto a = testing::DetectionsWithoutTimes((dir_ / "a").string());
   EXPECT_FALSE(a.empty());
-  EXPECT_EQ(a, testing::DetectionsWithoutTimes(dir_ / "b"));
+  EXPECT_EQ(a, testing::DetectionsWithoutTimes((dir_ / "b").string()));
   // Every pattern fires on this data at these thresholds.
   std::string all;
   for (const auto& f : a) all += f;

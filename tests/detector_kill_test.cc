@@ -1,6 +1,8 @@
 // kill -9 of `txflow detect --drain` at random moments: the detection files,
 // time columns removed, must equal an uninterrupted run's; no detection is
-// missing or repeated, and no file changes after it first appeared.
+// missing or repeated, and no file changes after it first appeared. Runs on
+// local directories, and (TXFLOW_TEST_STORAGE=s3) with the source, the
+// importance table and every root on the S3 test server.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,13 +11,14 @@
 
 #include "gen/banksim_generator.h"
 #include "process.h"
+#include "testing/test_storage.h"
 
 namespace txflow {
 namespace {
 
 using testing::DetectionsWithoutTimes;
 using testing::Spawn;
-using testing::Tree;
+using testing::TreeOf;
 using testing::Wait;
 
 TEST(DetectorKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
@@ -25,33 +28,41 @@ TEST(DetectorKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
   fs::remove_all(dir);
   ASSERT_TRUE(
       GenerateDataset(dir.string(), GeneratorOptions{1'000'000, 4, 0}).ok());
-  const std::string source = (dir / "transactions.csv").string();
-  const std::string importance = (dir / "CustomerImportance.csv").string();
-  auto chunk = [&](const fs::path& root) {
-    ASSERT_EQ(Wait(Spawn({"chunk", "--drain", "--source", source, "--root",
-                          root.string()})),
-              0);
+  std::string source = (dir / "transactions.csv").string();
+  std::string importance = (dir / "CustomerImportance.csv").string();
+  std::string base = dir.string();
+  if (testing::UsingS3()) {
+    base = testing::S3TestRoot("detector-kill");
+    ASSERT_NO_FATAL_FAILURE(testing::Upload(source, base + "/in"));
+    ASSERT_NO_FATAL_FAILURE(testing::Upload(importance, base + "/in"));
+    source = base + "/in/transactions.csv";
+    importance = base + "/in/CustomerImportance.csv";
+  }
+  auto chunk = [&](const std::string& root) {
+    ASSERT_EQ(
+        Wait(Spawn({"chunk", "--drain", "--source", source, "--root", root})),
+        0);
   };
   // Snapshots every 5 chunks: a run killed sooner than one interval could
   // never make progress, whatever the implementation.
-  auto detect = [&](const fs::path& root) {
+  auto detect = [&](const std::string& root) {
     return std::vector<std::string>{"detect",
                                     "--drain",
                                     "--root",
-                                    root.string(),
+                                    root,
                                     "--importance",
                                     importance,
                                     "--checkpoint-every",
                                     "5"};
   };
 
-  ASSERT_NO_FATAL_FAILURE(chunk(dir / "ref"));
+  ASSERT_NO_FATAL_FAILURE(chunk(base + "/ref"));
   const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_EQ(Wait(Spawn(detect(dir / "ref"))), 0);
+  ASSERT_EQ(Wait(Spawn(detect(base + "/ref"))), 0);
   const auto detect_us = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - t0)
                              .count();
-  const auto reference = DetectionsWithoutTimes(dir / "ref");
+  const auto reference = DetectionsWithoutTimes(base + "/ref");
   ASSERT_GT(reference.size(), 3u);
   size_t detections = 0;
   for (const auto& f : reference)
@@ -62,11 +73,10 @@ TEST(DetectorKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
   std::mt19937_64 rng(1125);
   const int64_t max_delay_us = std::max<int64_t>(20'000, detect_us / 4);
   int kills = 0, rounds = 0;
-  fs::path root;
+  std::string root;
   std::map<std::string, std::string> seen;  // file -> bytes when first seen
   auto check_immutable = [&] {
-    if (!fs::exists(root / "detections")) return;
-    for (const auto& [name, bytes] : Tree(root / "detections")) {
+    for (const auto& [name, bytes] : TreeOf(root + "/detections")) {
       auto [it, fresh] = seen.emplace(name, bytes);
       ASSERT_TRUE(fresh || it->second == bytes)
           << name << " changed after it appeared";
@@ -75,7 +85,7 @@ TEST(DetectorKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
   for (int attempt = 0; attempt < 2000 && (kills < 60 || !root.empty());
        ++attempt) {
     if (root.empty()) {
-      root = dir / ("round-" + std::to_string(rounds));
+      root = base + "/round-" + std::to_string(rounds);
       seen.clear();
       ASSERT_NO_FATAL_FAILURE(chunk(root));
     }
@@ -92,12 +102,13 @@ TEST(DetectorKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
     ASSERT_EQ(code, 0) << "attempt " << attempt;
     EXPECT_EQ(DetectionsWithoutTimes(root), reference) << root;
     ++rounds;
-    fs::remove_all(root);
+    testing::RemoveTree(root);
     root.clear();
   }
   EXPECT_GE(kills, 50);
   EXPECT_GE(rounds, 1);
   std::printf("kills survived: %d over %d completed rounds\n", kills, rounds);
+  testing::RemoveTree(base);
   fs::remove_all(dir);
 }
 

@@ -3,6 +3,7 @@
 #define TXFLOW_TESTS_PROCESS_H_
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "txflow/file_system.h"
 
 namespace txflow::testing {
 
@@ -63,17 +66,57 @@ inline std::map<std::string, std::string> Tree(
   return out;
 }
 
-// The detection files of a root without their two time columns, in
-// sequence order, one string per file.
+inline bool IsS3(const std::string& root) {
+  return root.rfind("s3://", 0) == 0;
+}
+
+// Tree() for a local directory; for an s3:// root, every object under it (S3
+// has no staging objects to hide).
+inline std::map<std::string, std::string> TreeOf(const std::string& root) {
+  if (!IsS3(root)) return Tree(root);
+  std::map<std::string, std::string> out;
+  auto fs = OpenFileSystem(root);
+  if (!fs.ok()) return out;
+  auto list = (*fs)->List({});
+  if (!list.ok()) return out;
+  for (const auto& info : *list) {
+    auto data = (*fs)->Read(info.key);
+    if (data.ok()) out[info.key] = std::move(data).value();
+  }
+  return out;
+}
+
+// Copies the local file `path` to `<root>/<its name>` through the FileSystem
+// (for s3:// roots: one PUT, or a multipart upload when it is large).
+inline void Upload(const std::string& path, const std::string& root) {
+  auto fs = OpenFileSystem(root);
+  ASSERT_TRUE(fs.ok()) << fs.status().ToString();
+  auto w = (*fs)->Write(std::filesystem::path(path).filename().string(),
+                        Slurp(path));
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+}
+
+// Removes everything under a local directory or an s3:// root.
+inline void RemoveTree(const std::string& root) {
+  if (!IsS3(root)) {
+    std::filesystem::remove_all(root);
+    return;
+  }
+  auto fs = OpenFileSystem(root);
+  if (!fs.ok()) return;
+  auto list = (*fs)->List({});
+  if (!list.ok()) return;
+  for (const auto& info : *list) (*fs)->Delete(info.key).IgnoreError();
+}
+
+// The detection files of a root (local or s3://) without their two time
+// columns, in sequence order, one string per file.
 inline std::vector<std::string> DetectionsWithoutTimes(
-    const std::filesystem::path& root) {
+    const std::string& root) {
   std::map<std::string, std::string> by_seq;  // "_<seq>.csv", zero-padded
-  if (!std::filesystem::exists(root / "detections")) return {};
-  for (const auto& e :
-       std::filesystem::directory_iterator(root / "detections")) {
-    const std::string name = e.path().filename().string();
+  for (const auto& [name, bytes] : TreeOf(root + "/detections")) {
     std::string stripped, line;
-    std::stringstream in(Slurp(e.path()));
+    std::stringstream in(bytes);
     while (std::getline(in, line)) {
       const size_t second = line.find(',', line.find(',') + 1);
       stripped += line.substr(second + 1) + "\n";
