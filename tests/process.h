@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -20,11 +21,22 @@
 
 namespace txflow::testing {
 
+// Environment changes for a child: name -> value, or name -> nullopt to unset.
+using EnvChanges =
+    std::vector<std::pair<std::string, std::optional<std::string>>>;
+
 // Starts `txflow args...` with stdout/stderr sent to `log` (or /dev/null).
 inline pid_t Spawn(const std::vector<std::string>& args,
-                   const std::string& log = "") {
+                   const std::string& log = "", const EnvChanges& env = {}) {
   const pid_t pid = ::fork();
   if (pid == 0) {
+    for (const auto& [name, value] : env) {
+      if (value) {
+        ::setenv(name.c_str(), value->c_str(), 1);
+      } else {
+        ::unsetenv(name.c_str());
+      }
+    }
     const int fd = ::open(log.empty() ? "/dev/null" : log.c_str(),
                           O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(fd, 1);

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace txflow::s3 {
@@ -19,6 +20,18 @@ size_t ReadBody(char* buffer, size_t size, size_t items, void* user) {
   std::memcpy(buffer, s->body.data() + s->sent, n);
   s->sent += n;
   return n;
+}
+
+// curl rewinds the body when it resends a request on a fresh connection
+// (a reused one turned out dead, or a redirect).
+int SeekBody(void* user, curl_off_t offset, int origin) {
+  auto* s = static_cast<UploadState*>(user);
+  if (origin != SEEK_SET || offset < 0 ||
+      static_cast<size_t>(offset) > s->body.size()) {
+    return CURL_SEEKFUNC_CANTSEEK;
+  }
+  s->sent = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
 }
 
 size_t WriteBody(char* data, size_t size, size_t items, void* user) {
@@ -62,6 +75,7 @@ bool IsTransient(CURLcode code) {
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
     case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_SEND_FAIL_REWIND:
       return true;
     default:
       return false;
@@ -136,6 +150,8 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
     curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, SeekBody);
+    curl_easy_setopt(curl, CURLOPT_SEEKDATA, &upload);
     curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
   } else if (request.method == "POST") {
