@@ -295,7 +295,10 @@ Status Chunker::Save(int64_t now) {
 
 Result<TickReport> Chunker::Tick() {
   auto r = TickOnce();
-  if (!r.ok()) loaded_ = false;  // reload everything from storage next time
+  if (!r.ok()) {
+    loaded_ = false;  // reload everything from storage next time
+    verified_version_.clear();
+  }
   return r;
 }
 
@@ -320,8 +323,10 @@ Result<TickReport> Chunker::TickOnce() {
       return report;
     }
     dirty = true;
-  } else {
+  } else if (info->version.empty() || info->version != verified_version_ ||
+             header_.empty()) {
     TXFLOW_RETURN_IF_ERROR(VerifyHeader(size));
+    verified_version_ = info->version;
   }
   if (size < state_.byte_offset) {
     return Status::InvalidArgument(source_uri_ + ": source shrank to " +

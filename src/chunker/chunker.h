@@ -98,6 +98,9 @@ class Chunker {
   OffsetState state_;
   std::string offset_version_;  // empty: offset.csv does not exist yet
   std::string header_;          // the source's header line, verbatim
+  // The source version whose header was last verified: an unchanged source
+  // (same version) is not read again, so an idle tick costs one Stat.
+  std::string verified_version_;
   std::string window_;          // source bytes from state_.byte_offset on
   // Set by Load(): chunks past the saved offset may exist (a crash lost the
   // offset save), so the next keys are checked with Stat before writing and
