@@ -101,7 +101,7 @@ class Chunker {
   // The source version whose header was last verified: an unchanged source
   // (same version) is not read again, so an idle tick costs one Stat.
   std::string verified_version_;
-  std::string window_;          // source bytes from state_.byte_offset on
+  std::string window_;  // source bytes from state_.byte_offset on
   // Set by Load(): chunks past the saved offset may exist (a crash lost the
   // offset save), so the next keys are checked with Stat before writing and
   // adopted by read-and-compare instead of being uploaded again. Cleared by
