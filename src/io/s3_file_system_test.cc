@@ -106,7 +106,11 @@ TEST_F(S3FileSystemTest, WrongSecretIsRejectedBySignatureCheck) {
     c.credentials.secret_access_key = "definitely-wrong-secret";
     return c;
   });
+  const auto before = s3::GlobalS3RequestCounts();
   auto r = fs->Read("obj");
+  // A 403 is final: no retry.
+  EXPECT_EQ(s3::GlobalS3RequestCounts().retries, before.retries);
+  EXPECT_EQ(s3::GlobalS3RequestCounts().Total(), before.Total() + 1);
   ASSERT_EQ(r.status().code(), StatusCode::kPermissionDenied)
       << r.status().ToString();
   EXPECT_NE(r.status().message().find("SignatureDoesNotMatch"),
