@@ -93,7 +93,7 @@ Status Detector::Open() {
       auto m = MerchantState::Deserialize(&in);
       if (!m.ok()) return m.status().WithContext(root_->Uri(key));
       std::string id = (*m)->id();
-      merchants_.emplace(std::move(id), std::move(m).value());
+      merchants_[std::move(id)].state = std::move(m).value();
     }
     last_checkpoint_key_ = key;
   } else if (!current.status().IsNotFound()) {
@@ -273,18 +273,21 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
     // One lookup per row; the key is built only when the merchant is new.
     thread_local std::string merchant_key;
     merchant_key.assign(f[col.merchant]);
-    auto& slot = merchants_[merchant_key];
-    if (!slot) slot = std::make_unique<MerchantState>(merchant_key);
-    if (!slot->touched()) touched.push_back(slot.get());
-    if (importance_) {
-      slot->ApplyWeighted(f[col.customer], GenderOf(f[col.gender]), *paise,
-                          f[col.category], *importance_);
-    } else {
-      // Without a table the weight is the amount, in 10^-6 rupees.
-      slot->Apply(f[col.customer], GenderOf(f[col.gender]), *paise,
-                  *paise * 10'000);
+    MerchantEntry& entry = merchants_[merchant_key];
+    if (!entry.state) {
+      entry.state = std::make_unique<MerchantState>(merchant_key);
     }
+    if (entry.last_chunk != start + 1) {  // first row of this merchant here
+      entry.last_chunk = start + 1;
+      touched.push_back(entry.state.get());
+    }
+    rows_.push_back(
+        {entry.state.get(), Stable(f[col.customer], text),
+         importance_ ? Stable(f[col.category], text) : std::string_view(),
+         MerchantState::HashCustomer(f[col.customer]), *paise,
+         GenderOf(f[col.gender])});
   }
+  ApplyRows();
   const uint64_t records = record - start;
   if (!quarantine.empty()) {
     auto w = root_->Write(QuarantineKey(start), quarantine,
@@ -318,6 +321,46 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
                 stats_.files, static_cast<double>(micros) / 1000.0);
   LogInfo(line);
   return Status::OK();
+}
+
+std::string_view Detector::Stable(std::string_view field,
+                                  std::string_view text) {
+  const char* p = field.data();
+  if (field.empty() || (p >= text.data() && p < text.data() + text.size())) {
+    return field;
+  }
+  copies_.emplace_back(field);
+  return copies_.back();
+}
+
+void Detector::ApplyRows() {
+  // Two rows ahead the customer's slot is read to start loading its record;
+  // eight rows ahead the slot itself is requested. By the time a row is
+  // applied both are usually in cache. (Hints only: a rehash in between is
+  // harmless.)
+  constexpr size_t kSlotAhead = 16, kPairAhead = 6;
+  const size_t n = rows_.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kSlotAhead < n) {
+      const Row& r = rows_[i + kSlotAhead];
+      r.merchant->PrefetchSlot(r.hash);
+    }
+    if (i + kPairAhead < n) {
+      const Row& r = rows_[i + kPairAhead];
+      r.merchant->PrefetchPair(r.hash);
+    }
+    const Row& r = rows_[i];
+    if (importance_) {
+      r.merchant->ApplyWeighted(r.customer, r.hash, r.gender, r.paise,
+                                r.category, *importance_);
+    } else {
+      // Without a table the weight is the amount, in 10^-6 rupees.
+      r.merchant->Apply(r.customer, r.hash, r.gender, r.paise,
+                        r.paise * 10'000);
+    }
+  }
+  rows_.clear();
+  copies_.clear();
 }
 
 Status Detector::Emit(std::vector<Detection>* found) {
@@ -385,7 +428,7 @@ Status Detector::Checkpoint() {
   c.importance_crc = importance_ ? importance_->fingerprint() : 0;
   c.pending = pending_;  // empty while a replay is still behind the files
   std::vector<const MerchantState*> ordered;
-  for (const auto& [id, m] : merchants_) ordered.push_back(m.get());
+  for (const auto& [id, m] : merchants_) ordered.push_back(m.state.get());
   std::sort(ordered.begin(), ordered.end(),
             [](const MerchantState* a, const MerchantState* b) {
               return a->id() < b->id();

@@ -20,6 +20,7 @@
 #define TXFLOW_DETECTOR_DETECTOR_H_
 
 #include <array>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -84,6 +85,11 @@ class Detector {
   Status ProcessChunk(const std::string& key, uint64_t start);
   Status Emit(std::vector<Detection>* found);
   Status WriteFile(size_t n);
+  // Applies rows_ to their merchants in order, then clears rows_ and copies_.
+  void ApplyRows();
+  // `field` itself when it points into `text`, else (it is in the decoder's
+  // scratch, which the next row reuses) a view of a copy kept in copies_.
+  std::string_view Stable(std::string_view field, std::string_view text);
 
   FileSystem* root_;
   const ImportanceTable* importance_;
@@ -91,7 +97,23 @@ class Detector {
   Clock* clock_;
   int64_t ystart_ms_;
 
-  std::unordered_map<std::string, std::unique_ptr<MerchantState>> merchants_;
+  struct MerchantEntry {
+    std::unique_ptr<MerchantState> state;
+    uint64_t last_chunk = 0;  // 1 + first record of the last chunk it was in
+  };
+  std::unordered_map<std::string, MerchantEntry> merchants_;
+  // A chunk's good rows, decoded, then applied in one pass with prefetching
+  // (ApplyRows). Views point into the chunk's text or into copies_.
+  struct Row {
+    MerchantState* merchant;
+    std::string_view customer;
+    std::string_view category;
+    uint64_t hash;  // MerchantState::HashCustomer(customer)
+    int64_t paise;
+    Gender gender;
+  };
+  std::vector<Row> rows_;
+  std::deque<std::string> copies_;  // a deque: views stay valid as it grows
   std::string last_chunk_key_;
   uint64_t next_record_ = 0;
   uint64_t detections_ = 0;  // generated, incl. replayed

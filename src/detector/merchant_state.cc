@@ -24,54 +24,87 @@ constexpr uint8_t kFormat = 1;
 MerchantState::MerchantState(std::string merchant_id)
     : id_(std::move(merchant_id)) {}
 
-void MerchantState::InsertSlot(uint32_t id) {
+void MerchantState::InsertSlot(uint32_t id, uint64_t hash) {
   const size_t mask = slots_.size() - 1;
-  size_t i = std::hash<std::string_view>()(pairs_[id].name) & mask;
+  size_t i = hash & mask;
   while (slots_[i] != 0) i = (i + 1) & mask;
-  slots_[i] = id + 1;
+  slots_[i] = (hash & 0xFFFFFFFF00000000ull) | (id + 1);
 }
 
-uint32_t MerchantState::PairId(std::string_view customer, Gender gender) {
+void MerchantState::Rehash(size_t slots) {
+  std::vector<uint64_t> old;
+  old.swap(slots_);
+  slots_.assign(slots, 0);
+  for (uint64_t slot : old) {
+    if (slot == 0) continue;
+    const uint32_t id = static_cast<uint32_t>(slot) - 1;
+    InsertSlot(id, (slot & 0xFFFFFFFF00000000ull) | hash_lo_[id]);
+  }
+}
+
+uint32_t MerchantState::PairId(std::string_view customer, uint64_t hash,
+                               Gender gender) {
   if (!slots_.empty()) {
     const size_t mask = slots_.size() - 1;
-    for (size_t i = std::hash<std::string_view>()(customer) & mask;
-         slots_[i] != 0; i = (i + 1) & mask) {
-      if (pairs_[slots_[i] - 1].name == customer) return slots_[i] - 1;
+    const uint64_t tag = hash >> 32;
+    for (size_t i = hash & mask; slots_[i] != 0; i = (i + 1) & mask) {
+      const uint64_t slot = slots_[i];
+      if ((slot >> 32) != tag) continue;
+      const uint32_t id = static_cast<uint32_t>(slot) - 1;
+      if (pairs_[id].name == customer) return id;
     }
   }
   const uint32_t id = static_cast<uint32_t>(pairs_.size());
-  pairs_.emplace_back();
-  pairs_.back().name.assign(customer);
-  pairs_.back().first_gender = gender;
+  Pair& p = pairs_.emplace_back();
+  p.name.assign(customer);
+  p.first_gender = gender;
+  hash_lo_.push_back(static_cast<uint32_t>(hash));
   if (2 * pairs_.size() > slots_.size()) {  // keep the load factor under 1/2
-    slots_.assign(std::max<size_t>(16, slots_.size() * 2), 0);
-    for (uint32_t k = 0; k < pairs_.size(); ++k) InsertSlot(k);
-  } else {
-    InsertSlot(id);
+    Rehash(std::max<size_t>(16, slots_.size() * 2));
   }
+  InsertSlot(id, hash);
   return id;
 }
 
-void MerchantState::Apply(std::string_view customer, Gender gender,
-                          int64_t amount_paise, int64_t weight_micro) {
-  Update(PairId(customer, gender), gender, amount_paise, weight_micro);
+void MerchantState::Apply(std::string_view customer, uint64_t hash,
+                          Gender gender, int64_t amount_paise,
+                          int64_t weight_micro) {
+  Update(PairId(customer, hash, gender), gender, amount_paise, weight_micro);
 }
 
-void MerchantState::ApplyWeighted(std::string_view customer, Gender gender,
-                                  int64_t amount_paise,
+void MerchantState::ApplyWeighted(std::string_view customer, uint64_t hash,
+                                  Gender gender, int64_t amount_paise,
                                   std::string_view category,
                                   const ImportanceTable& importance) {
-  const uint32_t id = PairId(customer, gender);
+  const uint32_t id = PairId(customer, hash, gender);
+  const uint32_t category_index = CategoryIndex(category);
   Pair& p = pairs_[id];
-  if (!p.weight_cached || p.cached_category != category) {
+  if (!p.weight_cached || p.cached_category != category_index ||
+      category_index == kNoCategoryIndex) {
     const auto w = importance.Find(customer, id_, category);
     p.weight_cached = true;
     p.cached_has_weight = w.has_value();
     p.cached_weight = w.value_or(0);
-    p.cached_category.assign(category);
+    p.cached_category = category_index;
   }
   Update(id, gender, amount_paise,
          p.cached_has_weight ? p.cached_weight : amount_paise * 10'000);
+}
+
+uint32_t MerchantState::CategoryIndex(std::string_view category) {
+  // A merchant nearly always sells one category: try the last one first.
+  if (last_category_ < categories_.size() &&
+      categories_[last_category_] == category) {
+    return last_category_;
+  }
+  for (uint32_t i = 0; i < categories_.size(); ++i) {
+    if (categories_[i] == category) return last_category_ = i;
+  }
+  // Bounded, so hostile input cannot make this scan long; past the bound the
+  // weight is looked up on every row (same result, slower).
+  if (categories_.size() >= kMaxCategories) return kNoCategoryIndex;
+  categories_.emplace_back(category);
+  return last_category_ = static_cast<uint32_t>(categories_.size() - 1);
 }
 
 void MerchantState::Update(uint32_t id, Gender gender, int64_t amount_paise,
@@ -94,34 +127,36 @@ void MerchantState::Update(uint32_t id, Gender gender, int64_t amount_paise,
   ++total_;
 }
 
-void MerchantState::Index(uint32_t id) {
-  Pair& p = pairs_[id];
-  p.indexed_count = p.count;
-  p.indexed_avg = p.Avg();
-  counts_.Add(p.indexed_count, +1);
-  avgs_.Insert(p.indexed_avg, id, p.upgrade_reported ? 0 : p.count);
-}
-
-void MerchantState::Reindex(uint32_t id) {
-  Pair& p = pairs_[id];
-  if (p.indexed_count == 0) {  // a pair new since the index was built
-    Index(id);
-    return;
-  }
-  counts_.Add(p.indexed_count, -1);
-  avgs_.Erase(p.indexed_avg, id);
-  Index(id);
-}
-
 void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
   if (touched_pairs_.empty()) return;
   // PatId1 UPGRADE.
   if (total_ > t.upgrade_min_txns) {
+    moves_.clear();
     if (!indexed_) {
-      for (uint32_t id = 0; id < pairs_.size(); ++id) Index(id);
+      // The first time: one sorted build, not n single inserts.
+      for (uint32_t id = 0; id < pairs_.size(); ++id) {
+        Pair& p = pairs_[id];
+        p.indexed_count = p.count;
+        p.indexed_avg = p.Avg();
+        counts_.Add(p.indexed_count, +1);
+        moves_.push_back(
+            {false, 0, p.indexed_avg, id, p.upgrade_reported ? 0 : p.count});
+      }
+      avgs_.Move(moves_);
       indexed_ = true;
     } else {
-      for (uint32_t id : touched_pairs_) Reindex(id);
+      for (uint32_t id : touched_pairs_) {
+        Pair& p = pairs_[id];
+        const bool was_indexed = p.indexed_count != 0;
+        if (was_indexed) counts_.Add(p.indexed_count, -1);
+        const double old_avg = p.indexed_avg;
+        p.indexed_count = p.count;
+        p.indexed_avg = p.Avg();
+        counts_.Add(p.indexed_count, +1);
+        moves_.push_back({was_indexed, old_avg, p.indexed_avg, id,
+                          p.upgrade_reported ? 0 : p.count});
+      }
+      avgs_.Move(moves_);
     }
     const uint64_t n = pairs_.size();
     const Rank c = PercentileRank(n, t.upgrade_count_pct);
@@ -207,6 +242,7 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
   in->remove_prefix(1);
   if (!GetVarint(in, &n) || n > in->size()) return bad("truncated");
   m->pairs_.resize(n);
+  m->hash_lo_.resize(n);
   uint64_t sum = 0;
   for (uint64_t i = 0; i < n; ++i) {
     Pair& p = m->pairs_[i];
@@ -233,12 +269,14 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
   for (uint32_t i = 0; i < n; ++i) {
     const std::string_view name = m->pairs_[i].name;
     const size_t mask = slots - 1;
-    for (size_t k = std::hash<std::string_view>()(name) & mask;
-         m->slots_[k] != 0; k = (k + 1) & mask) {
-      if (m->pairs_[m->slots_[k] - 1].name == name)
+    for (size_t k = HashCustomer(name) & mask; m->slots_[k] != 0;
+         k = (k + 1) & mask) {
+      if (m->pairs_[static_cast<uint32_t>(m->slots_[k]) - 1].name == name)
         return bad("duplicate customer");
     }
-    m->InsertSlot(i);
+    const uint64_t hash = HashCustomer(name);
+    m->hash_lo_[i] = static_cast<uint32_t>(hash);
+    m->InsertSlot(i, hash);
   }
   if (sum != m->total_) return bad("counts do not add up to the total");
   return m;

@@ -18,6 +18,7 @@
 #ifndef TXFLOW_DETECTOR_MERCHANT_STATE_H_
 #define TXFLOW_DETECTOR_MERCHANT_STATE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,7 +40,12 @@ class MerchantState {
 
   // Applies one good transaction.
   void Apply(std::string_view customer, Gender gender, int64_t amount_paise,
-             int64_t weight_micro);
+             int64_t weight_micro) {
+    Apply(customer, HashCustomer(customer), gender, amount_paise, weight_micro);
+  }
+  // The same with the customer's HashCustomer() computed by the caller.
+  void Apply(std::string_view customer, uint64_t hash, Gender gender,
+             int64_t amount_paise, int64_t weight_micro);
 
   // Applies one good transaction whose weight is the importance table's mean
   // for (customer, this merchant, category), or the amount without a match.
@@ -48,7 +54,36 @@ class MerchantState {
   // with the looked-up weight).
   void ApplyWeighted(std::string_view customer, Gender gender,
                      int64_t amount_paise, std::string_view category,
+                     const ImportanceTable& importance) {
+    ApplyWeighted(customer, HashCustomer(customer), gender, amount_paise,
+                  category, importance);
+  }
+  void ApplyWeighted(std::string_view customer, uint64_t hash, Gender gender,
+                     int64_t amount_paise, std::string_view category,
                      const ImportanceTable& importance);
+
+  // For callers that batch rows: the hash the lookups use, and two cache
+  // hints. PrefetchSlot(h) starts loading the customer's slot; a little later
+  // PrefetchPair(h) reads that slot and starts loading the customer's record.
+  // Hints only: they change nothing, whatever happens in between.
+  static uint64_t HashCustomer(std::string_view customer) {
+    return std::hash<std::string_view>()(customer);
+  }
+  void PrefetchSlot(uint64_t hash) const {
+    if (!slots_.empty())
+      __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+  }
+  void PrefetchPair(uint64_t hash) const {
+    if (slots_.empty()) return;
+    const uint64_t slot = slots_[hash & (slots_.size() - 1)];
+    if (slot != 0 && (slot >> 32) == (hash >> 32)) {
+      // A record spans two cache lines.
+      const char* p = reinterpret_cast<const char*>(
+          &pairs_[static_cast<uint32_t>(slot) - 1]);
+      __builtin_prefetch(p);
+      __builtin_prefetch(p + 64);
+    }
+  }
 
   // Appends the detections that the transactions applied since the last call
   // make true for the first time (unsorted; the caller orders them), marks
@@ -79,37 +114,79 @@ class MerchantState {
     // Keys under which the pair sits in the indexes (valid when indexed_).
     uint64_t indexed_count = 0;
     double indexed_avg = 0;
-    // Importance weight cache (not serialized; rebuilt on use).
+    // Importance weight cache (not serialized; rebuilt on use), valid for
+    // the category categories_[cached_category].
     bool weight_cached = false, cached_has_weight = false;
+    uint32_t cached_category = 0;
     int64_t cached_weight = 0;
-    std::string cached_category;
     double Avg() const {
       return static_cast<double>(weight_micro) / static_cast<double>(count);
     }
   };
 
-  void Index(uint32_t id);
-  void Reindex(uint32_t id);
-  // The pair id of `customer`, creating the pair if new.
-  uint32_t PairId(std::string_view customer, Gender gender);
+  // The pair id of `customer` (whose HashCustomer is `hash`), creating the
+  // pair if new.
+  uint32_t PairId(std::string_view customer, uint64_t hash, Gender gender);
   void Update(uint32_t id, Gender gender, int64_t amount_paise,
               int64_t weight_micro);
-  void InsertSlot(uint32_t id);
+  void InsertSlot(uint32_t id, uint64_t hash);
+  void Rehash(size_t slots);
+  // The index of `category` in categories_ (added if new), or
+  // kNoCategoryIndex when the table is full.
+  uint32_t CategoryIndex(std::string_view category);
+  static constexpr uint32_t kMaxCategories = 256;
+  static constexpr uint32_t kNoCategoryIndex = 0xFFFFFFFF;
 
   std::string id_;
   uint64_t total_ = 0;
   uint64_t female_ = 0, male_ = 0;
   bool dei_reported_ = false;
-  std::vector<Pair> pairs_;
-  // Open addressing: slot holds pair id + 1 (0: empty); probed with the
-  // customer's bytes, so a lookup allocates nothing.
-  std::vector<uint32_t> slots_;
+  // Records in segments of kSegment, so growth never moves a record: a
+  // vector's doubling would copy every record in one chunk's time.
+  class PairStore {
+   public:
+    Pair& operator[](uint32_t id) {
+      return segments_[id >> kShift][id & (kSegment - 1)];
+    }
+    const Pair& operator[](uint32_t id) const {
+      return segments_[id >> kShift][id & (kSegment - 1)];
+    }
+    size_t size() const { return size_; }
+    Pair& emplace_back() {
+      if ((size_ & (kSegment - 1)) == 0) {
+        segments_.push_back(std::make_unique<Pair[]>(kSegment));
+      }
+      return (*this)[static_cast<uint32_t>(size_++)];
+    }
+    void resize(size_t n) {
+      while (size_ < n) emplace_back();
+    }
+
+   private:
+    static constexpr uint32_t kShift = 12, kSegment = 1u << kShift;
+    std::vector<std::unique_ptr<Pair[]>> segments_;
+    size_t size_ = 0;
+  };
+  PairStore pairs_;
+  // The low 32 bits of each pair's hash (the high 32 are its slot's tag), so
+  // growing slots_ rehashes from one sequential array without rereading
+  // names.
+  std::vector<uint32_t> hash_lo_;
+  // Open addressing: a slot holds the high 32 bits of the customer's hash
+  // and pair id + 1 in the low 32 (0: empty). A probe compares names only
+  // when the hash bits match, so a lookup touches one record, and allocates
+  // nothing.
+  std::vector<uint64_t> slots_;
   std::vector<uint32_t> touched_pairs_;
+  // The categories this merchant's rows named, for the weight cache.
+  std::vector<std::string> categories_;
+  uint32_t last_category_ = kNoCategoryIndex;
   // Order statistics over all pairs; built when the merchant first exceeds
   // the UPGRADE threshold, then updated for touched pairs only.
   bool indexed_ = false;
   CountHistogram counts_;
   WeightIndex avgs_;
+  std::vector<WeightIndex::Update> moves_;  // scratch for Evaluate
 };
 
 }  // namespace txflow

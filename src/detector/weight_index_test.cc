@@ -45,5 +45,53 @@ TEST(WeightIndex, KthAndCollectMatchBruteForce) {
   }
 }
 
+// Batches of every size, so both the merge pass (large batches) and the one by
+// one path (small ones, including unchanged averages) are checked against a
+// brute-force map after each batch.
+TEST(WeightIndex, BatchedMovesMatchBruteForce) {
+  std::mt19937_64 rng(34);
+  WeightIndex index;
+  std::map<std::pair<double, uint32_t>, uint64_t> ref;
+  std::map<uint32_t, double> avg_of;  // id -> current average
+  for (int round = 0; round < 400; ++round) {
+    std::vector<WeightIndex::Update> batch;
+    const size_t want = 1 + rng() % (rng() % 4 == 0 ? 300 : 8);
+    std::vector<uint32_t> ids;
+    for (size_t j = 0; j < want; ++j) {
+      const uint32_t id = static_cast<uint32_t>(rng() % 1500);
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
+    for (uint32_t id : ids) {
+      const auto it = avg_of.find(id);
+      const bool indexed = it != avg_of.end();
+      const double old_avg = indexed ? it->second : 0;
+      const double new_avg = indexed && rng() % 3 == 0
+                                 ? old_avg  // unchanged: eligible only
+                                 : static_cast<double>(rng() % 60) / 4.0;
+      const uint64_t eligible = rng() % 5 == 0 ? 0 : 1 + rng() % 40;
+      batch.push_back({indexed, old_avg, new_avg, id, eligible});
+      if (indexed) ref.erase({old_avg, id});
+      avg_of[id] = new_avg;
+    }
+    for (const auto& u : batch) ref[{u.new_avg, u.id}] = u.eligible;
+    index.Move(batch);
+    ASSERT_EQ(index.size(), ref.size()) << "round " << round;
+    for (int q = 0; q < 5; ++q) {
+      const uint64_t k = rng() % ref.size();
+      ASSERT_EQ(index.Kth(k),
+                std::next(ref.begin(), static_cast<ptrdiff_t>(k))->first.first);
+      const double max_avg = static_cast<double>(rng() % 64) / 4.0;
+      const uint64_t min_eligible = 1 + rng() % 40;
+      std::vector<uint32_t> got, expect;
+      index.Collect(max_avg, min_eligible, &got);
+      for (const auto& [key, eligible] : ref) {
+        if (key.first <= max_avg && eligible >= min_eligible)
+          expect.push_back(key.second);
+      }
+      ASSERT_EQ(got, expect) << "round " << round;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace txflow
