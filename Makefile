@@ -13,7 +13,14 @@ ROOT       ?= ./bucket
 
 TXFLOW := $(BUILD_DIR)/txflow
 
-.PHONY: all build deps test run bench format format-check clean
+SAN_DIR    ?= build-sanitize
+FUZZ_DIR   ?= build-fuzz
+# Seconds per fuzz target: `make fuzz` (long), and the smoke run in `make test`.
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 5
+VERSITYGW  := $(abspath $(BUILD_DIR))/tools/bin/versitygw
+
+.PHONY: all build deps test test-sanitize fuzz fuzz-smoke fuzz-build run bench format format-check clean
 
 all: build
 
@@ -30,6 +37,33 @@ build: $(BUILD_DIR)/build.ninja
 test: deps build
 	@tools/install-versitygw.sh $(BUILD_DIR)/tools/bin
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# libFuzzer targets (clang, with ASan + UBSan), one ctest entry each.
+fuzz-build: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTXFLOW_FUZZ=ON -DTXFLOW_BUILD_TESTS=OFF \
+	  -DTXFLOW_WERROR=ON -DTXFLOW_FUZZ_SECONDS=$(SECS)
+	cmake --build $(FUZZ_DIR)
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz-build SECS=$(FUZZ_SMOKE_SECONDS)
+	ctest --test-dir $(FUZZ_DIR) --output-on-failure -j 2 -L fuzz
+
+fuzz:
+	@$(MAKE) --no-print-directory fuzz-build SECS=$(FUZZ_SECONDS)
+	ctest --test-dir $(FUZZ_DIR) --output-on-failure -j 2 -L fuzz -V | grep -E '^[0-9]+: fuzz |tests passed|FAILED' 
+
+# The whole test suite again, built with AddressSanitizer and UBSan (CI runs
+# it after `make test`). Slower; the kill storms run with fewer kills' worth
+# of time per process but the same assertions.
+test-sanitize: deps
+	@tools/install-versitygw.sh $(BUILD_DIR)/tools/bin
+	cmake -S . -B $(SAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DTXFLOW_WERROR=ON -DTXFLOW_SANITIZE=ON -DTXFLOW_VERSITYGW=$(VERSITYGW)
+	cmake --build $(SAN_DIR)
+	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(SAN_DIR) --output-on-failure -j 2 -LE lint
 
 run: build
 	@tools/run-demo.sh "$(TXFLOW)" "$(SOURCE)" "$(IMPORTANCE)" "$(ROOT)" "$(DEMO_DIR)" "$(DEMO_ROWS)"
@@ -46,4 +80,4 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_DIR) $(FUZZ_DIR)

@@ -2,12 +2,13 @@
 # Installs the Debian packages the build and the tests need, only when missing.
 # Non-interactive; safe to run repeatedly. Usage: tools/install-deps.sh [--dev]
 #   (no flag) build: compiler, cmake, ninja, GoogleTest, libcurl, OpenSSL
-#   --dev      also the test tools: clang-format
+#   --dev      also the test tools: clang-format, clang + its sanitizer and
+#              libFuzzer runtimes (the fuzz targets)
 set -euo pipefail
 
 packages=(g++ cmake ninja-build libgtest-dev libcurl4-openssl-dev libssl-dev pkg-config)
 if [[ "${1:-}" == "--dev" ]]; then
-  packages+=(clang-format)
+  packages+=(clang-format clang libclang-rt-14-dev)
 fi
 
 missing=()

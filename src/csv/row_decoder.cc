@@ -1,5 +1,7 @@
 #include "csv/row_decoder.h"
 
+#include <algorithm>
+
 namespace txflow {
 namespace {
 
@@ -89,11 +91,15 @@ std::optional<int64_t> ParseDecimal(std::string_view text, int scale) {
     negative = text.front() == '-';
     text.remove_prefix(1);
   }
+  // The result must fit in int64 with room for rounding: at most 15 integer
+  // digits, fewer at scales above 3 (10^18 > 999,999,999,999 * 10^6).
+  if (scale < 0 || scale > 18) return std::nullopt;
+  const size_t max_int_digits = static_cast<size_t>(std::min(15, 18 - scale));
   int64_t whole = 0;
   size_t i = 0, int_digits = 0;
   for (; i < text.size() && text[i] >= '0' && text[i] <= '9';
        ++i, ++int_digits) {
-    if (int_digits >= 15) return std::nullopt;
+    if (int_digits >= max_int_digits) return std::nullopt;
     whole = whole * 10 + (text[i] - '0');
   }
   int64_t frac = 0;

@@ -31,7 +31,10 @@ std::optional<std::string> SplitFields(std::string_view record,
 // A decimal number as an integer count of 10^-scale units, rounded half away
 // from zero: "4.555" at scale 2 is 456, "-0.125" is -13. Accepts an optional
 // sign, digits, and an optional fraction ("12", "0.5", "3."); rejects
-// exponents, blanks inside, empty input and magnitudes of 10^15 or more.
+// exponents, blanks inside, empty input, and integer parts with more than
+// min(15, 18 - scale) digits (so amounts below 10^15 rupees at scale 2,
+// weights below 10^12 at scale 6; rounding may carry the result to exactly
+// that power of ten).
 std::optional<int64_t> ParseDecimal(std::string_view text, int scale);
 
 }  // namespace txflow

@@ -64,5 +64,14 @@ TEST(ParseDecimal, RejectsWhatTheSpecRejects) {
   EXPECT_EQ(ParseDecimal("999999999999999.99", 2), 99'999'999'999'999'999);
 }
 
+// Regression (found by row_decoder_fuzz under UBSan): at scale 6 a 15-digit
+// integer part overflowed int64. The bound is min(15, 18 - scale) digits.
+TEST(ParseDecimal, LargeValuesAtHighScaleAreRefusedNotOverflowed) {
+  EXPECT_FALSE(ParseDecimal("999999999999999.99", 6).has_value());
+  EXPECT_FALSE(ParseDecimal("1000000000000", 6).has_value());  // 13 digits
+  EXPECT_EQ(ParseDecimal("999999999999.9999999", 6), 1'000'000'000'000'000'000);
+  EXPECT_EQ(ParseDecimal("-999999999999", 6), -999'999'999'999'000'000);
+}
+
 }  // namespace
 }  // namespace txflow
