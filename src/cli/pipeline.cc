@@ -139,7 +139,10 @@ Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
     }
     attempt = 0;
     if ((f.options.drain && r->drained) || f.once) break;
-    TXFLOW_RETURN_IF_ERROR(lock.Renew());
+    if (Status s = lock.Renew(); !s.ok()) {
+      if (WaitToRetry(s, "x", &attempt)) continue;
+      return s;
+    }
     if (f.options.drain) continue;
     Status renew_failure;
     SleepUnlessStopped(
@@ -149,7 +152,9 @@ Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
           renew_failure = lock.Renew();
           return renew_failure.ok();
         });
-    TXFLOW_RETURN_IF_ERROR(renew_failure);
+    if (!renew_failure.ok() && !WaitToRetry(renew_failure, "x", &attempt)) {
+      return renew_failure;
+    }
   }
   return Status::OK();
 }
@@ -198,7 +203,10 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
                    s.files, lag);
       std::fflush(stderr);
     }
-    TXFLOW_RETURN_IF_ERROR(lock.Renew());
+    if (Status s = lock.Renew(); !s.ok()) {
+      if (WaitToRetry(s, "y", &attempt)) continue;
+      return s;
+    }
     if (r->chunks > 0 || r->more) continue;
     if (drain && upstream_was_done) break;
     // While the chunker is still cutting a drain, look again soon.
@@ -209,7 +217,9 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
       renew_failure = lock.Renew();
       return renew_failure.ok();
     });
-    TXFLOW_RETURN_IF_ERROR(renew_failure);
+    if (!renew_failure.ok() && !WaitToRetry(renew_failure, "y", &attempt)) {
+      return renew_failure;
+    }
   }
   if (tty) std::fputc('\n', stderr);
   if (drain || (StopRequested() && f.flush_on_exit)) {

@@ -18,10 +18,12 @@ void FaultInjectionFileSystem::FailNth(FsOp op, uint64_t n, Status error,
 }
 
 void FaultInjectionFileSystem::SetRandomFaults(double p, uint64_t seed,
-                                               double after_fraction) {
+                                               double after_fraction,
+                                               double fatal_fraction) {
   std::lock_guard<std::mutex> lock(mu_);
   random_p_ = p;
   random_after_ = after_fraction;
+  random_fatal_ = fatal_fraction;
   rng_.seed(seed);
 }
 
@@ -88,7 +90,10 @@ std::optional<FaultInjectionFileSystem::Fault> FaultInjectionFileSystem::Decide(
     if (u(rng_) < random_p_) {
       ++injected_;
       const bool after = IsMutation(op) && u(rng_) < random_after_;
-      return Fault{Status::Unavailable(uri + ": injected 503 Slow Down"),
+      const bool fatal = u(rng_) < random_fatal_;
+      return Fault{fatal
+                       ? Status::IOError(uri + ": injected I/O error")
+                       : Status::Unavailable(uri + ": injected 503 Slow Down"),
                    after ? FaultTiming::kAfter : FaultTiming::kBefore};
     }
   }

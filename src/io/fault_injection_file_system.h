@@ -43,8 +43,10 @@ class FaultInjectionFileSystem final : public FileSystemWrapper {
                FaultTiming timing = FaultTiming::kBefore);
 
   // Every later call fails with probability `p` with a retryable error;
-  // `after_fraction` of the failed mutations take effect first (kAfter).
-  void SetRandomFaults(double p, uint64_t seed, double after_fraction = 0.0);
+  // `after_fraction` of the failed mutations take effect first (kAfter), and
+  // `fatal_fraction` of the failures are a fatal IOError instead.
+  void SetRandomFaults(double p, uint64_t seed, double after_fraction = 0.0,
+                       double fatal_fraction = 0.0);
 
   // After `n` more successful Write/Delete calls, the next mutation is lost and
   // the file system is dead (every call Aborted) until Revive().
@@ -93,6 +95,7 @@ class FaultInjectionFileSystem final : public FileSystemWrapper {
   std::vector<NthRule> nth_rules_;
   double random_p_ = 0.0;
   double random_after_ = 0.0;
+  double random_fatal_ = 0.0;
   std::mt19937_64 rng_;
   std::optional<uint64_t> mutations_until_crash_;
   bool crashed_ = false;

@@ -1,6 +1,11 @@
 #include "txflow/file_system.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
 #include "common/uri.h"
+#include "io/fault_injection_file_system.h"
 #include "io/local_file_system.h"
 #include "io/mem_file_system.h"
 #include "io/s3_file_system.h"
@@ -31,7 +36,9 @@ Status ValidateKey(std::string_view key) {
   return Status::OK();
 }
 
-Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view root_uri) {
+namespace {
+
+Result<std::unique_ptr<FileSystem>> OpenBase(std::string_view root_uri) {
   TXFLOW_ASSIGN_OR_RETURN(Uri uri, ParseUri(root_uri));
   if (uri.scheme == "file") {
     return std::unique_ptr<FileSystem>(
@@ -43,6 +50,66 @@ Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view root_uri) {
   }
   if (uri.scheme == "s3") return S3FileSystem::Open(uri.authority, uri.path);
   return Status::InvalidArgument(std::string(root_uri) + ": unknown scheme");
+}
+
+// TXFLOW_FAULT_INJECTION (testing only; docs/reliability.md), e.g.
+// "p=0.05,seed=7,after=0.3,fatal=0.1,budget=1000000".
+Result<std::unique_ptr<FileSystem>> InjectFaults(std::unique_ptr<FileSystem> fs,
+                                                 std::string_view root_uri,
+                                                 std::string_view spec) {
+  double p = 0, after = 0, fatal = 0;
+  uint64_t seed = 1, budget = 0;
+  while (!spec.empty()) {
+    const size_t comma = spec.find(',');
+    const std::string item(spec.substr(0, comma));
+    spec = comma == std::string_view::npos ? "" : spec.substr(comma + 1);
+    const size_t eq = item.find('=');
+    const std::string name = item.substr(0, eq);
+    const std::string value =
+        eq == std::string::npos ? "" : item.substr(eq + 1);
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || v < 0) {
+      return Status::InvalidArgument("TXFLOW_FAULT_INJECTION: bad item '" +
+                                     item + "'");
+    }
+    if (name == "p") {
+      p = v;
+    } else if (name == "after") {
+      after = v;
+    } else if (name == "fatal") {
+      fatal = v;
+    } else if (name == "seed") {
+      seed = static_cast<uint64_t>(v);
+    } else if (name == "budget") {
+      budget = static_cast<uint64_t>(v);
+    } else {
+      return Status::InvalidArgument("TXFLOW_FAULT_INJECTION: unknown item '" +
+                                     item + "'");
+    }
+  }
+  static std::once_flag warned;
+  std::call_once(warned, [] {
+    std::fputs(
+        "txflow: TXFLOW_FAULT_INJECTION is set: storage calls fail on "
+        "purpose (testing only)\n",
+        stderr);
+  });
+  auto faulty = std::make_unique<FaultInjectionFileSystem>(std::move(fs));
+  // Each root draws its own faults, reproducibly.
+  faulty->SetRandomFaults(p, seed ^ std::hash<std::string_view>()(root_uri),
+                          after, fatal);
+  if (budget > 0) faulty->SetWriteBudget(budget);
+  return std::unique_ptr<FileSystem>(std::move(faulty));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view root_uri) {
+  TXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<FileSystem> fs, OpenBase(root_uri));
+  const char* spec = std::getenv("TXFLOW_FAULT_INJECTION");
+  if (spec == nullptr || *spec == '\0') return fs;
+  return InjectFaults(std::move(fs), root_uri, spec);
 }
 
 Result<ObjectLocation> SplitObjectUri(std::string_view object_uri) {

@@ -146,6 +146,25 @@ Status LeaseLock::Renew() {
   auto w =
       fs_->Write(key_, Encode(me_), {WriteMode::kReplaceIfMatch, version_});
   if (!w.ok()) {
+    // An earlier renewal may have been applied with its answer lost: the
+    // object then has another version but still carries our token. Adopt its
+    // version and write once more.
+    // The version is read before and after the content and must agree, so
+    // the content belongs to that version.
+    auto before = fs_->Stat(key_);
+    auto text = fs_->Read(key_);
+    auto after = fs_->Stat(key_);
+    if (before.ok() && text.ok() && after.ok() &&
+        before->version == after->version) {
+      auto holder = Decode(*text);
+      if (holder.ok() && holder->token == me_.token) {
+        version_ = after->version;
+        w = fs_->Write(key_, Encode(me_),
+                       {WriteMode::kReplaceIfMatch, version_});
+      }
+    }
+  }
+  if (!w.ok()) {
     if (w.status().code() == StatusCode::kPreconditionFailed) {
       held_ = false;
       return Status::Aborted(

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "io/fault_injection_file_system.h"
 #include "testing/test_storage.h"
 
 namespace txflow {
@@ -55,6 +56,29 @@ TEST(LeaseLock, ExpiredLeaseIsTakenOverAndOldOwnerLearnsOnRenew) {
   Status renew = a.Renew();
   EXPECT_EQ(renew.code(), StatusCode::kAborted);
   EXPECT_FALSE(a.held());
+}
+
+// A renewal that took effect but whose answer was lost must not make the
+// owner believe it lost the lock (found by the binary's fault storm).
+TEST(LeaseLock, RenewWhoseAnswerWasLostStillHoldsTheLock) {
+  auto base = Mem("lease-lost-answer");
+  FileSystem* raw = base.get();
+  auto fs = std::make_unique<FaultInjectionFileSystem>(std::move(base));
+  ManualClock clock(1'000'000);
+  LeaseLock a(fs.get(), "l", &clock, kTtl);
+  LeaseLock b(fs.get(), "l", &clock, kTtl);
+  ASSERT_TRUE(a.Acquire().ok());
+  for (int round = 0; round < 3; ++round) {
+    clock.AdvanceMs(kTtl.count() / 2);
+    fs->FailNth(FsOp::kWrite, 1, Status::Unavailable("lost"),
+                FaultTiming::kAfter);
+    ASSERT_TRUE(a.Renew().ok()) << "round " << round;
+    EXPECT_TRUE(a.held());
+  }
+  clock.AdvanceMs(kTtl.count() / 2);  // within the last renewal's lease
+  EXPECT_EQ(b.Acquire().code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(a.Release().ok());
+  EXPECT_TRUE(raw->Stat("l").status().IsNotFound());
 }
 
 TEST(LeaseLock, RenewKeepsAnotherContenderOut) {
