@@ -131,10 +131,17 @@ Status Detector::Open() {
                                 ": detection file sequence has a gap before " +
                                 std::to_string(seq));
     }
+    // detections_<epoch>_<seq>.csv: times never go below the newest file's.
+    const size_t epoch_at = kDetectionsPrefix.size();
+    const int64_t epoch = std::strtoll(key.c_str() + epoch_at, nullptr, 10);
+    last_detected_ms_ = std::max(last_detected_ms_, epoch * 1000);
     if (seq <= c.files) continue;
     TXFLOW_ASSIGN_OR_RETURN(std::string text, root_->Read(key));
     written_ += CountDetectionRows(text);
     stats_.files = seq;
+  }
+  for (const Detection& d : pending_) {
+    last_detected_ms_ = std::max(last_detected_ms_, d.detected_at_ms);
   }
   const uint64_t already =
       std::min<uint64_t>(written_ - c.written, pending_.size());
@@ -364,7 +371,10 @@ void Detector::ApplyRows() {
 }
 
 Status Detector::Emit(std::vector<Detection>* found) {
-  const int64_t now = clock_->NowMs();
+  // A wall clock that jumps backwards must not make detection times (and
+  // the file names built from them) go backwards: they stay monotonic.
+  const int64_t now = std::max(clock_->NowMs(), last_detected_ms_);
+  if (!found->empty()) last_detected_ms_ = now;
   for (Detection& d : *found) {
     ++stats_.per_pattern[static_cast<size_t>(d.pattern) - 1];
     // Replayed detections that are already in a file are skipped.

@@ -118,6 +118,9 @@ class Detector {
   uint64_t next_record_ = 0;
   uint64_t detections_ = 0;  // generated, incl. replayed
   uint64_t written_ = 0;     // in files
+  // The latest detection time handed out (or found in files at Open):
+  // detection times never go below it, whatever the wall clock does.
+  int64_t last_detected_ms_ = 0;
   std::vector<Detection> pending_;
   uint64_t since_checkpoint_ = 0;
   std::string last_checkpoint_key_;

@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <tuple>
 
 #include "chunker/chunker.h"
@@ -334,6 +335,51 @@ TEST_F(DetectorTest, FilesHoldFiftyEachAndTheRemainderOnFlush) {
   ASSERT_GT(got.size(), 50u);
   for (size_t i = 0; i + 1 < sizes.size(); ++i) EXPECT_EQ(sizes[i], 50u);
   EXPECT_EQ(sizes.back(), got.size() % 50 == 0 ? 50 : got.size() % 50);
+}
+
+// The wall clock jumps back an hour between chunks, and further back across a
+// restart: detection times and file names must still go forward, so the
+// names sort in sequence order.
+TEST_F(DetectorTest, ClockJumpingBackwardsKeepsTimesAndNamesOrdered) {
+  std::mt19937_64 rng(15);
+  const Dataset d = RandomDataset(rng, 6000, false, 300);
+  auto root = Chunked("clock-back", d, 200);
+  ManualClock clock(kStart);
+  for (int life = 0; life < 2; ++life) {
+    DetectorOptions o;
+    o.thresholds = SmallThresholds();
+    o.max_chunks_per_poll = 1;
+    Detector det(root.get(), nullptr, o, &clock);
+    ASSERT_TRUE(det.Open().ok());
+    for (int poll = 0; poll < 15; ++poll) {
+      clock.AdvanceMs(-3'600'000);
+      ASSERT_TRUE(det.Poll().ok());
+    }
+    if (life == 1) {
+      ASSERT_TRUE(det.FlushPending().ok());
+    }
+    ASSERT_TRUE(det.Checkpoint().ok());
+    clock.AdvanceMs(-86'400'000);  // the restart sees a day earlier
+  }
+  auto files = root->List({std::string(kDetectionsPrefix), "", 0});
+  ASSERT_TRUE(files.ok());
+  ASSERT_GT(files->size(), 3u);
+  std::string last_time;
+  for (size_t i = 0; i < files->size(); ++i) {
+    const std::string& key = (*files)[i].key;
+    // Listed (name) order is sequence order.
+    EXPECT_EQ(ParseDetectionFileSeq(key), i + 1) << key;
+    std::stringstream in(root->Read(key).value());
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      const std::string time =
+          line.substr(line.find(',') + 1,
+                      line.find(',', line.find(',') + 1) - line.find(',') - 1);
+      EXPECT_LE(last_time, time) << key;
+      last_time = time;
+    }
+  }
 }
 
 TEST_F(DetectorTest, OutputDoesNotDependOnChunksPerPoll) {
