@@ -222,7 +222,11 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
     }
   }
   if (tty) std::fputc('\n', stderr);
-  if (drain || (StopRequested() && f.flush_on_exit)) {
+  // A short file is written only at the true end of a drain (or on a stop
+  // with --flush-on-exit): a drain cut short by a stop or by the chunker's
+  // failure leaves its pending detections to the next run, so files still
+  // hold 50 each, exactly as in an uninterrupted run.
+  if ((drain && !StopRequested()) || (StopRequested() && f.flush_on_exit)) {
     TXFLOW_RETURN_IF_ERROR(detector.FlushPending());
   }
   return detector.Checkpoint();

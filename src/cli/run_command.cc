@@ -90,6 +90,9 @@ int RunPipeline(const Args& args) {
   // seeing x_done (or after join) is race-free.
   std::thread x_thread([&] {
     x_status = RunChunkerLoop(chunker, x_lock, cf, nullptr);
+    // X failed: stop Y as well. Y must not take X's end for the end of the
+    // source, or it would flush a short detection file mid-stream.
+    if (!x_status.ok()) RequestStop();
     x_done = true;
   });
   if (y_status.ok()) {

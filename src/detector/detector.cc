@@ -14,6 +14,23 @@
 namespace txflow {
 namespace {
 
+constexpr size_t kMaxQuarantinedRowBytes = 64 << 10;
+
+// `name` with bytes that are not printable ASCII as \xNN, for log lines.
+std::string Printable(std::string_view name) {
+  std::string out;
+  for (unsigned char c : name) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
 constexpr std::string_view kQuarantineHeader =
     "chunk,record,byte_offset,reason,raw\n";
 
@@ -153,6 +170,8 @@ Status Detector::Open() {
 
 Result<PollReport> Detector::Poll(const std::function<bool()>& stop) {
   PollReport report;
+  // Files an earlier attempt computed but failed to write come first.
+  TXFLOW_RETURN_IF_ERROR(WriteFullFiles());
   TXFLOW_ASSIGN_OR_RETURN(
       auto listed, root_->List({std::string(kLandingPrefix), last_chunk_key_,
                                 options_.max_chunks_per_poll}));
@@ -164,7 +183,8 @@ Result<PollReport> Detector::Poll(const std::function<bool()>& stop) {
     }
     const auto start = ParseChunkKey(info.key);
     if (!start) {
-      LogInfo("y: ignoring " + root_->Uri(info.key) + ": not a chunk name");
+      LogInfo("y: ignoring " + Printable(root_->Uri(info.key)) +
+              ": not a chunk name");
       continue;
     }
     if (*start != next_record_) {
@@ -232,6 +252,10 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
 
   std::string quarantine;
   std::vector<MerchantState*> touched;
+  uint64_t bad_rows = 0;
+  // Marks the merchants this attempt touches; a retry of the same chunk
+  // after a failure is a new attempt.
+  const uint64_t attempt = ++attempts_;
   std::vector<std::string_view> f;
   std::string scratch;
   uint64_t record = start;
@@ -260,8 +284,9 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
     if (reason.empty()) {
       paise = ParseDecimal(f[col.amount], 2);
       if (!paise)
-        reason = "amount '" + std::string(f[col.amount]) +
-                 "' is not a decimal number";
+        reason = "amount '" + Printable(f[col.amount].substr(0, 64)) +
+                 (f[col.amount].size() > 64 ? "...'" : "'") +
+                 " is not a decimal number";
     }
     if (!reason.empty()) {
       if (quarantine.empty()) quarantine = kQuarantineHeader;
@@ -272,9 +297,19 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
       std::string_view body = raw;
       while (!body.empty() && (body.back() == '\n' || body.back() == '\r'))
         body.remove_suffix(1);
-      AppendCsvField(&quarantine, body);
+      // A hostile row (a 1 GB line) is kept only in part: the chunk itself
+      // stays in the landing zone, whole.
+      if (body.size() > kMaxQuarantinedRowBytes) {
+        AppendCsvField(
+            &quarantine,
+            std::string(body.substr(0, kMaxQuarantinedRowBytes)) + "... (" +
+                std::to_string(body.size() - kMaxQuarantinedRowBytes) +
+                " more bytes)");
+      } else {
+        AppendCsvField(&quarantine, body);
+      }
       quarantine += '\n';
-      ++stats_.bad_rows;
+      ++bad_rows;
       continue;
     }
     // One lookup per row; the key is built only when the merchant is new.
@@ -284,8 +319,8 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
     if (!entry.state) {
       entry.state = std::make_unique<MerchantState>(merchant_key);
     }
-    if (entry.last_chunk != start + 1) {  // first row of this merchant here
-      entry.last_chunk = start + 1;
+    if (entry.last_attempt != attempt) {  // first row of this merchant here
+      entry.last_attempt = attempt;
       touched.push_back(entry.state.get());
     }
     rows_.push_back(
@@ -294,14 +329,21 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
          MerchantState::HashCustomer(f[col.customer]), *paise,
          GenderOf(f[col.gender])});
   }
-  ApplyRows();
   const uint64_t records = record - start;
+  // Everything that can fail comes before the state changes: a failed
+  // attempt leaves the detector as it was, so a retry of the chunk cannot
+  // apply its rows twice.
   if (!quarantine.empty()) {
     auto w = root_->Write(QuarantineKey(start), quarantine,
                           {WriteMode::kCreateOnly, ""});
-    if (!w.ok() && w.status().code() != StatusCode::kAlreadyExists)
+    if (!w.ok() && w.status().code() != StatusCode::kAlreadyExists) {
+      rows_.clear();
+      copies_.clear();
       return w.status();
+    }
   }
+  ApplyRows();
+  stats_.bad_rows += bad_rows;
 
   std::sort(touched.begin(), touched.end(),
             [](const MerchantState* a, const MerchantState* b) {
@@ -310,12 +352,14 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   std::vector<Detection> found;
   for (MerchantState* m : touched) m->Evaluate(options_.thresholds, &found);
   std::sort(found.begin(), found.end());
-  TXFLOW_RETURN_IF_ERROR(Emit(&found));
-
+  Queue(&found);
   last_chunk_key_ = key;
   next_record_ = start + records;
   ++stats_.chunks;
   stats_.records += records;
+  // The chunk is done in memory; its files may still fail to write, in which
+  // case the next Poll writes them before taking another chunk.
+  const Status files = WriteFullFiles();
   const int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - t0)
                              .count();
@@ -327,7 +371,7 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
                 key.c_str(), records, found.size(), pending_.size(),
                 stats_.files, static_cast<double>(micros) / 1000.0);
   LogInfo(line);
-  return Status::OK();
+  return files;
 }
 
 std::string_view Detector::Stable(std::string_view field,
@@ -370,7 +414,7 @@ void Detector::ApplyRows() {
   copies_.clear();
 }
 
-Status Detector::Emit(std::vector<Detection>* found) {
+void Detector::Queue(std::vector<Detection>* found) {
   // A wall clock that jumps backwards must not make detection times (and
   // the file names built from them) go backwards: they stay monotonic.
   const int64_t now = std::max(clock_->NowMs(), last_detected_ms_);
@@ -382,6 +426,10 @@ Status Detector::Emit(std::vector<Detection>* found) {
     d.detected_at_ms = now;
     pending_.push_back(std::move(d));
   }
+  stats_.pending = pending_.size();
+}
+
+Status Detector::WriteFullFiles() {
   while (pending_.size() >= kDetectionsPerFile) {
     TXFLOW_RETURN_IF_ERROR(WriteFile(kDetectionsPerFile));
   }
@@ -399,15 +447,13 @@ Status Detector::WriteFile(size_t n) {
   auto w = root_->Write(key, text, {WriteMode::kCreateOnly, ""});
   if (!w.ok()) {
     // A lost response to our own create is fine; anything else is not.
-    auto existing = w.status().code() == StatusCode::kAlreadyExists
-                        ? root_->Read(key)
-                        : Result<std::string>(w.status());
-    if (!existing.ok() || *existing != text) {
-      return w.status().code() == StatusCode::kAlreadyExists
-                 ? Status::Aborted(root_->Uri(key) +
-                                   ": exists with other content (two detectors "
-                                   "on one root?)")
-                 : w.status();
+    if (w.status().code() != StatusCode::kAlreadyExists) return w.status();
+    auto existing = root_->Read(key);
+    if (!existing.ok()) return existing.status();  // e.g. retryable
+    if (*existing != text) {
+      return Status::Aborted(root_->Uri(key) +
+                             ": exists with other content (two detectors "
+                             "on one root?)");
     }
   }
   pending_.erase(pending_.begin(),
@@ -418,6 +464,7 @@ Status Detector::WriteFile(size_t n) {
 }
 
 Status Detector::FlushPending() {
+  TXFLOW_RETURN_IF_ERROR(WriteFullFiles());
   if (!pending_.empty()) TXFLOW_RETURN_IF_ERROR(WriteFile(pending_.size()));
   stats_.pending = 0;
   return Status::OK();

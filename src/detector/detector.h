@@ -83,7 +83,10 @@ class Detector {
 
  private:
   Status ProcessChunk(const std::string& key, uint64_t start);
-  Status Emit(std::vector<Detection>* found);
+  // Adds a chunk's new detections to pending_ (no I/O).
+  void Queue(std::vector<Detection>* found);
+  // Writes pending_ out 50 at a time, leaving fewer than 50.
+  Status WriteFullFiles();
   Status WriteFile(size_t n);
   // Applies rows_ to their merchants in order, then clears rows_ and copies_.
   void ApplyRows();
@@ -99,7 +102,7 @@ class Detector {
 
   struct MerchantEntry {
     std::unique_ptr<MerchantState> state;
-    uint64_t last_chunk = 0;  // 1 + first record of the last chunk it was in
+    uint64_t last_attempt = 0;  // the last ProcessChunk call that touched it
   };
   std::unordered_map<std::string, MerchantEntry> merchants_;
   // A chunk's good rows, decoded, then applied in one pass with prefetching
@@ -113,6 +116,7 @@ class Detector {
     Gender gender;
   };
   std::vector<Row> rows_;
+  uint64_t attempts_ = 0;           // ProcessChunk calls, for MerchantEntry
   std::deque<std::string> copies_;  // a deque: views stay valid as it grows
   std::string last_chunk_key_;
   uint64_t next_record_ = 0;
