@@ -617,9 +617,41 @@ TEST_F(DetectorTest, CorruptCheckpointIsAClearErrorNeverASilentRestart) {
     EXPECT_EQ(s.code(), StatusCode::kCorruption) << at << ": " << s.ToString();
     EXPECT_NE(s.message().find(key), std::string::npos) << s.message();
   }
-  ASSERT_TRUE(root->Write(key, good.substr(0, good.size() - 9), {}).ok());
-  EXPECT_EQ(Detector(root.get(), nullptr, {}, &clock_).Open().code(),
-            StatusCode::kCorruption);
+  // Every truncation, and every single-bit flip of the first 256 bytes plus
+  // 400 random ones elsewhere: each a clear error, never OK, never a crash.
+  size_t refused = 0;
+  auto expect_refused = [&](const std::string& bytes, const std::string& what) {
+    ++refused;
+    ASSERT_TRUE(root->Write(key, bytes, {}).ok());
+    Status st = Detector(root.get(), nullptr, {}, &clock_).Open();
+    EXPECT_EQ(st.code(), StatusCode::kCorruption)
+        << what << ": " << st.ToString();
+  };
+  for (size_t len = 0; len < good.size(); ++len) {
+    expect_refused(good.substr(0, len), "truncated to " + std::to_string(len));
+  }
+  std::mt19937_64 flips(77);
+  for (int i = 0; i < 256 * 8 + 400; ++i) {
+    const size_t bit = i < 256 * 8 && static_cast<size_t>(i / 8) < good.size()
+                           ? static_cast<size_t>(i)
+                           : flips() % (good.size() * 8);
+    std::string bad = good;
+    bad[bit / 8] ^= static_cast<char>(1 << (bit % 8));
+    expect_refused(bad, "bit " + std::to_string(bit));
+  }
+  EXPECT_EQ(refused, good.size() + 256 * 8 + 400);
+  EXPECT_GT(good.size(), 200u);
+  ASSERT_TRUE(root->Write(key, good, {}).ok());
+  // CURRENT naming something outside the state directory, or nothing.
+  for (const char* current : {"../../landing_zone/chunk-000000000000.csv\n",
+                              "\n", "no-such-checkpoint.bin\n"}) {
+    ASSERT_TRUE(root->Write(kDetectorCurrentKey, current, {}).ok());
+    Status st = Detector(root.get(), nullptr, {}, &clock_).Open();
+    EXPECT_FALSE(st.ok()) << current;
+    EXPECT_NE(st.message().find("state/detector/"), std::string::npos)
+        << st.message();
+  }
+  ASSERT_TRUE(root->Write(kDetectorCurrentKey, name, {}).ok());
   ASSERT_TRUE(root->Delete(key).ok());
   EXPECT_EQ(Detector(root.get(), nullptr, {}, &clock_).Open().code(),
             StatusCode::kCorruption);
