@@ -428,6 +428,30 @@ TEST_F(DetectorTest, RetriedPollsAfterStorageFaultsEqualUndisturbedRun) {
   }
 }
 
+// Objects in the landing zone that are not chunks (other names, non-UTF-8
+// bytes, very long names, subdirectories) are ignored, with a log line;
+// they change nothing.
+TEST_F(DetectorTest, ForeignObjectsInTheLandingZoneChangeNothing) {
+  std::mt19937_64 rng(17);
+  const Dataset d = RandomDataset(rng, 2000, false, 100);
+  auto ref = Chunked("foreign-ref", d, 100);
+  ASSERT_NO_FATAL_FAILURE(Detect(ref.get(), nullptr, SmallThresholds()));
+  auto root = Chunked("foreign", d, 100);
+  const std::string lz(kLandingPrefix);
+  for (const std::string& name :
+       {lz + "notes.txt", lz + "chunk-abc.csv", lz + "chunk-\xff\xfe.csv",
+        lz + "chunk-" + std::string(900, '9') + ".csv",
+        lz + "sub/chunk-000000000000.csv", lz + "chunk-000000000050.csv.bak",
+        lz + "zzz"}) {
+    ASSERT_TRUE(root->Write(name, "customer,merchant\nx,y\n", {}).ok()) << name;
+  }
+  ASSERT_NO_FATAL_FAILURE(Detect(root.get(), nullptr, SmallThresholds()));
+  std::vector<size_t> got_sizes, want_sizes;
+  EXPECT_EQ(ReadFindings(root.get(), &got_sizes),
+            ReadFindings(ref.get(), &want_sizes));
+  EXPECT_EQ(got_sizes, want_sizes);
+}
+
 TEST_F(DetectorTest, OutputDoesNotDependOnChunksPerPoll) {
   std::mt19937_64 rng(11);
   const Dataset d = RandomDataset(rng, 1500, false);
