@@ -3,6 +3,7 @@
 // a quarantine entry with its reason.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -16,6 +17,13 @@ using testing::Slurp;
 using testing::Spawn;
 using testing::Wait;
 
+// Megabytes of the hostile lines: 80 by default, TXFLOW_HUGE_LINE_MB=1024 in
+// tools/reliability-long.sh.
+size_t HugeBytes() {
+  const char* v = std::getenv("TXFLOW_HUGE_LINE_MB");
+  return (v ? std::strtoull(v, nullptr, 10) : 80) << 20;
+}
+
 // A hostile chunk: one 80 MB line between good rows. The detector must not
 // crash or stall; the line is quarantined (in part) with its reason and the
 // good rows count.
@@ -26,7 +34,7 @@ TEST(HostileInput, HugeLineInAChunkIsQuarantinedInPart) {
   fs::create_directories(root / "landing_zone");
   std::string chunk = "customer,merchant,gender,amount\n'C1','M1','F',1.00\n";
   chunk += "'C2','M1','F',";
-  chunk.append(80u << 20, '9');
+  chunk.append(HugeBytes(), '9');
   chunk += "\n'C3','M1','M',2.00\n";
   {
     std::ofstream(root / "landing_zone" / "chunk-000000000000.csv",
@@ -60,7 +68,8 @@ TEST(HostileInput, HugeLineInTheSourceIsCutThenQuarantined) {
   {
     std::ofstream out(dir / "tx.csv", std::ios::binary);
     out << "customer,merchant,gender,amount\n'C1','M1','F',1.00\n";
-    out << std::string(70u << 20, 'x') << "\n'C2','M1','M',2.00\n";
+    out << std::string(HugeBytes() - (10u << 20), 'x')
+        << "\n'C2','M1','M',2.00\n";
   }
   const std::string root = (dir / "root").string();
   const std::string log = (dir / "log").string();

@@ -11,6 +11,7 @@ fuzz=${1:-3600}; kills=${2:-300}; rounds=${3:-20}; rows=${4:-1000000}
 make --no-print-directory build
 tools/install-versitygw.sh build/tools/bin
 export TXFLOW_STORM_ROWS=$rows TXFLOW_STORM_ROUNDS=$rounds TXFLOW_RUN_KILLS=$kills
-ctest --test-dir build -R 'Reliability|Kill' --timeout 36000 -j 2 -V 2>&1 |
+export TXFLOW_HUGE_LINE_MB=1024
+ctest --test-dir build -R 'Reliability|Kill|HostileInput' --timeout 36000 -j 2 -V 2>&1 |
   grep -E 'fault storm:|kill storm:|kills survived|tests passed|Failed|FAILED'
 make --no-print-directory fuzz FUZZ_SECONDS="$fuzz"

@@ -147,6 +147,41 @@ TEST_F(S3FileSystemTest, MissingBucketIsAClearError) {
       << r.status().message();
 }
 
+// S3 keys may hold "..", empty components and control bytes; txflow never
+// writes them, but a listing can return them (versitygw normalizes some on
+// upload; AWS keeps them). Whatever comes back, reading it through the root
+// either is refused (InvalidArgument for ".." and empty components) or
+// reads an object under the root: never the object outside.
+TEST_F(S3FileSystemTest, HostileKeysInAListingCannotEscapeTheRoot) {
+  auto fs = Open();
+  ASSERT_TRUE(fs->Write("outside", "secret").ok());
+  auto config = s3::LoadS3Config(s3::ProcessEnv(), "txflow-test");
+  ASSERT_TRUE(config.ok());
+  s3::S3Client raw(*config, "txflow-test");
+  for (const std::string key :
+       {"root/landing_zone/../outside", "root/landing_zone//x",
+        "root/landing_zone/\x01"}) {
+    const std::string body = "x";
+    auto r = raw.Execute({"PUT", prefix_ + "/" + key, {}, {}, body}, key);
+    ASSERT_TRUE(r.ok() && r->status == 200)
+        << key << ": " << (r.ok() ? r->Describe() : r.status().ToString());
+  }
+  auto root = std::make_unique<S3FileSystem>(
+      std::make_shared<s3::S3Client>(*config, "txflow-test"),
+      prefix_ + "/root");
+  auto list = root->List({"landing_zone/", "", 0});
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  EXPECT_FALSE(list->empty());
+  for (const auto& info : *list) {
+    auto read = root->Read(info.key);
+    if (!ValidateKey(info.key).ok()) {
+      EXPECT_EQ(read.status().code(), StatusCode::kInvalidArgument) << info.key;
+    }
+    EXPECT_TRUE(!read.ok() || *read == "x") << info.key;
+  }
+  EXPECT_EQ(*fs->Read("outside"), "secret");
+}
+
 TEST_F(S3FileSystemTest, UnreachableEndpointIsRetryableAfterBoundedAttempts) {
   auto fs = Open([](s3::S3Config c) {
     c.endpoint.port = 1;  // nothing listens on port 1 of loopback
