@@ -55,12 +55,10 @@ TEST(HostileInput, HugeLineInAChunkIsQuarantinedInPart) {
   fs::remove(log);
 }
 
-// A source with a 70 MB line between good records: it is one (terminated)
-// record, so the chunker cuts it like any other; the detector quarantines
-// it with a reason (kept in part) and counts the good rows. (A record still
-// unterminated after 64 MiB is a chunker error instead: ChunkerTest.
-// OverlongRecordIsAnErrorNotAStall.)
-TEST(HostileInput, HugeLineInTheSourceIsCutThenQuarantined) {
+// A source whose second record is a line of more than 64 MiB (80 MB, or
+// 1 GB in the long variant): the chunker stops with one clear line naming
+// the source and the record, and writes no chunk.
+TEST(HostileInput, HugeLineInTheSourceIsAClearError) {
   const fs::path dir = fs::path(::testing::TempDir()) /
                        ("huge-source-" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -68,24 +66,20 @@ TEST(HostileInput, HugeLineInTheSourceIsCutThenQuarantined) {
   {
     std::ofstream out(dir / "tx.csv", std::ios::binary);
     out << "customer,merchant,gender,amount\n'C1','M1','F',1.00\n";
-    out << std::string(HugeBytes() - (10u << 20), 'x')
-        << "\n'C2','M1','M',2.00\n";
+    out << std::string(HugeBytes(), 'x') << "\n'C2','M1','M',2.00\n";
   }
   const std::string root = (dir / "root").string();
   const std::string log = (dir / "log").string();
-  ASSERT_EQ(Wait(Spawn({"run", "--drain", "--source", (dir / "tx.csv").string(),
+  EXPECT_EQ(Wait(Spawn({"run", "--drain", "--source", (dir / "tx.csv").string(),
                         "--root", root},
                        log)),
-            0)
-      << Slurp(log);
+            1);
   const std::string out = Slurp(log);
-  EXPECT_NE(out.find("records:     3"), std::string::npos) << out;
-  EXPECT_NE(out.find("bad rows 1"), std::string::npos) << out;
-  const auto q = testing::Tree(dir / "root" / "quarantine");
-  ASSERT_EQ(q.size(), 1u);
-  EXPECT_LT(q.begin()->second.size(), 100'000u);
-  EXPECT_NE(q.begin()->second.find("has 1 fields, header has 4"),
-            std::string::npos);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  EXPECT_NE(out.find("tx.csv: record 1 "), std::string::npos) << out;
+  EXPECT_NE(out.find("is longer than 67108864 bytes"), std::string::npos)
+      << out;
+  EXPECT_TRUE(testing::Tree(dir / "root" / "landing_zone").empty());
   fs::remove_all(dir);
 }
 

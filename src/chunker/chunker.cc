@@ -200,6 +200,15 @@ Result<bool> Chunker::CutOne(uint64_t size, int64_t now, TickReport* report) {
           std::to_string(options_.max_record_bytes) +
           " bytes (unterminated quote?)");
     }
+    if (scan.longest > options_.max_record_bytes) {
+      // The same limit for a record that did end: whether it arrived in one
+      // read or several must not decide between a chunk and an error.
+      return Status::InvalidArgument(
+          source_uri_ + ": record " +
+          std::to_string(state_.next_record + scan.longest_index) +
+          " is longer than " + std::to_string(options_.max_record_bytes) +
+          " bytes (" + std::to_string(scan.longest) + ")");
+    }
     if (scan.records == options_.chunk_rows || start + window_.size() >= size)
       break;
     want = std::max<uint64_t>(want * 2, window_.size() + 4096);

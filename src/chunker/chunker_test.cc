@@ -473,6 +473,30 @@ TEST_F(ChunkerTest, OverlongRecordIsAnErrorNotAStall) {
       << r.status().message();
 }
 
+// A terminated record over the limit is refused too, wherever it sits and
+// however much of the source one read brings in.
+TEST_F(ChunkerTest, OverlongTerminatedRecordIsAnErrorWhateverTheReadSize) {
+  Open("err-long-terminated");
+  SetSource("h\na\n" + std::string(5000, 'x') + "\nb\n");
+  for (uint64_t rows : {1, 2, 10}) {
+    ChunkerOptions o;
+    o.max_record_bytes = 1000;
+    o.chunk_rows = rows;
+    o.drain = true;
+    auto c = NewChunker(o);
+    Status last;
+    for (int i = 0; i < 10 && last.ok(); ++i) last = c->Tick().status();
+    EXPECT_EQ(last.code(), StatusCode::kInvalidArgument) << rows;
+    // Seen whole ("record 1 is longer than 1000 bytes (5001)") or while
+    // still reading it ("record 1 at byte 4 is longer than 1000 bytes").
+    EXPECT_NE(last.message().find("record 1 "), std::string::npos)
+        << last.message();
+    EXPECT_NE(last.message().find("is longer than 1000 bytes"),
+              std::string::npos)
+        << last.message();
+  }
+}
+
 TEST_F(ChunkerTest, StaleOwnerIsFencedOutByOffsetVersion) {
   Open("fence");
   std::string text = "h\n";

@@ -84,6 +84,7 @@ ScanResult ScanRecords(std::string_view data, size_t max_records) {
       static_cast<const char*>(std::memchr(p, '"', data.size()));
   if (next_quote == nullptr) next_quote = end;
   while (r.records < max_records && p < end) {
+    const char* const record_start = p;
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
     if (nl == nullptr) break;
     if (nl < next_quote) {
@@ -96,6 +97,10 @@ ScanResult ScanRecords(std::string_view data, size_t max_records) {
         next_quote = static_cast<const char*>(std::memchr(p, '"', end - p));
         if (next_quote == nullptr) next_quote = end;
       }
+    }
+    if (static_cast<size_t>(p - record_start) > r.longest) {
+      r.longest = static_cast<size_t>(p - record_start);
+      r.longest_index = r.records;
     }
     ++r.records;
     r.bytes = static_cast<size_t>(p - begin);

@@ -19,6 +19,8 @@ namespace txflow {
 struct ScanResult {
   size_t records = 0;  // complete records found (each ends with '\n')
   size_t bytes = 0;    // bytes they span, from the start of `data`
+  size_t longest = 0;  // bytes of the longest of them, and its index
+  size_t longest_index = 0;
 };
 
 // Scans `data`, which must start at a record boundary, for at most
