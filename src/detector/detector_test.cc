@@ -437,10 +437,10 @@ TEST_F(DetectorTest, ForeignObjectsInTheLandingZoneChangeNothing) {
   auto ref = Chunked("foreign-ref", d, 100);
   ASSERT_NO_FATAL_FAILURE(Detect(ref.get(), nullptr, SmallThresholds()));
   auto root = Chunked("foreign", d, 100);
-  const std::string lz(kLandingPrefix);
+  const std::string lz = "landing_zone/";
   for (const std::string& name :
        {lz + "notes.txt", lz + "chunk-abc.csv", lz + "chunk-\xff\xfe.csv",
-        lz + "chunk-" + std::string(900, '9') + ".csv",
+        lz + "chunk-" + std::string(200, '9') + ".csv",  // posix: <= 255
         lz + "sub/chunk-000000000000.csv", lz + "chunk-000000000050.csv.bak",
         lz + "zzz"}) {
     ASSERT_TRUE(root->Write(name, "customer,merchant\nx,y\n", {}).ok()) << name;
