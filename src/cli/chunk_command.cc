@@ -63,7 +63,9 @@ int RunChunk(const Args& args) {
 
   Clock* clock = SystemClock::Get();
   LeaseLock lock(root_fs->get(), std::string(kChunkerLockKey), clock, lock_ttl);
-  if (Status s = lock.Acquire(); !s.ok()) return Fail("chunk", s);
+  if (Status s = RetryTransient("x", [&] { return lock.Acquire(); }); !s.ok()) {
+    return Fail("chunk", s);
+  }
   InstallStopHandlers();
   Chunker chunker(source_fs->get(), where->key, source, root_fs->get(),
                   f.options, clock);

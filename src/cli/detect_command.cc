@@ -40,21 +40,31 @@ int RunDetect(const Args& args) {
     std::fprintf(stderr, "txflow detect: %s\n", s.message().c_str());
     return kExitUsage;
   }
-  auto importance = LoadImportance(f.importance);
-  if (!importance.ok()) return Fail("detect", importance.status());
+  Result<std::optional<ImportanceTable>> importance =
+      std::optional<ImportanceTable>();
+  if (Status s = RetryTransient("y",
+                                [&] {
+                                  importance = LoadImportance(f.importance);
+                                  return importance.status();
+                                });
+      !s.ok()) {
+    return Fail("detect", s);
+  }
   auto root_fs = OpenFileSystem(root);
   if (!root_fs.ok()) return Fail("detect", root_fs.status());
 
   Clock* clock = SystemClock::Get();
   LeaseLock lock(root_fs->get(), std::string(kDetectorLockKey), clock,
                  lock_ttl);
-  if (Status s = lock.Acquire(); !s.ok()) return Fail("detect", s);
+  if (Status s = RetryTransient("y", [&] { return lock.Acquire(); }); !s.ok()) {
+    return Fail("detect", s);
+  }
   InstallStopHandlers();
   if (::isatty(STDERR_FILENO)) SetLogQuiet(true);  // a progress line instead
   const auto start = std::chrono::steady_clock::now();
   Detector detector(root_fs->get(), *importance ? &**importance : nullptr,
                     f.options, clock);
-  Status s = detector.Open();
+  Status s = RetryTransient("y", [&] { return detector.Open(); });
   const uint64_t records_before = detector.stats().records;
   if (s.ok())
     s = RunDetectorLoop(detector, lock, root_fs->get(), f, drain,

@@ -121,6 +121,14 @@ bool WaitToRetry(const Status& s, const char* who, int* attempt) {
 
 }  // namespace
 
+Status RetryTransient(const char* who, const std::function<Status()>& step) {
+  int attempt = 0;
+  while (true) {
+    Status s = step();
+    if (s.ok() || !WaitToRetry(s, who, &attempt)) return s;
+  }
+}
+
 Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
                       std::atomic<bool>* done) {
   struct MarkDone {
@@ -130,10 +138,15 @@ Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
     }
   } mark{done};
   int attempt = 0;
+  uint64_t progress = chunker.state().next_record;
   while (!StopRequested()) {
     const auto tick_start = std::chrono::steady_clock::now();
     auto r = chunker.Tick();
     if (!r.ok()) {
+      // The retry budget counts failures in a row without progress: a long
+      // drain tick that failed after cutting chunks starts a fresh budget.
+      if (chunker.state().next_record != progress) attempt = 0;
+      progress = chunker.state().next_record;
       if (WaitToRetry(r.status(), "x", &attempt)) continue;
       return r.status();
     }
@@ -178,10 +191,14 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
   const bool tty = ::isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
   int attempt = 0;
+  uint64_t progress = detector.stats().chunks;
   while (!StopRequested()) {
     const bool upstream_was_done = upstream_done();
     auto r = detector.Poll([] { return StopRequested(); });
     if (!r.ok()) {
+      // As in RunChunkerLoop: failures in a row without progress.
+      if (detector.stats().chunks != progress) attempt = 0;
+      progress = detector.stats().chunks;
       if (WaitToRetry(r.status(), "y", &attempt)) continue;
       return r.status();
     }
@@ -227,9 +244,10 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
   // failure leaves its pending detections to the next run, so files still
   // hold 50 each, exactly as in an uninterrupted run.
   if ((drain && !StopRequested()) || (StopRequested() && f.flush_on_exit)) {
-    TXFLOW_RETURN_IF_ERROR(detector.FlushPending());
+    TXFLOW_RETURN_IF_ERROR(
+        RetryTransient("y", [&] { return detector.FlushPending(); }));
   }
-  return detector.Checkpoint();
+  return RetryTransient("y", [&] { return detector.Checkpoint(); });
 }
 
 std::string DetectorSummary(const Detector& d, uint64_t records_before,

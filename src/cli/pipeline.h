@@ -43,6 +43,13 @@ Result<std::optional<ImportanceTable>> LoadImportance(const std::string& uri);
 std::chrono::milliseconds Backoff(int attempt);
 inline constexpr int kMaxRetries = 8;
 
+// Runs `step` again while it fails with a retryable error (timeout, 503, ...),
+// with backoff, at most kMaxRetries times; SPEC §5 wants transient storage
+// errors retried before they count as failures. For the steps outside the
+// loops: taking the lock, loading the importance table and the checkpoint,
+// the last flush and checkpoint. `who` ("x", "y") prefixes the log line.
+Status RetryTransient(const char* who, const std::function<Status()>& step);
+
 // Drives `chunker` until drained (drain), after one tick (once), or until a
 // stop is requested. `done` is set when it returns.
 Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,

@@ -61,16 +61,28 @@ int RunPipeline(const Args& args) {
   if (!source_fs.ok()) return Fail("run", source_fs.status());
   auto root_fs = OpenFileSystem(root);
   if (!root_fs.ok()) return Fail("run", root_fs.status());
-  auto importance = LoadImportance(df.importance);
-  if (!importance.ok()) return Fail("run", importance.status());
+  Result<std::optional<ImportanceTable>> importance =
+      std::optional<ImportanceTable>();
+  if (Status s = RetryTransient("y",
+                                [&] {
+                                  importance = LoadImportance(df.importance);
+                                  return importance.status();
+                                });
+      !s.ok()) {
+    return Fail("run", s);
+  }
 
   Clock* clock = SystemClock::Get();
   LeaseLock x_lock(root_fs->get(), std::string(kChunkerLockKey), clock,
                    lock_ttl);
   LeaseLock y_lock(root_fs->get(), std::string(kDetectorLockKey), clock,
                    lock_ttl);
-  if (Status s = x_lock.Acquire(); !s.ok()) return Fail("run", s);
-  if (Status s = y_lock.Acquire(); !s.ok()) {
+  if (Status s = RetryTransient("x", [&] { return x_lock.Acquire(); });
+      !s.ok()) {
+    return Fail("run", s);
+  }
+  if (Status s = RetryTransient("y", [&] { return y_lock.Acquire(); });
+      !s.ok()) {
     x_lock.Release().IgnoreError();
     return Fail("run", s);
   }
@@ -80,7 +92,7 @@ int RunPipeline(const Args& args) {
 
   Detector detector(root_fs->get(), *importance ? &**importance : nullptr,
                     df.options, clock);
-  Status y_status = detector.Open();
+  Status y_status = RetryTransient("y", [&] { return detector.Open(); });
   const uint64_t records_before = detector.stats().records;
   Chunker chunker(source_fs->get(), where->key, source, root_fs->get(),
                   cf.options, clock);

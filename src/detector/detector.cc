@@ -71,6 +71,11 @@ Detector::Detector(FileSystem* root, const ImportanceTable* importance,
       ystart_ms_(clock->NowMs()) {}
 
 Status Detector::Open() {
+  // Open may be called again after it failed part way (a retry): start over.
+  merchants_.clear();
+  last_checkpoint_key_.clear();
+  last_detected_ms_ = 0;
+  since_checkpoint_ = 0;
   DetectorCheckpoint c;
   auto current = root_->Read(kDetectorCurrentKey);
   if (current.ok()) {

@@ -63,7 +63,8 @@ class Detector {
 
   // Restores the last checkpoint (if any) and counts the detection files
   // written since. Corruption for a damaged checkpoint; InvalidArgument when
-  // thresholds or the importance table differ from the checkpoint's.
+  // thresholds or the importance table differ from the checkpoint's. May be
+  // called again after a failure (each call starts from the storage).
   Status Open();
 
   // Processes the chunks after the last one taken, in order. `stop`, if

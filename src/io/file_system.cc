@@ -1,5 +1,6 @@
 #include "txflow/file_system.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -96,8 +97,13 @@ Result<std::unique_ptr<FileSystem>> InjectFaults(std::unique_ptr<FileSystem> fs,
         stderr);
   });
   auto faulty = std::make_unique<FaultInjectionFileSystem>(std::move(fs));
-  // Each root draws its own faults, reproducibly.
-  faulty->SetRandomFaults(p, seed ^ std::hash<std::string_view>()(root_uri),
+  // Each root, and each opening of it, draws its own faults, reproducibly
+  // for a given order of openings (reopening must not replay the same
+  // faults: a retried load would then fail the same way every time).
+  static std::atomic<uint64_t> openings{0};
+  faulty->SetRandomFaults(p,
+                          seed ^ std::hash<std::string_view>()(root_uri) ^
+                              (++openings * 0x9E3779B97F4A7C15ull),
                           after, fatal);
   if (budget > 0) faulty->SetWriteBudget(budget);
   return std::unique_ptr<FileSystem>(std::move(faulty));

@@ -109,6 +109,8 @@ Result<std::string> S3FileSystem::ReadRange(std::string_view key,
     TXFLOW_RETURN_IF_ERROR(Stat(key).status());
     return std::string();
   }
+  // A length reaching past 2^64 means "to the end".
+  length = std::min(length, UINT64_MAX - offset);
   S3Request req{"GET", FullKey(key), {}, {}, {}};
   req.headers.emplace_back("range", "bytes=" + std::to_string(offset) + "-" +
                                         std::to_string(offset + length - 1));
