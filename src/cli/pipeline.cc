@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
-#include <random>
 
 #include "chunker/offset_state.h"
 #include "cli/signals.h"
+#include "common/backoff.h"
 #include "common/log.h"
 #include "csv/row_decoder.h"
 #include "detector/detection_file.h"
@@ -99,11 +99,7 @@ Result<std::optional<ImportanceTable>> LoadImportance(const std::string& uri) {
 }
 
 std::chrono::milliseconds Backoff(int attempt) {
-  static thread_local std::mt19937 rng(std::random_device{}());
-  const int64_t base =
-      std::min<int64_t>(10'000, int64_t{100} << std::min(attempt, 10));
-  return std::chrono::milliseconds(
-      base / 2 + static_cast<int64_t>(rng() % (base / 2 + 1)));
+  return BackoffDelay(attempt, 100, 10'000);
 }
 
 namespace {

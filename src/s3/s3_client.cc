@@ -2,9 +2,9 @@
 
 #include <chrono>
 #include <ctime>
-#include <random>
 #include <thread>
 
+#include "common/backoff.h"
 #include "s3/crypto.h"
 #include "s3/sigv4.h"
 #include "s3/xml.h"
@@ -46,16 +46,6 @@ std::string AmzDate() {
 bool RetryableStatus(long status) {
   return status == 408 || status == 429 || status == 500 || status == 502 ||
          status == 503 || status == 504;
-}
-
-// Full jitter: uniform in [0, min(cap, base * 2^attempt)].
-std::chrono::milliseconds Backoff(const S3Config& c, int attempt) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  int64_t ceiling = c.backoff_base_ms;
-  for (int i = 0; i < attempt && ceiling < c.backoff_cap_ms; ++i) ceiling *= 2;
-  ceiling = std::min(ceiling, c.backoff_cap_ms);
-  std::uniform_int_distribution<int64_t> pick(0, std::max<int64_t>(ceiling, 1));
-  return std::chrono::milliseconds(pick(rng));
 }
 
 }  // namespace
@@ -134,7 +124,8 @@ Result<S3Response> S3Client::Execute(const S3Request& request,
   for (int attempt = 0; attempt < config_.max_attempts; ++attempt) {
     if (attempt > 0) {
       g_counts.retries++;
-      std::this_thread::sleep_for(Backoff(config_, attempt));
+      std::this_thread::sleep_for(BackoffDelay(attempt, config_.backoff_base_ms,
+                                               config_.backoff_cap_ms));
     }
     Count(request);
     auto sent = http_.Send(Sign(request, payload_hash, AmzDate()));

@@ -2,9 +2,9 @@
 //
 // Execute() signs each attempt afresh (SigV4, the real payload SHA-256 in
 // x-amz-content-sha256, so the server checks the body too) and retries with
-// exponential backoff and full jitter on transport errors (refused, reset,
-// timeout, empty reply) and on HTTP 408, 429, 500, 502, 503 and 504, up to
-// config.max_attempts attempts in all; after that the call is Unavailable.
+// exponential backoff and jitter (BackoffDelay) on transport errors (refused,
+// reset, timeout, empty reply) and on HTTP 408, 429, 500, 502, 503 and 504, up
+// to config.max_attempts attempts in all; after that the call is Unavailable.
 // Any other status, 4xx included, is returned as a response for the caller to
 // interpret. A response's `attempts` > 1 tells the caller that an earlier
 // attempt may have taken effect even though its answer was lost (see
