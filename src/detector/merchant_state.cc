@@ -175,12 +175,9 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
     const uint64_t min_count =
         std::max<uint64_t>(1, static_cast<uint64_t>((count_bound + 99) / 100));
     std::vector<uint32_t> found;
-    avgs_.Collect(p_weight, min_count, &found);
+    avgs_.Take(p_weight, min_count, &found);  // now no longer eligible
     for (uint32_t id : found) {
-      Pair& p = pairs_[id];
-      p.upgrade_reported = true;
-      avgs_.Erase(p.indexed_avg, id);  // no longer eligible
-      avgs_.Insert(p.indexed_avg, id, 0);
+      pairs_[id].upgrade_reported = true;
       out->push_back({Pattern::kUpgrade, pairs_[id].name, id_, 0});
     }
   }

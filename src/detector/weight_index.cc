@@ -10,42 +10,39 @@ size_t WeightIndex::FindBlock(const Key& key) const {
   return std::min(b, blocks_.size() - 1);
 }
 
-void WeightIndex::Refresh(size_t b) {
-  Block& block = blocks_[b];
-  last_keys_[b] = block.entries.back().key;
-  block.max_eligible = 0;
-  for (const Entry& e : block.entries) {
-    block.max_eligible = std::max(block.max_eligible, e.eligible);
+void WeightIndex::Recount(size_t b) {
+  uint64_t bound = 0;
+  for (const Key& k : blocks_[b].keys) {
+    bound = std::max(bound, eligible_[k.second]);
   }
+  blocks_[b].bound = bound;
 }
 
 void WeightIndex::Insert(double avg, uint32_t id, uint64_t eligible) {
   const Key key{avg, id};
+  EligibleOf(id) = eligible;
   ++size_;
   if (blocks_.empty()) {
-    blocks_.push_back(Block{{Entry{key, eligible}}, eligible});
+    blocks_.push_back(Block{{key}, eligible});
     last_keys_.push_back(key);
     return;
   }
   const size_t b = FindBlock(key);
   Block& block = blocks_[b];
-  auto at =
-      std::lower_bound(block.entries.begin(), block.entries.end(), key,
-                       [](const Entry& e, const Key& k) { return e.key < k; });
-  block.entries.insert(at, Entry{key, eligible});
-  block.max_eligible = std::max(block.max_eligible, eligible);
-  last_keys_[b] = block.entries.back().key;
-  if (block.entries.size() > kMaxBlock) {  // split in halves
-    Block upper;
-    upper.entries.assign(block.entries.begin() + kMaxBlock / 2,
-                         block.entries.end());
-    block.entries.resize(kMaxBlock / 2);
+  block.keys.insert(std::lower_bound(block.keys.begin(), block.keys.end(), key),
+                    key);
+  if (avg <= maintained_) block.bound = std::max(block.bound, eligible);
+  last_keys_[b] = block.keys.back();
+  if (block.keys.size() > kMaxBlock) {  // split in halves
+    // Each half keeps the whole block's bound: a bound of a superset.
+    Block upper{{block.keys.begin() + kMaxBlock / 2, block.keys.end()},
+                block.bound};
+    block.keys.resize(kMaxBlock / 2);
+    last_keys_[b] = block.keys.back();
+    last_keys_.insert(last_keys_.begin() + static_cast<ptrdiff_t>(b) + 1,
+                      upper.keys.back());
     blocks_.insert(blocks_.begin() + static_cast<ptrdiff_t>(b) + 1,
                    std::move(upper));
-    last_keys_.insert(last_keys_.begin() + static_cast<ptrdiff_t>(b) + 1,
-                      Key{});
-    Refresh(b);
-    Refresh(b + 1);
   }
 }
 
@@ -53,76 +50,70 @@ void WeightIndex::Erase(double avg, uint32_t id) {
   const Key key{avg, id};
   const size_t b = FindBlock(key);
   Block& block = blocks_[b];
-  auto at =
-      std::lower_bound(block.entries.begin(), block.entries.end(), key,
-                       [](const Entry& e, const Key& k) { return e.key < k; });
-  if (at == block.entries.end() || at->key != key)
-    return;  // absent: nothing to do
-  const uint64_t eligible = at->eligible;
-  block.entries.erase(at);
+  const auto at = std::lower_bound(block.keys.begin(), block.keys.end(), key);
+  if (at == block.keys.end() || *at != key) return;  // absent: nothing to do
+  block.keys.erase(at);
   --size_;
-  if (block.entries.empty()) {
+  // The bound stays: a bound of a superset.
+  if (block.keys.empty()) {
     blocks_.erase(blocks_.begin() + static_cast<ptrdiff_t>(b));
     last_keys_.erase(last_keys_.begin() + static_cast<ptrdiff_t>(b));
-    return;
-  }
-  if (eligible == block.max_eligible) {
-    Refresh(b);
   } else {
-    last_keys_[b] = block.entries.back().key;
+    last_keys_[b] = block.keys.back();
   }
 }
 
-void WeightIndex::SetEligible(const Key& key, uint64_t eligible) {
-  const size_t b = FindBlock(key);
-  Block& block = blocks_[b];
-  auto at =
-      std::lower_bound(block.entries.begin(), block.entries.end(), key,
-                       [](const Entry& e, const Key& k) { return e.key < k; });
-  const uint64_t old = at->eligible;
-  at->eligible = eligible;
-  if (eligible >= block.max_eligible) {
-    block.max_eligible = eligible;
-  } else if (old == block.max_eligible) {
-    Refresh(b);
+void WeightIndex::SetEligible(double avg, uint32_t id, uint64_t eligible) {
+  EligibleOf(id) = eligible;
+  // Keys above maintained_ need no bound: a Take() that reaches them recounts
+  // their block first.
+  if (avg <= maintained_ && eligible > 0) {
+    Block& block = blocks_[FindBlock(Key{avg, id})];
+    block.bound = std::max(block.bound, eligible);
   }
 }
 
 void WeightIndex::Move(std::vector<Update>& updates) {
+  // Unchanged averages only change eligible counts; the rest move keys.
+  size_t moved = 0;
+  for (const Update& u : updates) {
+    if (u.indexed && u.old_avg == u.new_avg) {
+      SetEligible(u.new_avg, u.id, u.eligible);
+    } else {
+      updates[moved++] = u;
+    }
+  }
+  updates.resize(moved);
   if (updates.empty()) return;
   if (updates.size() * kBatchDivisor >= size_) {
     MergeAll(updates);
     return;
   }
   for (const Update& u : updates) {
-    if (u.indexed && u.old_avg == u.new_avg) {
-      SetEligible(Key{u.new_avg, u.id}, u.eligible);
-      continue;
-    }
     if (u.indexed) Erase(u.old_avg, u.id);
     Insert(u.new_avg, u.id, u.eligible);
   }
 }
 
-void WeightIndex::MergeAll(std::vector<Update>& updates) {
+void WeightIndex::MergeAll(const std::vector<Update>& updates) {
   erased_.clear();
   inserted_.clear();
   for (const Update& u : updates) {
     if (u.indexed) erased_.push_back(Key{u.old_avg, u.id});
-    inserted_.push_back(Entry{Key{u.new_avg, u.id}, u.eligible});
+    inserted_.push_back(Key{u.new_avg, u.id});
+    EligibleOf(u.id) = u.eligible;
   }
   std::sort(erased_.begin(), erased_.end());
-  std::sort(inserted_.begin(), inserted_.end(),
-            [](const Entry& a, const Entry& b) { return a.key < b.key; });
+  std::sort(inserted_.begin(), inserted_.end());
   merged_.clear();
   merged_.reserve(size_ - erased_.size() + inserted_.size());
   size_t e = 0, i = 0;
   for (const Block& block : blocks_) {
-    for (const Entry& x : block.entries) {
-      while (i < inserted_.size() && inserted_[i].key < x.key) {
+    for (const Key& x : block.keys) {
+      while (i < inserted_.size() && inserted_[i] < x) {
         merged_.push_back(inserted_[i++]);
       }
-      if (e < erased_.size() && erased_[e] == x.key) {
+      if (e < erased_.size() && erased_[e] == x) {
         ++e;  // keys are unique: this is the one entry with that key
         continue;
       }
@@ -139,32 +130,52 @@ void WeightIndex::MergeAll(std::vector<Update>& updates) {
   last_keys_.resize(nb);
   for (size_t b = 0; b < nb; ++b) {
     const size_t lo = b * n / nb, hi = (b + 1) * n / nb;
-    blocks_[b].entries.assign(merged_.begin() + static_cast<ptrdiff_t>(lo),
-                              merged_.begin() + static_cast<ptrdiff_t>(hi));
-    Refresh(b);
+    Block& block = blocks_[b];
+    block.keys.assign(merged_.begin() + static_cast<ptrdiff_t>(lo),
+                      merged_.begin() + static_cast<ptrdiff_t>(hi));
+    last_keys_[b] = block.keys.back();
+    // Only blocks holding maintained keys need a bound.
+    if (block.keys.front().first <= maintained_) {
+      Recount(b);
+    } else {
+      block.bound = 0;
+    }
   }
   size_ = n;
 }
 
 double WeightIndex::Kth(uint64_t k) const {
   for (const Block& block : blocks_) {
-    if (k < block.entries.size()) return block.entries[k].key.first;
-    k -= block.entries.size();
+    if (k < block.keys.size()) return block.keys[k].first;
+    k -= block.keys.size();
   }
-  return blocks_.back().entries.back().key.first;  // unreachable when k <
-                                                   // size()
+  return blocks_.back().keys.back().first;  // unreachable when k < size()
 }
 
-void WeightIndex::Collect(double max_avg, uint64_t min_eligible,
-                          std::vector<uint32_t>* out) const {
-  for (const Block& block : blocks_) {
-    if (block.entries.front().key.first > max_avg) return;
-    if (block.max_eligible < min_eligible) continue;
-    for (const Entry& e : block.entries) {
-      if (e.key.first > max_avg) return;
-      if (e.eligible >= min_eligible) out->push_back(e.key.second);
+void WeightIndex::Take(double max_avg, uint64_t min_eligible,
+                       std::vector<uint32_t>* out) {
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    Block& block = blocks_[b];
+    if (block.keys.front().first > max_avg) break;
+    // Keys above the old maintained_ had no bound kept: count them now.
+    if (block.keys.back().first > maintained_) Recount(b);
+    if (block.bound < min_eligible) continue;
+    // After this call the maintained keys are those <= max_avg: the bound
+    // becomes exact over them, with the taken ones at 0.
+    uint64_t bound = 0;
+    for (const Key& k : block.keys) {
+      if (k.first > max_avg) break;
+      uint64_t& eligible = eligible_[k.second];
+      if (eligible >= min_eligible) {
+        out->push_back(k.second);
+        eligible = 0;
+      } else {
+        bound = std::max(bound, eligible);
+      }
     }
+    block.bound = bound;
   }
+  maintained_ = max_avg;
 }
 
 }  // namespace txflow
