@@ -51,12 +51,12 @@ uint32_t MerchantState::PairId(std::string_view customer, uint64_t hash,
       const uint64_t slot = slots_[i];
       if ((slot >> 32) != tag) continue;
       const uint32_t id = static_cast<uint32_t>(slot) - 1;
-      if (pairs_[id].name == customer) return id;
+      if (pairs_[id].name() == customer) return id;
     }
   }
   const uint32_t id = static_cast<uint32_t>(pairs_.size());
   Pair& p = pairs_.emplace_back();
-  p.name.assign(customer);
+  SetName(&p, customer);
   p.first_gender = gender;
   hash_lo_.push_back(static_cast<uint32_t>(hash));
   if (2 * pairs_.size() > slots_.size()) {  // keep the load factor under 1/2
@@ -85,7 +85,7 @@ void MerchantState::ApplyWeighted(std::string_view customer, uint64_t hash,
     p.weight_cached = true;
     p.cached_has_weight = w.has_value();
     p.cached_weight = w.value_or(0);
-    p.cached_category = category_index;
+    p.cached_category = static_cast<uint8_t>(category_index);
   }
   Update(id, gender, amount_paise,
          p.cached_has_weight ? p.cached_weight : amount_paise * 10'000);
@@ -107,9 +107,26 @@ uint32_t MerchantState::CategoryIndex(std::string_view category) {
   return last_category_ = static_cast<uint32_t>(categories_.size() - 1);
 }
 
+void MerchantState::SetName(Pair* p, std::string_view customer) {
+  if (customer.size() <= kInlineName) {
+    std::memcpy(p->name_, customer.data(), customer.size());
+    p->name_size_ = static_cast<uint8_t>(customer.size());
+    return;
+  }
+  const char* data = long_names_.emplace_back(customer).data();
+  const size_t size = customer.size();
+  std::memcpy(p->name_, &data, sizeof data);
+  std::memcpy(p->name_ + sizeof data, &size, sizeof size);
+  p->name_size_ = kLongName;
+}
+
 void MerchantState::Update(uint32_t id, Gender gender, int64_t amount_paise,
                            int64_t weight_micro) {
   Pair& p = pairs_[id];
+  if (!p.touched) {
+    p.touched = true;
+    touched_pairs_.push_back({id, p.count, p.weight_micro});
+  }
   ++p.count;
   p.amount_paise += amount_paise;
   p.weight_micro += weight_micro;
@@ -119,10 +136,6 @@ void MerchantState::Update(uint32_t id, Gender gender, int64_t amount_paise,
   } else if (gender == Gender::kMale && !p.seen_male) {
     p.seen_male = true;
     ++male_;
-  }
-  if (!p.touched) {
-    p.touched = true;
-    touched_pairs_.push_back(id);
   }
   ++total_;
 }
@@ -135,25 +148,27 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
     if (!indexed_) {
       // The first time: one sorted build, not n single inserts.
       for (uint32_t id = 0; id < pairs_.size(); ++id) {
-        Pair& p = pairs_[id];
-        p.indexed_count = p.count;
-        p.indexed_avg = p.Avg();
-        counts_.Add(p.indexed_count, +1);
+        const Pair& p = pairs_[id];
+        counts_.Add(p.count, +1);
         moves_.push_back(
-            {false, 0, p.indexed_avg, id, p.upgrade_reported ? 0 : p.count});
+            {false, 0, p.Avg(), id, p.upgrade_reported ? 0 : p.count});
       }
       avgs_.Move(moves_);
       indexed_ = true;
     } else {
-      for (uint32_t id : touched_pairs_) {
-        Pair& p = pairs_[id];
-        const bool was_indexed = p.indexed_count != 0;
-        if (was_indexed) counts_.Add(p.indexed_count, -1);
-        const double old_avg = p.indexed_avg;
-        p.indexed_count = p.count;
-        p.indexed_avg = p.Avg();
-        counts_.Add(p.indexed_count, +1);
-        moves_.push_back({was_indexed, old_avg, p.indexed_avg, id,
+      // Every pair that existed at the last Evaluate is indexed, under the
+      // key its counters then gave (the same division, so the same double).
+      for (const Touch& touch : touched_pairs_) {
+        const Pair& p = pairs_[touch.id];
+        const bool was_indexed = touch.old_count != 0;
+        double old_avg = 0;
+        if (was_indexed) {
+          counts_.Add(touch.old_count, -1);
+          old_avg = static_cast<double>(touch.old_weight_micro) /
+                    static_cast<double>(touch.old_count);
+        }
+        counts_.Add(p.count, +1);
+        moves_.push_back({was_indexed, old_avg, p.Avg(), touch.id,
                           p.upgrade_reported ? 0 : p.count});
       }
       avgs_.Move(moves_);
@@ -178,19 +193,20 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
     avgs_.Take(p_weight, min_count, &found);  // now no longer eligible
     for (uint32_t id : found) {
       pairs_[id].upgrade_reported = true;
-      out->push_back({Pattern::kUpgrade, pairs_[id].name, id_, 0});
+      out->push_back(
+          {Pattern::kUpgrade, std::string(pairs_[id].name()), id_, 0});
     }
   }
   // PatId2 CHILD, over touched pairs only.
-  for (uint32_t id : touched_pairs_) {
-    Pair& p = pairs_[id];
+  for (const Touch& touch : touched_pairs_) {
+    Pair& p = pairs_[touch.id];
     p.touched = false;
     if (!p.child_reported && p.count >= t.child_min_txns &&
         static_cast<Int128>(p.amount_paise) <
             static_cast<Int128>(t.child_max_avg_paise) *
                 static_cast<Int128>(p.count)) {
       p.child_reported = true;
-      out->push_back({Pattern::kChild, pairs_[id].name, id_, 0});
+      out->push_back({Pattern::kChild, std::string(p.name()), id_, 0});
     }
   }
   touched_pairs_.clear();
@@ -209,7 +225,7 @@ void MerchantState::Serialize(std::string* out) const {
   PutVarint(out, pairs_.size());
   for (size_t i = 0; i < pairs_.size(); ++i) {
     const Pair& p = pairs_[i];
-    PutString(out, pairs_[i].name);
+    PutString(out, p.name());
     PutVarint(out, p.count);
     PutSigned(out, p.amount_paise);
     PutSigned(out, p.weight_micro);
@@ -241,9 +257,10 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
   m->pairs_.resize(n);
   m->hash_lo_.resize(n);
   uint64_t sum = 0;
+  std::string customer;
   for (uint64_t i = 0; i < n; ++i) {
     Pair& p = m->pairs_[i];
-    if (!GetString(in, &p.name) || !GetVarint(in, &p.count) ||
+    if (!GetString(in, &customer) || !GetVarint(in, &p.count) ||
         !GetSigned(in, &p.amount_paise) || !GetSigned(in, &p.weight_micro) ||
         in->empty()) {
       return bad("truncated");
@@ -251,6 +268,7 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
     const uint8_t bits = static_cast<uint8_t>(in->front());
     in->remove_prefix(1);
     if ((bits & 3) > 2 || p.count == 0) return bad("invalid pair");
+    m->SetName(&p, customer);
     p.first_gender = static_cast<Gender>(bits & 3);
     p.seen_female = bits & 4;
     p.seen_male = bits & 8;
@@ -264,11 +282,11 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
   while (slots < 2 * n) slots *= 2;
   m->slots_.assign(slots, 0);
   for (uint32_t i = 0; i < n; ++i) {
-    const std::string_view name = m->pairs_[i].name;
+    const std::string_view name = m->pairs_[i].name();
     const size_t mask = slots - 1;
     for (size_t k = HashCustomer(name) & mask; m->slots_[k] != 0;
          k = (k + 1) & mask) {
-      if (m->pairs_[static_cast<uint32_t>(m->slots_[k]) - 1].name == name)
+      if (m->pairs_[static_cast<uint32_t>(m->slots_[k]) - 1].name() == name)
         return bad("duplicate customer");
     }
     const uint64_t hash = HashCustomer(name);

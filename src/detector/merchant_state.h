@@ -18,6 +18,8 @@
 #ifndef TXFLOW_DETECTOR_MERCHANT_STATE_H_
 #define TXFLOW_DETECTOR_MERCHANT_STATE_H_
 
+#include <cstring>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -77,11 +79,7 @@ class MerchantState {
     if (slots_.empty()) return;
     const uint64_t slot = slots_[hash & (slots_.size() - 1)];
     if (slot != 0 && (slot >> 32) == (hash >> 32)) {
-      // A record spans two cache lines.
-      const char* p = reinterpret_cast<const char*>(
-          &pairs_[static_cast<uint32_t>(slot) - 1]);
-      __builtin_prefetch(p);
-      __builtin_prefetch(p + 64);
+      __builtin_prefetch(&pairs_[static_cast<uint32_t>(slot) - 1]);
     }
   }
 
@@ -102,28 +100,48 @@ class MerchantState {
   bool touched() const { return !touched_pairs_.empty(); }
 
  private:
-  struct Pair {
-    std::string name;  // the customer; beside the counters for locality
+  // One cache line per customer: a lookup reads its slot and this line.
+  struct alignas(64) Pair {
     uint64_t count = 0;
     int64_t amount_paise = 0;
     int64_t weight_micro = 0;
+    // Importance weight cache (not serialized; rebuilt on use), valid for
+    // the category categories_[cached_category] when weight_cached.
+    int64_t cached_weight = 0;
+    // The customer: inline when it has at most kInlineName bytes, else in
+    // long_names_ (name_ then holds its address and size).
+    char name_[22];
+    uint8_t name_size_ = 0;  // kLongName: not inline
+    uint8_t cached_category = 0;
     Gender first_gender = Gender::kOther;
     bool seen_female = false, seen_male = false;
     bool child_reported = false, upgrade_reported = false;
     bool touched = false;
-    // Keys under which the pair sits in the indexes (valid when indexed_).
-    uint64_t indexed_count = 0;
-    double indexed_avg = 0;
-    // Importance weight cache (not serialized; rebuilt on use), valid for
-    // the category categories_[cached_category].
     bool weight_cached = false, cached_has_weight = false;
-    uint32_t cached_category = 0;
-    int64_t cached_weight = 0;
+
+    std::string_view name() const {
+      if (name_size_ != kLongName) return {name_, name_size_};
+      const char* data;
+      size_t size;
+      std::memcpy(&data, name_, sizeof data);
+      std::memcpy(&size, name_ + sizeof data, sizeof size);
+      return {data, size};
+    }
     double Avg() const {
       return static_cast<double>(weight_micro) / static_cast<double>(count);
     }
   };
+  static constexpr size_t kInlineName = sizeof(Pair::name_);
+  static constexpr uint8_t kLongName = 0xFF;
+  static_assert(sizeof(Pair) == 64);
+  // A pair's counters when a chunk first touched it: its key in the indexes.
+  struct Touch {
+    uint32_t id;
+    uint64_t old_count;  // 0: new since the last Evaluate (not indexed)
+    int64_t old_weight_micro;
+  };
 
+  void SetName(Pair* p, std::string_view customer);
   // The pair id of `customer` (whose HashCustomer is `hash`), creating the
   // pair if new.
   uint32_t PairId(std::string_view customer, uint64_t hash, Gender gender);
@@ -134,7 +152,7 @@ class MerchantState {
   // The index of `category` in categories_ (added if new), or
   // kNoCategoryIndex when the table is full.
   uint32_t CategoryIndex(std::string_view category);
-  static constexpr uint32_t kMaxCategories = 256;
+  static constexpr uint32_t kMaxCategories = 256;  // fits Pair::cached_category
   static constexpr uint32_t kNoCategoryIndex = 0xFFFFFFFF;
 
   std::string id_;
@@ -177,7 +195,9 @@ class MerchantState {
   // when the hash bits match, so a lookup touches one record, and allocates
   // nothing.
   std::vector<uint64_t> slots_;
-  std::vector<uint32_t> touched_pairs_;
+  std::vector<Touch> touched_pairs_;
+  // Names longer than kInlineName; a deque never moves its strings.
+  std::deque<std::string> long_names_;
   // The categories this merchant's rows named, for the weight cache.
   std::vector<std::string> categories_;
   uint32_t last_category_ = kNoCategoryIndex;

@@ -129,7 +129,10 @@ TEST(MerchantState, RestoredStateEvaluatesLikeTheOriginal) {
   for (int chunk = 0; chunk < 40; ++chunk) {
     std::vector<std::tuple<std::string, Gender, int64_t, int64_t>> rows;
     for (int i = 0; i < 20; ++i) {
-      rows.emplace_back("c" + std::to_string(rng() % 30),
+      // Names on both sides of the inline limit (22 bytes) and far past it.
+      const int c = static_cast<int>(rng() % 30);
+      const size_t pad[] = {0, 19, 20, 21, 60};
+      rows.emplace_back("c" + std::to_string(c) + std::string(pad[c % 5], 'x'),
                         static_cast<Gender>(rng() % 3),
                         static_cast<int64_t>(rng() % 5000) - 100,
                         static_cast<int64_t>(rng() % 3) * kRupee);
@@ -150,6 +153,33 @@ TEST(MerchantState, RestoredStateEvaluatesLikeTheOriginal) {
     ASSERT_EQ(da.size(), db.size()) << "chunk " << chunk;
     for (size_t i = 0; i < da.size(); ++i)
       EXPECT_TRUE(da[i].SameFinding(db[i]));
+  }
+}
+
+TEST(MerchantState, LongCustomerNamesKeepTheirIdentity) {
+  Thresholds t;
+  t.child_min_txns = 2;
+  MerchantState m("M");
+  const std::string long_a(100, 'a'), long_b = std::string(99, 'a') + "b";
+  const std::string edge(22, 'e'), over(23, 'e');  // inline limit: 22 bytes
+  for (const std::string& c : {long_a, long_b, edge, over}) {
+    m.Apply(c, Gender::kFemale, 100, kRupee);  // 1 rupee: below the CHILD cap
+  }
+  EXPECT_EQ(m.customers(), 4u);
+  std::string image;
+  m.Serialize(&image);
+  std::string_view in = image;
+  auto restored = MerchantState::Deserialize(&in);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  for (MerchantState* s : {&m, restored->get()}) {
+    EXPECT_TRUE(Eval(*s, t).empty());
+    for (const std::string& c : {long_a, long_b, edge, over}) {
+      s->Apply(c, Gender::kFemale, 100, kRupee);
+    }
+    EXPECT_EQ(s->customers(), 4u);  // the same four customers, found again
+    std::vector<std::string> want = {long_a, long_b, edge, over};
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(Names(Eval(*s, t), Pattern::kChild), want);
   }
 }
 
