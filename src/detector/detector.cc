@@ -15,6 +15,25 @@ namespace txflow {
 namespace {
 
 constexpr size_t kMaxQuarantinedRowBytes = 64 << 10;
+// Writes queued ahead of the writer thread before a chunk waits for it.
+constexpr size_t kMaxQueuedWrites = 64;
+
+// Writes one detection file create-only. A lost answer to our own create
+// shows up as AlreadyExists with the same content, which is success.
+Status WriteDetectionFile(FileSystem* root, const std::string& key,
+                          const std::string& text) {
+  auto w = root->Write(key, text, {WriteMode::kCreateOnly, ""});
+  if (w.ok()) return Status::OK();
+  if (w.status().code() != StatusCode::kAlreadyExists) return w.status();
+  auto existing = root->Read(key);
+  if (!existing.ok()) return existing.status();  // e.g. retryable
+  if (*existing != text) {
+    return Status::Aborted(root->Uri(key) +
+                           ": exists with other content (two detectors "
+                           "on one root?)");
+  }
+  return Status::OK();
+}
 
 // `name` with bytes that are not printable ASCII as \xNN, for log lines.
 std::string Printable(std::string_view name) {
@@ -68,10 +87,14 @@ Detector::Detector(FileSystem* root, const ImportanceTable* importance,
       importance_(importance),
       options_(options),
       clock_(clock),
-      ystart_ms_(clock->NowMs()) {}
+      ystart_ms_(clock->NowMs()),
+      writer_(std::make_unique<OrderedWorker>(kMaxQueuedWrites)) {}
 
 Status Detector::Open() {
   // Open may be called again after it failed part way (a retry): start over.
+  // Writes still queued from before are dropped, as in a crash: what they
+  // held is regenerated from the storage's state.
+  writer_ = std::make_unique<OrderedWorker>(kMaxQueuedWrites);
   merchants_.clear();
   last_checkpoint_key_.clear();
   last_detected_ms_ = 0;
@@ -175,8 +198,8 @@ Status Detector::Open() {
 
 Result<PollReport> Detector::Poll(const std::function<bool()>& stop) {
   PollReport report;
-  // Files an earlier attempt computed but failed to write come first.
-  TXFLOW_RETURN_IF_ERROR(WriteFullFiles());
+  // Writes an earlier attempt queued but failed to finish come first.
+  TXFLOW_RETURN_IF_ERROR(writer_->Sync());
   TXFLOW_ASSIGN_OR_RETURN(
       auto listed, root_->List({std::string(kLandingPrefix), last_chunk_key_,
                                 options_.max_chunks_per_poll}));
@@ -205,10 +228,9 @@ Result<PollReport> Detector::Poll(const std::function<bool()>& stop) {
     report.records += stats_.records - records_before;
     report.detections += pp[0] + pp[1] + pp[2] - det_before;
     report.files += stats_.files - files_before;
-    if (++since_checkpoint_ >= options_.checkpoint_every) {
-      TXFLOW_RETURN_IF_ERROR(Checkpoint());
-    }
+    if (++since_checkpoint_ >= options_.checkpoint_every) QueueCheckpoint();
   }
+  TXFLOW_RETURN_IF_ERROR(writer_->Sync());
   return report;
 }
 
@@ -362,9 +384,11 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   next_record_ = start + records;
   ++stats_.chunks;
   stats_.records += records;
-  // The chunk is done in memory; its files may still fail to write, in which
-  // case the next Poll writes them before taking another chunk.
-  const Status files = WriteFullFiles();
+  // The chunk is done in memory; its files are queued. If the writer has
+  // stopped at a failure, say so now (the next Poll retries the writes
+  // before taking another chunk) rather than computing ahead of it.
+  WriteFullFiles();
+  const Status files = writer_->error();
   const int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - t0)
                              .count();
@@ -434,48 +458,42 @@ void Detector::Queue(std::vector<Detection>* found) {
   stats_.pending = pending_.size();
 }
 
-Status Detector::WriteFullFiles() {
-  while (pending_.size() >= kDetectionsPerFile) {
-    TXFLOW_RETURN_IF_ERROR(WriteFile(kDetectionsPerFile));
-  }
+void Detector::WriteFullFiles() {
+  while (pending_.size() >= kDetectionsPerFile) WriteFile(kDetectionsPerFile);
   stats_.pending = pending_.size();
-  return Status::OK();
 }
 
-Status Detector::WriteFile(size_t n) {
-  const std::vector<Detection> rows(
-      pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(n));
-  const std::string text =
-      EncodeDetectionFile(rows, ystart_ms_, options_.tz_offset_minutes);
+void Detector::WriteFile(size_t n) {
+  std::vector<Detection> rows(pending_.begin(),
+                              pending_.begin() + static_cast<ptrdiff_t>(n));
   const int64_t epoch = rows.back().detected_at_ms / 1000;
-  const std::string key = DetectionFileKey(epoch, stats_.files + 1);
-  auto w = root_->Write(key, text, {WriteMode::kCreateOnly, ""});
-  if (!w.ok()) {
-    // A lost response to our own create is fine; anything else is not.
-    if (w.status().code() != StatusCode::kAlreadyExists) return w.status();
-    auto existing = root_->Read(key);
-    if (!existing.ok()) return existing.status();  // e.g. retryable
-    if (*existing != text) {
-      return Status::Aborted(root_->Uri(key) +
-                             ": exists with other content (two detectors "
-                             "on one root?)");
-    }
-  }
+  writer_->Submit([root = root_,
+                   key = DetectionFileKey(epoch, stats_.files + 1),
+                   rows = std::move(rows), ystart = ystart_ms_,
+                   tz = options_.tz_offset_minutes] {
+    return WriteDetectionFile(root, key, EncodeDetectionFile(rows, ystart, tz));
+  });
+  // Counted as written now: every later write, and so every snapshot that
+  // counts these, lands only after this file is durable.
   pending_.erase(pending_.begin(),
                  pending_.begin() + static_cast<ptrdiff_t>(n));
   written_ += n;
   ++stats_.files;
-  return Status::OK();
 }
 
 Status Detector::FlushPending() {
-  TXFLOW_RETURN_IF_ERROR(WriteFullFiles());
-  if (!pending_.empty()) TXFLOW_RETURN_IF_ERROR(WriteFile(pending_.size()));
+  WriteFullFiles();
+  if (!pending_.empty()) WriteFile(pending_.size());
   stats_.pending = 0;
-  return Status::OK();
+  return writer_->Sync();
 }
 
 Status Detector::Checkpoint() {
+  QueueCheckpoint();
+  return writer_->Sync();
+}
+
+void Detector::QueueCheckpoint() {
   DetectorCheckpoint c;
   c.chunks = stats_.chunks;
   c.last_chunk_key = last_chunk_key_;
@@ -497,19 +515,23 @@ Status Detector::Checkpoint() {
             });
   c.merchant_count = ordered.size();
   for (const MerchantState* m : ordered) m->Serialize(&c.merchants);
-  const std::string key = CheckpointKey(stats_.chunks);
-  TXFLOW_RETURN_IF_ERROR(root_->Write(key, EncodeCheckpoint(c), {}).status());
-  TXFLOW_RETURN_IF_ERROR(
-      root_
-          ->Write(kDetectorCurrentKey,
-                  key.substr(kDetectorStateDir.size()) + "\n", {})
-          .status());
-  if (!last_checkpoint_key_.empty() && last_checkpoint_key_ != key) {
-    root_->Delete(last_checkpoint_key_).IgnoreError();  // superseded
-  }
-  last_checkpoint_key_ = key;
+  std::string key = CheckpointKey(stats_.chunks);
+  // The snapshot image is built here (it is the state now); the writer
+  // stores it after every detection file it counts.
+  writer_->Submit([root = root_, key, image = EncodeCheckpoint(c),
+                   superseded = last_checkpoint_key_] {
+    TXFLOW_RETURN_IF_ERROR(root->Write(key, image, {}).status());
+    TXFLOW_RETURN_IF_ERROR(
+        root->Write(kDetectorCurrentKey,
+                    key.substr(kDetectorStateDir.size()) + "\n", {})
+            .status());
+    if (!superseded.empty() && superseded != key) {
+      root->Delete(superseded).IgnoreError();
+    }
+    return Status::OK();
+  });
+  last_checkpoint_key_ = std::move(key);
   since_checkpoint_ = 0;
-  return Status::OK();
 }
 
 }  // namespace txflow

@@ -2,6 +2,12 @@
 // each as one micro-batch to per-merchant state, evaluates the patterns, and
 // writes the new detections, 50 per file, exactly once.
 //
+// Writes. Detection files and snapshots are written by a background thread
+// (OrderedWorker) in the order the chunks produced them, each durable before
+// the next starts, while the next chunks are computed. Poll(), FlushPending()
+// and Checkpoint() return only after every write queued so far is done, so
+// their results are on storage when they return, as if written inline.
+//
 // Exactly once. The detection sequence is a pure function of the chunks, so
 // the state is a snapshot plus the chunks after it (the landing zone is the
 // replayable log). Every `checkpoint_every` chunks, and on Checkpoint(), a
@@ -15,7 +21,7 @@
 // as an uninterrupted run (time columns aside), none missing or repeated.
 //
 // The caller must hold the root's detector lock (kDetectorLockKey).
-// Not thread-safe.
+// Not thread-safe (one caller thread; the writer thread is internal).
 #ifndef TXFLOW_DETECTOR_DETECTOR_H_
 #define TXFLOW_DETECTOR_DETECTOR_H_
 
@@ -29,6 +35,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/ordered_worker.h"
 #include "detector/checkpoint.h"
 #include "detector/detection.h"
 #include "detector/importance_table.h"
@@ -69,7 +76,8 @@ class Detector {
 
   // Processes the chunks after the last one taken, in order. `stop`, if
   // given, is asked between chunks; when it returns true the poll ends early
-  // (report.more is set) with every finished chunk fully applied.
+  // (report.more is set) with every finished chunk fully applied. Writes that
+  // an earlier failed call left queued are retried first.
   Result<PollReport> Poll(const std::function<bool()>& stop = nullptr);
 
   // Writes the pending detections (fewer than 50) as a last, shorter file.
@@ -86,9 +94,12 @@ class Detector {
   Status ProcessChunk(const std::string& key, uint64_t start);
   // Adds a chunk's new detections to pending_ (no I/O).
   void Queue(std::vector<Detection>* found);
-  // Writes pending_ out 50 at a time, leaving fewer than 50.
-  Status WriteFullFiles();
-  Status WriteFile(size_t n);
+  // Queues pending_ for writing 50 at a time, leaving fewer than 50.
+  void WriteFullFiles();
+  // Queues the first n pending detections as the next detection file.
+  void WriteFile(size_t n);
+  // Queues a snapshot of the state as it is now.
+  void QueueCheckpoint();
   // Applies rows_ to their merchants in order, then clears rows_ and copies_.
   void ApplyRows();
   // `field` itself when it points into `text`, else (it is in the decoder's
@@ -131,6 +142,8 @@ class Detector {
   std::string last_checkpoint_key_;
   DetectorStats stats_;
   std::vector<int64_t> chunk_micros_;
+  // Last member: destroyed first, so its thread stops before the rest goes.
+  std::unique_ptr<OrderedWorker> writer_;
 };
 
 }  // namespace txflow
