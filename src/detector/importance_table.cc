@@ -1,7 +1,8 @@
 #include "detector/importance_table.h"
 
 #include <algorithm>
-#include <unordered_map>
+#include <cstring>
+#include <functional>
 #include <vector>
 
 #include "common/crc32c.h"
@@ -12,13 +13,23 @@
 namespace txflow {
 namespace {
 
-std::string Key(std::string_view c, std::string_view m, std::string_view cat) {
-  std::string k;
-  k.reserve(c.size() + m.size() + cat.size() + 2);
-  k.append(c).push_back('\x1f');
-  k.append(m).push_back('\x1f');
-  k.append(cat);
-  return k;
+constexpr size_t kRecordHeader = sizeof(int64_t) + sizeof(uint32_t);
+
+// Customer and merchant are length-prefixed, so no choice of bytes in the
+// fields makes two different triples one key.
+void JoinKey(std::string_view c, std::string_view m, std::string_view cat,
+             std::string* key) {
+  key->clear();
+  for (std::string_view part : {c, m}) {
+    const uint32_t size = static_cast<uint32_t>(part.size());
+    key->append(reinterpret_cast<const char*>(&size), sizeof size);
+    key->append(part);
+  }
+  key->append(cat);
+}
+
+uint64_t Hash(std::string_view key) {
+  return std::hash<std::string_view>()(key);
 }
 
 std::string Lower(std::string s) {
@@ -67,15 +78,26 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
     }
   }
   const size_t width = f.size();
+  // Records <= newlines + 1, so the table never needs to grow: load <= 1/2.
+  size_t max_keys = 1;
+  for (const char* p = text.data();
+       (p = static_cast<const char*>(
+            std::memchr(p, '\n', text.data() + text.size() - p)));
+       ++p) {
+    ++max_keys;
+  }
+  size_t slots = 16;
+  while (slots < 2 * max_keys) slots *= 2;
+  table.slots_.assign(slots, 0);
   struct Sum {
     Int128 total = 0;
     int64_t count = 0;
   };
-  std::unordered_map<std::string, Sum> sums;
+  std::vector<Sum> sums;  // by key, in the order keys first appear
   RecordReader reader(text.substr(head.bytes));
   std::string_view rec;
   std::vector<std::string_view> v;
-  std::string scratch;
+  std::string scratch, key;
   for (uint64_t line = 2; reader.Next(&rec); ++line) {
     if (rec.find_first_not_of("\r\n") == std::string_view::npos)
       continue;  // blank
@@ -92,25 +114,66 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
     if (!w)
       return bad("Weight '" + std::string(v[col[2]]) +
                  "' is not a decimal number");
-    Sum& s = sums[Key(v[col[0]], v[col[1]], v[col[3]])];
-    s.total += *w;
-    ++s.count;
+    JoinKey(v[col[0]], v[col[1]], v[col[3]], &key);
+    const uint64_t h = Hash(key);
+    int64_t ordinal;
+    if (const char* found = table.Lookup(key, h)) {
+      std::memcpy(&ordinal, found, sizeof ordinal);
+    } else {
+      // The record holds the key's ordinal in sums until the means are
+      // known.
+      const size_t offset = table.arena_.size();
+      if (offset + kRecordHeader + key.size() >= kOffsetMask) {
+        return bad("the table is too large (over 1 TB of keys)");
+      }
+      ordinal = static_cast<int64_t>(sums.size());
+      sums.emplace_back();
+      const uint32_t size = static_cast<uint32_t>(key.size());
+      table.arena_.append(reinterpret_cast<const char*>(&ordinal),
+                          sizeof ordinal);
+      table.arena_.append(reinterpret_cast<const char*>(&size), sizeof size);
+      table.arena_.append(key);
+      table.Place(h, offset + 1);
+    }
+    Sum& sum = sums[static_cast<size_t>(ordinal)];
+    sum.total += *w;
+    ++sum.count;
   }
-  size_t slots = 16;
-  while (slots < 2 * sums.size()) slots *= 2;
-  table.slots_.assign(slots, 0);
-  table.entries_.reserve(sums.size());
-  for (auto& [k, s] : sums) {
-    const uint64_t h = std::hash<std::string_view>()(k);
-    table.entries_.push_back({h, static_cast<uint32_t>(table.keys_.size()),
-                              static_cast<uint32_t>(k.size()),
-                              DivRound(s.total, s.count)});
-    table.keys_ += k;
-    size_t i = h & (slots - 1);
-    while (table.slots_[i] != 0) i = (i + 1) & (slots - 1);
-    table.slots_[i] = static_cast<uint32_t>(table.entries_.size());
+  // Records are in ordinal order: replace each ordinal by its mean.
+  size_t offset = 0;
+  for (const Sum& sum : sums) {
+    const int64_t mean = DivRound(sum.total, sum.count);
+    std::memcpy(&table.arena_[offset], &mean, sizeof mean);
+    uint32_t size;
+    std::memcpy(&size, &table.arena_[offset + sizeof mean], sizeof size);
+    offset += kRecordHeader + size;
   }
+  table.keys_ = sums.size();
   return table;
+}
+
+void ImportanceTable::Place(uint64_t h, uint64_t value) {
+  const size_t mask = slots_.size() - 1;
+  size_t i = h & mask;
+  while (slots_[i] != 0) i = (i + 1) & mask;
+  slots_[i] = (h >> kOffsetBits << kOffsetBits) | value;
+}
+
+const char* ImportanceTable::Lookup(std::string_view key, uint64_t h) const {
+  const size_t mask = slots_.size() - 1;
+  const uint64_t tag = h >> kOffsetBits;
+  for (size_t i = h & mask; slots_[i] != 0; i = (i + 1) & mask) {
+    const uint64_t slot = slots_[i];
+    if ((slot >> kOffsetBits) != tag) continue;
+    const char* record = arena_.data() + (slot & kOffsetMask) - 1;
+    uint32_t size;
+    std::memcpy(&size, record + sizeof(int64_t), sizeof size);
+    if (size == key.size() &&
+        std::memcmp(record + kRecordHeader, key.data(), size) == 0) {
+      return record;
+    }
+  }
+  return nullptr;
 }
 
 std::optional<int64_t> ImportanceTable::Find(std::string_view customer,
@@ -118,20 +181,12 @@ std::optional<int64_t> ImportanceTable::Find(std::string_view customer,
                                              std::string_view category) const {
   if (slots_.empty()) return std::nullopt;
   thread_local std::string key;
-  key.clear();
-  key.append(customer).push_back('\x1f');
-  key.append(merchant).push_back('\x1f');
-  key.append(category);
-  const uint64_t h = std::hash<std::string_view>()(key);
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = h & mask; slots_[i] != 0; i = (i + 1) & mask) {
-    const Entry& e = entries_[slots_[i] - 1];
-    if (e.hash == h &&
-        std::string_view(keys_).substr(e.key_offset, e.key_size) == key) {
-      return e.mean;
-    }
-  }
-  return std::nullopt;
+  JoinKey(customer, merchant, category, &key);
+  const char* record = Lookup(key, Hash(key));
+  if (record == nullptr) return std::nullopt;
+  int64_t mean;
+  std::memcpy(&mean, record, sizeof mean);
+  return mean;
 }
 
 }  // namespace txflow

@@ -29,23 +29,27 @@ class ImportanceTable {
                               std::string_view merchant,
                               std::string_view category) const;
 
-  size_t size() const { return entries_.size(); }
+  size_t size() const { return keys_; }
   // CRC-32C of the table's bytes: a checkpoint records it so a restart with
   // another table is refused rather than silently mixing weights.
   uint32_t fingerprint() const { return fingerprint_; }
 
  private:
-  struct Entry {
-    uint64_t hash;
-    uint32_t key_offset, key_size;  // the key's bytes in keys_
-    int64_t mean;
-  };
-  // Open addressing over entries_ (slot: entry index + 1, 0 empty), keys in
-  // one arena: a lookup touches one slot, one entry and one key, and
-  // allocates nothing.
-  std::vector<uint32_t> slots_;
-  std::vector<Entry> entries_;
-  std::string keys_;
+  // Open addressing: a slot holds the key hash's top 24 bits and, below
+  // them, 1 + the offset of the key's record in arena_ (0: empty). A record
+  // is the mean (int64), the key's size (uint32) and the key's bytes
+  // (customer and merchant each after its size, then category). A lookup reads
+  // one slot and, when the 24 bits match, one record; it allocates nothing.
+  static constexpr int kOffsetBits = 40;
+  static constexpr uint64_t kOffsetMask = (uint64_t{1} << kOffsetBits) - 1;
+  // The record for `key` (hash `h`), or nullptr.
+  const char* Lookup(std::string_view key, uint64_t h) const;
+  // Inserts slot `value` for hash `h` (the key is not present).
+  void Place(uint64_t h, uint64_t value);
+
+  std::vector<uint64_t> slots_;
+  std::string arena_;
+  size_t keys_ = 0;
   uint32_t fingerprint_ = 0;
 };
 
