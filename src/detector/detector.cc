@@ -96,6 +96,7 @@ Status Detector::Open() {
   // held is regenerated from the storage's state.
   writer_ = std::make_unique<OrderedWorker>(kMaxQueuedWrites);
   merchants_.clear();
+  merchant_slots_.clear();
   last_checkpoint_key_.clear();
   last_detected_ms_ = 0;
   since_checkpoint_ = 0;
@@ -339,13 +340,7 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
       ++bad_rows;
       continue;
     }
-    // One lookup per row; the key is built only when the merchant is new.
-    thread_local std::string merchant_key;
-    merchant_key.assign(f[col.merchant]);
-    MerchantEntry& entry = merchants_[merchant_key];
-    if (!entry.state) {
-      entry.state = std::make_unique<MerchantState>(merchant_key);
-    }
+    MerchantEntry& entry = FindMerchant(f[col.merchant]);
     if (entry.last_attempt != attempt) {  // first row of this merchant here
       entry.last_attempt = attempt;
       touched.push_back(entry.state.get());
@@ -401,6 +396,40 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
                 stats_.files, static_cast<double>(micros) / 1000.0);
   LogInfo(line);
   return files;
+}
+
+Detector::MerchantEntry& Detector::FindMerchant(std::string_view id) {
+  const uint64_t h = std::hash<std::string_view>()(id);
+  if (!merchant_slots_.empty()) {
+    const size_t mask = merchant_slots_.size() - 1;
+    for (size_t i = h & mask; merchant_slots_[i].entry != nullptr;
+         i = (i + 1) & mask) {
+      const MerchantSlot& slot = merchant_slots_[i];
+      if (slot.hash == h && slot.entry->state->id() == id) return *slot.entry;
+    }
+  }
+  // Not seen by this process yet (new, or restored from a snapshot).
+  MerchantEntry& entry = merchants_[std::string(id)];
+  if (!entry.state)
+    entry.state = std::make_unique<MerchantState>(std::string(id));
+  if (2 * (merchants_.size() + 1) > merchant_slots_.size()) {
+    // Rebuild at twice the size from merchants_, which holds every entry.
+    std::vector<MerchantSlot> slots(
+        std::max<size_t>(64, 2 * merchant_slots_.size()));
+    for (auto& [key, e] : merchants_) {
+      const uint64_t kh = std::hash<std::string_view>()(key);
+      size_t i = kh & (slots.size() - 1);
+      while (slots[i].entry != nullptr) i = (i + 1) & (slots.size() - 1);
+      slots[i] = {kh, &e};
+    }
+    merchant_slots_.swap(slots);
+  } else {
+    const size_t mask = merchant_slots_.size() - 1;
+    size_t i = h & mask;
+    while (merchant_slots_[i].entry != nullptr) i = (i + 1) & mask;
+    merchant_slots_[i] = {h, &entry};
+  }
+  return entry;
 }
 
 std::string_view Detector::Stable(std::string_view field,

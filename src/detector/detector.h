@@ -117,6 +117,16 @@ class Detector {
     uint64_t last_attempt = 0;  // the last ProcessChunk call that touched it
   };
   std::unordered_map<std::string, MerchantEntry> merchants_;
+  // The row loop's index into merchants_ (whose entries never move): open
+  // addressing by the id's hash, probed without building a key. It covers
+  // the merchants this process has looked up; FindMerchant adds the rest.
+  struct MerchantSlot {
+    uint64_t hash = 0;
+    MerchantEntry* entry = nullptr;
+  };
+  std::vector<MerchantSlot> merchant_slots_;
+  // The entry of merchant `id`, created (with an empty state) if new.
+  MerchantEntry& FindMerchant(std::string_view id);
   // A chunk's good rows, decoded, then applied in one pass with prefetching
   // (ApplyRows). Views point into the chunk's text or into copies_.
   struct Row {
