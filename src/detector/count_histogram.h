@@ -19,6 +19,34 @@ class CountHistogram {
     for (uint64_t i = v; i < tree_.size(); i += i & (~i + 1)) tree_[i] += delta;
   }
 
+  // Add(from, -1) then Add(to, +1), in one walk: the two update paths of the
+  // tree join at their first common node, above which the changes cancel.
+  // REQUIRES: from, to >= 1; from is present.
+  void Move(uint64_t from, uint64_t to) {
+    if (to >= tree_.size()) Grow(to);
+    --hist_[from];
+    ++hist_[to];
+    uint64_t i = from, j = to;
+    while (i != j) {
+      if (i < j) {
+        --tree_[i];
+        i += i & (~i + 1);
+      } else {
+        ++tree_[j];
+        j += j & (~j + 1);
+      }
+      // A path that leaves the tree has no common node left to meet.
+      if (i >= tree_.size()) {
+        for (; j < tree_.size(); j += j & (~j + 1)) ++tree_[j];
+        return;
+      }
+      if (j >= tree_.size()) {
+        for (; i < tree_.size(); i += i & (~i + 1)) --tree_[i];
+        return;
+      }
+    }
+  }
+
   // The k-th smallest value, 0-based. REQUIRES: k < size().
   uint64_t Kth(uint64_t k) const {
     uint64_t pos = 0;

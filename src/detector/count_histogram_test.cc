@@ -33,5 +33,33 @@ TEST(CountHistogram, KthMatchesSortedMultiset) {
   }
 }
 
+// Move(from, to) against the same reference: small steps up (a customer's
+// count growing), jumps past the tree's size (growth) and steps down.
+TEST(CountHistogram, MoveMatchesEraseThenInsert) {
+  std::mt19937_64 rng(15);
+  CountHistogram h;
+  std::vector<uint64_t> ref;
+  for (int i = 0; i < 300; ++i) {
+    const uint64_t v = 1 + rng() % 20;
+    h.Add(v, +1);
+    ref.insert(std::upper_bound(ref.begin(), ref.end(), v), v);
+  }
+  for (int step = 0; step < 20'000; ++step) {
+    const size_t at = rng() % ref.size();
+    const uint64_t from = ref[at];
+    const int kind = static_cast<int>(rng() % 10);
+    const uint64_t to = kind < 7   ? from + 1 + rng() % 3
+                        : kind < 8 ? from + 1 + rng() % 9'000
+                                   : 1 + rng() % from;
+    h.Move(from, to);
+    ref.erase(ref.begin() + static_cast<ptrdiff_t>(at));
+    ref.insert(std::upper_bound(ref.begin(), ref.end(), to), to);
+    ASSERT_EQ(h.size(), ref.size());
+    const uint64_t k = rng() % ref.size();
+    ASSERT_EQ(h.Kth(k), ref[k]) << "step " << step << " k " << k;
+    ASSERT_EQ(h.Kth(ref.size() - 1), ref.back()) << "step " << step;
+  }
+}
+
 }  // namespace
 }  // namespace txflow

@@ -142,9 +142,52 @@ void MerchantState::Update(uint32_t id, Gender gender, int64_t amount_paise,
 
 void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
   if (touched_pairs_.empty()) return;
+  const bool upgrade = total_ > t.upgrade_min_txns;
+  // Indexes already built: only the touched pairs move in them.
+  const bool incremental = upgrade && indexed_;
+  moves_.clear();
+  // One pass over the touched pairs: index updates and PatId2 CHILD. The
+  // records are prefetched a few pairs ahead (they left the cache since
+  // their rows were applied).
+  constexpr size_t kAhead = 8;
+  const size_t touched = touched_pairs_.size();
+  for (size_t i = 0; i < touched; ++i) {
+    if (i + kAhead < touched) {
+      __builtin_prefetch(&pairs_[touched_pairs_[i + kAhead].id]);
+    }
+    const Touch& touch = touched_pairs_[i];
+    Pair& p = pairs_[touch.id];
+    p.touched = false;
+    if (incremental) {
+      // Every pair that existed at the last Evaluate is indexed, under the
+      // key its counters then gave (the same division, so the same double).
+      const uint64_t eligible = p.upgrade_reported ? 0 : p.count;
+      const double avg = p.Avg();
+      if (touch.old_count == 0) {
+        counts_.Add(p.count, +1);
+        moves_.push_back({false, 0, avg, touch.id, eligible});
+      } else {
+        counts_.Move(touch.old_count, p.count);
+        const double old_avg = static_cast<double>(touch.old_weight_micro) /
+                               static_cast<double>(touch.old_count);
+        if (old_avg == avg) {
+          avgs_.SetEligible(avg, touch.id, eligible);
+        } else {
+          moves_.push_back({true, old_avg, avg, touch.id, eligible});
+        }
+      }
+    }
+    if (!p.child_reported && p.count >= t.child_min_txns &&
+        static_cast<Int128>(p.amount_paise) <
+            static_cast<Int128>(t.child_max_avg_paise) *
+                static_cast<Int128>(p.count)) {
+      p.child_reported = true;
+      out->push_back({Pattern::kChild, std::string(p.name()), id_, 0});
+    }
+  }
+  touched_pairs_.clear();
   // PatId1 UPGRADE.
-  if (total_ > t.upgrade_min_txns) {
-    moves_.clear();
+  if (upgrade) {
     if (!indexed_) {
       // The first time: one sorted build, not n single inserts.
       for (uint32_t id = 0; id < pairs_.size(); ++id) {
@@ -153,26 +196,9 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
         moves_.push_back(
             {false, 0, p.Avg(), id, p.upgrade_reported ? 0 : p.count});
       }
-      avgs_.Move(moves_);
       indexed_ = true;
-    } else {
-      // Every pair that existed at the last Evaluate is indexed, under the
-      // key its counters then gave (the same division, so the same double).
-      for (const Touch& touch : touched_pairs_) {
-        const Pair& p = pairs_[touch.id];
-        const bool was_indexed = touch.old_count != 0;
-        double old_avg = 0;
-        if (was_indexed) {
-          counts_.Add(touch.old_count, -1);
-          old_avg = static_cast<double>(touch.old_weight_micro) /
-                    static_cast<double>(touch.old_count);
-        }
-        counts_.Add(p.count, +1);
-        moves_.push_back({was_indexed, old_avg, p.Avg(), touch.id,
-                          p.upgrade_reported ? 0 : p.count});
-      }
-      avgs_.Move(moves_);
     }
+    avgs_.Move(moves_);
     const uint64_t n = pairs_.size();
     const Rank c = PercentileRank(n, t.upgrade_count_pct);
     const uint64_t c_lo = counts_.Kth(c.lo);
@@ -197,19 +223,6 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
           {Pattern::kUpgrade, std::string(pairs_[id].name()), id_, 0});
     }
   }
-  // PatId2 CHILD, over touched pairs only.
-  for (const Touch& touch : touched_pairs_) {
-    Pair& p = pairs_[touch.id];
-    p.touched = false;
-    if (!p.child_reported && p.count >= t.child_min_txns &&
-        static_cast<Int128>(p.amount_paise) <
-            static_cast<Int128>(t.child_max_avg_paise) *
-                static_cast<Int128>(p.count)) {
-      p.child_reported = true;
-      out->push_back({Pattern::kChild, std::string(p.name()), id_, 0});
-    }
-  }
-  touched_pairs_.clear();
   // PatId3 DEI-NEEDED.
   if (!dei_reported_ && female_ > t.dei_min_female && female_ < male_) {
     dei_reported_ = true;
