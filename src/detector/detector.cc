@@ -221,6 +221,10 @@ Result<PollReport> Detector::Poll(const std::function<bool()>& stop) {
           root_->Uri(info.key) + ": expected " + ChunkKey(next_record_) +
           " next; the landing zone has a gap or foreign chunks");
     }
+    // The snapshot due after `checkpoint_every` chunks is taken when the
+    // next chunk starts (the same state): a drain that ends there then
+    // writes one final snapshot, not two back to back.
+    if (since_checkpoint_ >= options_.checkpoint_every) QueueCheckpoint();
     const uint64_t records_before = stats_.records, files_before = stats_.files;
     const auto& pp = stats_.per_pattern;
     const uint64_t det_before = pp[0] + pp[1] + pp[2];
@@ -229,7 +233,7 @@ Result<PollReport> Detector::Poll(const std::function<bool()>& stop) {
     report.records += stats_.records - records_before;
     report.detections += pp[0] + pp[1] + pp[2] - det_before;
     report.files += stats_.files - files_before;
-    if (++since_checkpoint_ >= options_.checkpoint_every) QueueCheckpoint();
+    ++since_checkpoint_;
   }
   TXFLOW_RETURN_IF_ERROR(writer_->Sync());
   return report;
