@@ -153,7 +153,7 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
   const size_t touched = touched_pairs_.size();
   for (size_t i = 0; i < touched; ++i) {
     if (i + kAhead < touched) {
-      __builtin_prefetch(&pairs_[touched_pairs_[i + kAhead].id]);
+      Prefetch(&pairs_[touched_pairs_[i + kAhead].id]);
     }
     const Touch& touch = touched_pairs_[i];
     Pair& p = pairs_[touch.id];

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/prefetch.h"
 #include "detector/count_histogram.h"
 #include "detector/detection.h"
 #include "detector/importance_table.h"
@@ -72,14 +73,22 @@ class MerchantState {
     return std::hash<std::string_view>()(customer);
   }
   void PrefetchSlot(uint64_t hash) const {
-    if (!slots_.empty())
-      __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+    if (!slots_.empty()) Prefetch(&slots_[hash & (slots_.size() - 1)]);
   }
   void PrefetchPair(uint64_t hash) const {
     if (slots_.empty()) return;
-    const uint64_t slot = slots_[hash & (slots_.size() - 1)];
-    if (slot != 0 && (slot >> 32) == (hash >> 32)) {
-      __builtin_prefetch(&pairs_[static_cast<uint32_t>(slot) - 1]);
+    // The customer's slot is the first one with its tag on the probe path
+    // (usually the first slot, else one in the same cache line).
+    const size_t mask = slots_.size() - 1;
+    const uint64_t tag = hash >> 32;
+    for (size_t i = hash & mask, probes = 0; probes < 8;
+         i = (i + 1) & mask, ++probes) {
+      const uint64_t slot = slots_[i];
+      if (slot == 0) return;  // a new customer: no record yet
+      if ((slot >> 32) == tag) {
+        Prefetch(&pairs_[static_cast<uint32_t>(slot) - 1]);
+        return;
+      }
     }
   }
 
