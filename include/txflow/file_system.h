@@ -87,6 +87,16 @@ class FileSystem {
   // The whole object. NotFound if absent.
   virtual Result<std::string> Read(std::string_view key) = 0;
 
+  // As Read, into *out (its old contents replaced; unspecified after an
+  // error), so that a caller reading object after object can reuse one
+  // buffer instead of allocating and faulting in a new one each time.
+  virtual Status ReadInto(std::string_view key, std::string* out) {
+    auto data = Read(key);
+    if (!data.ok()) return data.status();
+    *out = std::move(data).value();
+    return Status::OK();
+  }
+
   // Up to `length` bytes starting at `offset`; fewer at the end of the object,
   // and an empty string when offset >= size. NotFound if absent.
   virtual Result<std::string> ReadRange(std::string_view key, uint64_t offset,

@@ -182,7 +182,8 @@ Status Detector::Open() {
     const int64_t epoch = std::strtoll(key.c_str() + epoch_at, nullptr, 10);
     last_detected_ms_ = std::max(last_detected_ms_, epoch * 1000);
     if (seq <= c.files) continue;
-    TXFLOW_ASSIGN_OR_RETURN(std::string text, root_->Read(key));
+    TXFLOW_RETURN_IF_ERROR(root_->ReadInto(key, &chunk_text_));
+    const std::string& text = chunk_text_;
     written_ += CountDetectionRows(text);
     stats_.files = seq;
   }
@@ -242,7 +243,8 @@ Result<PollReport> Detector::Poll(const std::function<bool()>& stop) {
 Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string uri = root_->Uri(key);
-  TXFLOW_ASSIGN_OR_RETURN(std::string text, root_->Read(key));
+  TXFLOW_RETURN_IF_ERROR(root_->ReadInto(key, &chunk_text_));
+  const std::string& text = chunk_text_;
   const ScanResult head = ScanRecords(text, 1);
   std::vector<std::string> names;
   Columns col;

@@ -138,6 +138,7 @@ class Detector {
     Gender gender;
   };
   std::vector<Row> rows_;
+  std::string chunk_text_;          // the chunk being processed; reused
   uint64_t attempts_ = 0;           // ProcessChunk calls, for MerchantEntry
   std::deque<std::string> copies_;  // a deque: views stay valid as it grows
   std::string last_chunk_key_;

@@ -83,6 +83,26 @@ TEST_P(FileSystemContract, WriteThenReadReturnsSameBytes) {
   EXPECT_EQ(*e, "");
 }
 
+// One buffer reused across reads of smaller, larger and empty objects holds
+// exactly the object each time (the local backend keeps the buffer's memory).
+TEST_P(FileSystemContract, ReadIntoReplacesTheBufferWhole) {
+  const std::string big(100'000, 'b'), small = "small\n";
+  Put("big", big);
+  Put("small", small);
+  Put("empty", "");
+  std::string buffer = "old contents";
+  for (const auto& [key, want] :
+       std::vector<std::pair<std::string, std::string>>{{"big", big},
+                                                        {"small", small},
+                                                        {"empty", ""},
+                                                        {"big", big},
+                                                        {"small", small}}) {
+    ASSERT_TRUE(fs_->ReadInto(key, &buffer).ok()) << key;
+    EXPECT_EQ(buffer, want) << key;
+  }
+  EXPECT_TRUE(fs_->ReadInto("absent", &buffer).IsNotFound());
+}
+
 TEST_P(FileSystemContract, MissingObjectIsNotFoundAndNamesIt) {
   auto r = fs_->Read("state/offset.csv");
   ASSERT_FALSE(r.ok());

@@ -32,6 +32,7 @@ class LocalFileSystem final : public FileSystem {
 
   std::string Uri(std::string_view key) const override;
   Result<std::string> Read(std::string_view key) override;
+  Status ReadInto(std::string_view key, std::string* out) override;
   Result<std::string> ReadRange(std::string_view key, uint64_t offset,
                                 uint64_t length) override;
   Result<ObjectInfo> Stat(std::string_view key) override;
