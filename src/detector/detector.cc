@@ -462,7 +462,11 @@ void Detector::ApplyRows() {
     }
     if (i + kPairAhead < n) {
       const Row& r = rows_[i + kPairAhead];
-      r.merchant->PrefetchPair(r.hash);
+      // A new customer's weight comes from the importance table: start
+      // loading its slot too.
+      if (r.merchant->PrefetchPair(r.hash) && importance_) {
+        importance_->Prefetch(r.customer, r.merchant->id(), r.category);
+      }
     }
     const Row& r = rows_[i];
     if (importance_) {

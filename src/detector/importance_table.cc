@@ -7,6 +7,7 @@
 
 #include "common/crc32c.h"
 #include "common/int128.h"
+#include "common/prefetch.h"
 #include "csv/record_scanner.h"
 #include "csv/row_decoder.h"
 
@@ -174,6 +175,15 @@ const char* ImportanceTable::Lookup(std::string_view key, uint64_t h) const {
     }
   }
   return nullptr;
+}
+
+void ImportanceTable::Prefetch(std::string_view customer,
+                               std::string_view merchant,
+                               std::string_view category) const {
+  if (slots_.empty()) return;
+  thread_local std::string key;
+  JoinKey(customer, merchant, category, &key);
+  txflow::Prefetch(&slots_[Hash(key) & (slots_.size() - 1)]);
 }
 
 std::optional<int64_t> ImportanceTable::Find(std::string_view customer,

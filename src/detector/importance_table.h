@@ -29,6 +29,11 @@ class ImportanceTable {
                               std::string_view merchant,
                               std::string_view category) const;
 
+  // Starts loading the slot Find() will read first for this key. A hint
+  // only.
+  void Prefetch(std::string_view customer, std::string_view merchant,
+                std::string_view category) const;
+
   size_t size() const { return keys_; }
   // CRC-32C of the table's bytes: a checkpoint records it so a restart with
   // another table is refused rather than silently mixing weights.

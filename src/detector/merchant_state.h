@@ -75,8 +75,10 @@ class MerchantState {
   void PrefetchSlot(uint64_t hash) const {
     if (!slots_.empty()) Prefetch(&slots_[hash & (slots_.size() - 1)]);
   }
-  void PrefetchPair(uint64_t hash) const {
-    if (slots_.empty()) return;
+  // Returns true when the customer is certainly new here (its weight will
+  // then be looked up in the importance table).
+  bool PrefetchPair(uint64_t hash) const {
+    if (slots_.empty()) return true;
     // The customer's slot is the first one with its tag on the probe path
     // (usually the first slot, else one in the same cache line).
     const size_t mask = slots_.size() - 1;
@@ -84,12 +86,13 @@ class MerchantState {
     for (size_t i = hash & mask, probes = 0; probes < 8;
          i = (i + 1) & mask, ++probes) {
       const uint64_t slot = slots_[i];
-      if (slot == 0) return;  // a new customer: no record yet
+      if (slot == 0) return true;
       if ((slot >> 32) == tag) {
         Prefetch(&pairs_[static_cast<uint32_t>(slot) - 1]);
-        return;
+        return false;
       }
     }
+    return false;
   }
 
   // Appends the detections that the transactions applied since the last call
