@@ -30,8 +30,14 @@ uint32_t ThresholdsFingerprint(const Thresholds& t) {
   return Crc32c(s);
 }
 
-std::string EncodeCheckpoint(const DetectorCheckpoint& c) {
-  std::string p;
+// magic, version (u32), payload length (u64): the payload starts here.
+constexpr size_t kPayloadAt = 8 + 4 + 8;
+
+void BeginCheckpoint(const DetectorCheckpoint& c, std::string* out) {
+  std::string& p = *out;
+  p.assign(kMagic);
+  PutFixed32(&p, kCheckpointVersion);
+  PutFixed64(&p, 0);  // the payload length, filled in by FinishCheckpoint
   PutVarint(&p, c.chunks);
   PutString(&p, c.last_chunk_key);
   for (uint64_t v :
@@ -49,12 +55,22 @@ std::string EncodeCheckpoint(const DetectorCheckpoint& c) {
     PutSigned(&p, d.detected_at_ms);
   }
   PutVarint(&p, c.merchant_count);
-  p += c.merchants;
-  std::string out(kMagic);
-  PutFixed32(&out, kCheckpointVersion);
-  PutFixed64(&out, p.size());
-  out += p;
-  PutFixed32(&out, Crc32c(p));
+}
+
+void FinishCheckpoint(std::string* out) {
+  const uint64_t len = out->size() - kPayloadAt;
+  std::string fixed;
+  PutFixed64(&fixed, len);
+  out->replace(kPayloadAt - 8, 8, fixed);
+  const uint32_t crc = Crc32c(std::string_view(*out).substr(kPayloadAt));
+  PutFixed32(out, crc);
+}
+
+std::string EncodeCheckpoint(const DetectorCheckpoint& c) {
+  std::string out;
+  BeginCheckpoint(c, &out);
+  out += c.merchants;
+  FinishCheckpoint(&out);
   return out;
 }
 

@@ -43,6 +43,14 @@ struct DetectorCheckpoint {
 };
 
 std::string EncodeCheckpoint(const DetectorCheckpoint& c);
+
+// The same image built in place, for a caller that appends the merchant
+// images itself (no copy of a state that can be hundreds of MB):
+// BeginCheckpoint writes everything up to the merchant images (ignoring
+// c.merchants), the caller appends exactly c.merchant_count images to *out,
+// and FinishCheckpoint fills in the payload length and appends the CRC.
+void BeginCheckpoint(const DetectorCheckpoint& c, std::string* out);
+void FinishCheckpoint(std::string* out);
 Result<DetectorCheckpoint> DecodeCheckpoint(std::string_view data,
                                             const std::string& uri);
 

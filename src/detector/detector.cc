@@ -553,11 +553,16 @@ void Detector::QueueCheckpoint() {
               return a->id() < b->id();
             });
   c.merchant_count = ordered.size();
-  for (const MerchantState* m : ordered) m->Serialize(&c.merchants);
+  // Built in place in one buffer sized from the last image: the state is
+  // not copied, and its pages are faulted in once.
+  std::string image;
+  image.reserve(last_image_size_ + last_image_size_ / 8 + 4096);
+  BeginCheckpoint(c, &image);
+  for (const MerchantState* m : ordered) m->Serialize(&image);
+  FinishCheckpoint(&image);
+  last_image_size_ = image.size();
   std::string key = CheckpointKey(stats_.chunks);
-  // The snapshot image is built here (it is the state now); the writer
-  // stores it after every detection file it counts.
-  writer_->Submit([root = root_, key, image = EncodeCheckpoint(c),
+  writer_->Submit([root = root_, key, image = std::move(image),
                    superseded = last_checkpoint_key_] {
     TXFLOW_RETURN_IF_ERROR(root->Write(key, image, {}).status());
     TXFLOW_RETURN_IF_ERROR(

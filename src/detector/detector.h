@@ -151,6 +151,7 @@ class Detector {
   std::vector<Detection> pending_;
   uint64_t since_checkpoint_ = 0;
   std::string last_checkpoint_key_;
+  size_t last_image_size_ = 0;  // bytes of the last snapshot, to presize
   DetectorStats stats_;
   std::vector<int64_t> chunk_micros_;
   // Last member: destroyed first, so its thread stops before the rest goes.
