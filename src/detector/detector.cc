@@ -15,6 +15,9 @@ namespace txflow {
 namespace {
 
 constexpr size_t kMaxQuarantinedRowBytes = 64 << 10;
+// |amount| <= 10^11 rupees: its weight (10^4 units per paisa) then fits in
+// int64 with room for a hundred such rows in one customer's sum.
+constexpr int64_t kMaxAmountPaise = 10'000'000'000'000;
 // Writes queued ahead of the writer thread before a chunk waits for it.
 constexpr size_t kMaxQueuedWrites = 64;
 
@@ -317,10 +320,14 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
     std::optional<int64_t> paise;
     if (reason.empty()) {
       paise = ParseDecimal(f[col.amount], 2);
-      if (!paise)
-        reason = "amount '" + Printable(f[col.amount].substr(0, 64)) +
-                 (f[col.amount].size() > 64 ? "...'" : "'") +
-                 " is not a decimal number";
+      const std::string shown = "amount '" +
+                                Printable(f[col.amount].substr(0, 64)) +
+                                (f[col.amount].size() > 64 ? "...'" : "'");
+      if (!paise) {
+        reason = shown + " is not a decimal number";
+      } else if (*paise > kMaxAmountPaise || *paise < -kMaxAmountPaise) {
+        reason = shown + " is beyond +-100000000000.00, the range held exactly";
+      }
     }
     if (!reason.empty()) {
       if (quarantine.empty()) quarantine = kQuarantineHeader;
@@ -371,6 +378,16 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
     }
   }
   ApplyRows();
+  // Exact sums past int64 (hostile amounts or weights, repeated): stop with
+  // the one line naming them. Nothing of this chunk reaches storage.
+  for (const MerchantState* m : touched) {
+    if (m->overflowed_customer()) {
+      return Status::InvalidArgument(
+          uri + ": the amount or weight sum of customer '" +
+          Printable(*m->overflowed_customer()) + "' at merchant '" +
+          Printable(m->id()) + "' leaves the exact 64-bit range");
+    }
+  }
   stats_.bad_rows += bad_rows;
 
   std::sort(touched.begin(), touched.end(),

@@ -546,6 +546,62 @@ TEST_F(DetectorTest, BadRowsAreQuarantinedWithReasonsAndChangeNothing) {
       "\"'C3','M1'\"\n");
 }
 
+TEST_F(DetectorTest, AmountsBeyondTheExactRangeAreQuarantined) {
+  // The bound is +-10^11 rupees (10^13 paise): at it the row counts, one
+  // paisa past it (either sign) is quarantined, as is a value ParseDecimal
+  // still reads (15 integer digits) but txflow could not sum exactly.
+  Dataset d;
+  d.source =
+      "customer,merchant,gender,amount\n"
+      "C1,M1,F,100000000000.00\n"
+      "C2,M1,F,100000000000.01\n"
+      "C3,M1,F,-100000000000.01\n"
+      "C4,M1,F,999999999999999.99\n"
+      "C5,M1,F,-100000000000.00\n";
+  auto root = Chunked("amount-range", d, 10);
+  ASSERT_NO_FATAL_FAILURE(Detect(root.get(), nullptr, Thresholds{}));
+  auto q = root->Read("quarantine/chunk-000000000000.csv");
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  for (const char* amount :
+       {"'100000000000.01'", "'-100000000000.01'", "'999999999999999.99'"}) {
+    EXPECT_NE(q->find(std::string("amount ") + amount +
+                      " is beyond +-100000000000.00"),
+              std::string::npos)
+        << *q;
+  }
+  EXPECT_EQ(q->find("C1,"), std::string::npos) << *q;
+  EXPECT_EQ(q->find("C5,"), std::string::npos) << *q;
+}
+
+TEST_F(DetectorTest, SumsPastInt64StopWithOneLineNamingThem) {
+  // Without a table the weight is the amount in 10^-6 rupees: 93 rows of
+  // 10^11 rupees sum to 9.3 * 10^18 units, past int64's 9.22 * 10^18, at
+  // the 93rd row.
+  Dataset d;
+  d.source = "customer,merchant,gender,amount\n";
+  for (int i = 0; i < 93; ++i) d.source += "'C1','M1',F,100000000000\n";
+  auto root = Chunked("sum-overflow", d, 1000);
+  Detector det(root.get(), nullptr, {}, &clock_);
+  ASSERT_TRUE(det.Open().ok());
+  auto r = det.Poll();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find(
+                "chunk-000000000000.csv: the amount or weight sum of customer "
+                "'C1' at merchant 'M1' leaves the exact 64-bit range"),
+            std::string::npos)
+      << r.status().message();
+  // Nothing reached storage: no detections, no snapshot.
+  EXPECT_TRUE(root->List({"detections/", "", 0}).value().empty());
+  EXPECT_TRUE(root->List({"state/detector/", "", 0}).value().empty());
+  // 92 rows are still fine.
+  Dataset ok = d;
+  ok.source = "customer,merchant,gender,amount\n";
+  for (int i = 0; i < 92; ++i) ok.source += "'C1','M1',F,100000000000\n";
+  auto root_ok = Chunked("sum-fits", ok, 1000);
+  ASSERT_NO_FATAL_FAILURE(Detect(root_ok.get(), nullptr, Thresholds{}));
+}
+
 TEST_F(DetectorTest, EmptyAndHeaderOnlyChunksAreHarmless) {
   // A zero-byte chunk and a header-only chunk: each is taken, holds no
   // records, and the next chunk still follows on at the same record number.

@@ -123,13 +123,19 @@ void MerchantState::SetName(Pair* p, std::string_view customer) {
 void MerchantState::Update(uint32_t id, Gender gender, int64_t amount_paise,
                            int64_t weight_micro) {
   Pair& p = pairs_[id];
+  int64_t amount_sum, weight_sum;
+  if (__builtin_add_overflow(p.amount_paise, amount_paise, &amount_sum) ||
+      __builtin_add_overflow(p.weight_micro, weight_micro, &weight_sum)) {
+    if (!overflowed_) overflowed_ = std::string(p.name());
+    return;  // not applied; the caller stops (see overflowed_customer())
+  }
   if (!p.touched) {
     p.touched = true;
     touched_pairs_.push_back({id, p.count, p.weight_micro});
   }
   ++p.count;
-  p.amount_paise += amount_paise;
-  p.weight_micro += weight_micro;
+  p.amount_paise = amount_sum;
+  p.weight_micro = weight_sum;
   if (gender == Gender::kFemale && !p.seen_female) {
     p.seen_female = true;
     ++female_;

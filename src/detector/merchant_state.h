@@ -22,6 +22,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -106,6 +107,13 @@ class MerchantState {
   static Result<std::unique_ptr<MerchantState>> Deserialize(
       std::string_view* in);
 
+  // Set when a transaction would have taken a customer's amount or weight
+  // sum past int64: that transaction was not applied (the rest were), and
+  // the state no longer follows the source, so the owner must stop.
+  const std::optional<std::string>& overflowed_customer() const {
+    return overflowed_;
+  }
+
   const std::string& id() const { return id_; }
   uint64_t total() const { return total_; }
   size_t customers() const { return pairs_.size(); }
@@ -171,6 +179,7 @@ class MerchantState {
   uint64_t total_ = 0;
   uint64_t female_ = 0, male_ = 0;
   bool dei_reported_ = false;
+  std::optional<std::string> overflowed_;
   // Records in segments of kSegment, so growth never moves a record: a
   // vector's doubling would copy every record in one chunk's time.
   class PairStore {
