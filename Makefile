@@ -14,13 +14,14 @@ ROOT       ?= ./bucket
 TXFLOW := $(BUILD_DIR)/txflow
 
 SAN_DIR    ?= build-sanitize
+TSAN_DIR   ?= build-tsan
 FUZZ_DIR   ?= build-fuzz
 # Seconds per fuzz target: `make fuzz` (long), and the smoke run in `make test`.
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 5
 VERSITYGW  := $(abspath $(BUILD_DIR))/tools/bin/versitygw
 
-.PHONY: all build deps test test-sanitize fuzz fuzz-smoke fuzz-build run bench format format-check clean
+.PHONY: all build deps test test-sanitize test-tsan fuzz fuzz-smoke fuzz-build run bench format format-check clean
 
 all: build
 
@@ -65,6 +66,17 @@ test-sanitize: deps
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(SAN_DIR) --output-on-failure -j 2 -LE lint
 
+# The suites that run threads (the ordered writer, the detector with its
+# writer thread, `txflow run` with X and Y in one process, the lock), built
+# with ThreadSanitizer: a data race fails the test that ran into it.
+test-tsan: deps
+	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DTXFLOW_WERROR=ON -DTXFLOW_TSAN=ON
+	cmake --build $(TSAN_DIR)
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --test-dir $(TSAN_DIR) --output-on-failure -j 2 -LE "lint|s3|slow" \
+	  -R "OrderedWorker|Detector|LeaseLock|Cli|Run"
+
 run: build
 	@tools/run-demo.sh "$(TXFLOW)" "$(SOURCE)" "$(IMPORTANCE)" "$(ROOT)" "$(DEMO_DIR)" "$(DEMO_ROWS)"
 
@@ -80,4 +92,4 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD_DIR) $(SAN_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)
