@@ -320,13 +320,16 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
     std::optional<int64_t> paise;
     if (reason.empty()) {
       paise = ParseDecimal(f[col.amount], 2);
-      const std::string shown = "amount '" +
-                                Printable(f[col.amount].substr(0, 64)) +
-                                (f[col.amount].size() > 64 ? "...'" : "'");
+      // Built only for a bad row: the good-row path allocates nothing.
+      auto shown = [&] {
+        return "amount '" + Printable(f[col.amount].substr(0, 64)) +
+               (f[col.amount].size() > 64 ? "...'" : "'");
+      };
       if (!paise) {
-        reason = shown + " is not a decimal number";
+        reason = shown() + " is not a decimal number";
       } else if (*paise > kMaxAmountPaise || *paise < -kMaxAmountPaise) {
-        reason = shown + " is beyond +-100000000000.00, the range held exactly";
+        reason =
+            shown() + " is beyond +-100000000000.00, the range held exactly";
       }
     }
     if (!reason.empty()) {
