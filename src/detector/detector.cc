@@ -485,7 +485,8 @@ void Detector::ApplyRows() {
       // A new customer's weight comes from the importance table: start
       // loading its slot too.
       if (r.merchant->PrefetchPair(r.hash) && importance_) {
-        importance_->Prefetch(r.customer, r.merchant->id(), r.category);
+        importance_->Prefetch(
+            r.merchant->ImportanceKeyHash(r.hash, r.category));
       }
     }
     const Row& r = rows_[i];

@@ -29,10 +29,6 @@ void JoinKey(std::string_view c, std::string_view m, std::string_view cat,
   key->append(cat);
 }
 
-uint64_t Hash(std::string_view key) {
-  return std::hash<std::string_view>()(key);
-}
-
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
     return static_cast<char>(std::tolower(c));
@@ -115,14 +111,15 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
     if (!w)
       return bad("Weight '" + std::string(v[col[2]]) +
                  "' is not a decimal number");
-    JoinKey(v[col[0]], v[col[1]], v[col[3]], &key);
-    const uint64_t h = Hash(key);
+    const std::string_view c = v[col[0]], m = v[col[1]], cat = v[col[3]];
+    const uint64_t h = KeyHash(FieldHash(c), FieldHash(m), FieldHash(cat));
     int64_t ordinal;
-    if (const char* found = table.Lookup(key, h)) {
+    if (const char* found = table.Lookup(c, m, cat, h)) {
       std::memcpy(&ordinal, found, sizeof ordinal);
     } else {
       // The record holds the key's ordinal in sums until the means are
       // known.
+      JoinKey(c, m, cat, &key);
       const size_t offset = table.arena_.size();
       if (offset + kRecordHeader + key.size() >= kOffsetMask) {
         return bad("the table is too large (over 1 TB of keys)");
@@ -160,39 +157,70 @@ void ImportanceTable::Place(uint64_t h, uint64_t value) {
   slots_[i] = (h >> kOffsetBits << kOffsetBits) | value;
 }
 
-const char* ImportanceTable::Lookup(std::string_view key, uint64_t h) const {
+uint64_t ImportanceTable::KeyHash(uint64_t customer_hash,
+                                  uint64_t merchant_hash,
+                                  uint64_t category_hash) {
+  // Distinct odd multipliers and rotations keep the three fields apart
+  // (swapping customer and merchant gives another hash); the finaliser of
+  // MurmurHash3 spreads the result over the slot bits and the tag bits.
+  uint64_t h = customer_hash * 0x9E3779B97F4A7C15ull;
+  h ^= ((merchant_hash << 21) | (merchant_hash >> 43)) * 0xC2B2AE3D27D4EB4Full;
+  h ^= ((category_hash << 42) | (category_hash >> 22)) * 0x165667B19E3779F9ull;
+  h ^= h >> 33;
+  h *= 0xFF51AFD7ED558CCDull;
+  h ^= h >> 33;
+  h *= 0xC4CEB9FE1A85EC53ull;
+  h ^= h >> 33;
+  return h;
+}
+
+const char* ImportanceTable::Lookup(std::string_view customer,
+                                    std::string_view merchant,
+                                    std::string_view category,
+                                    uint64_t h) const {
+  const size_t size = 2 * sizeof(uint32_t) + customer.size() + merchant.size() +
+                      category.size();
   const size_t mask = slots_.size() - 1;
   const uint64_t tag = h >> kOffsetBits;
   for (size_t i = h & mask; slots_[i] != 0; i = (i + 1) & mask) {
     const uint64_t slot = slots_[i];
     if ((slot >> kOffsetBits) != tag) continue;
     const char* record = arena_.data() + (slot & kOffsetMask) - 1;
-    uint32_t size;
-    std::memcpy(&size, record + sizeof(int64_t), sizeof size);
-    if (size == key.size() &&
-        std::memcmp(record + kRecordHeader, key.data(), size) == 0) {
+    uint32_t stored;
+    std::memcpy(&stored, record + sizeof(int64_t), sizeof stored);
+    if (stored != size) continue;
+    // The key as JoinKey laid it out, compared field by field.
+    const char* k = record + kRecordHeader;
+    bool same = true;
+    for (std::string_view part : {customer, merchant}) {
+      uint32_t n;
+      std::memcpy(&n, k, sizeof n);
+      k += sizeof n;
+      if (n != part.size() || (n != 0 && std::memcmp(k, part.data(), n) != 0)) {
+        same = false;
+        break;
+      }
+      k += n;
+    }
+    if (same && (category.empty() ||
+                 std::memcmp(k, category.data(), category.size()) == 0)) {
       return record;
     }
   }
   return nullptr;
 }
 
-void ImportanceTable::Prefetch(std::string_view customer,
-                               std::string_view merchant,
-                               std::string_view category) const {
+void ImportanceTable::Prefetch(uint64_t key_hash) const {
   if (slots_.empty()) return;
-  thread_local std::string key;
-  JoinKey(customer, merchant, category, &key);
-  txflow::Prefetch(&slots_[Hash(key) & (slots_.size() - 1)]);
+  txflow::Prefetch(&slots_[key_hash & (slots_.size() - 1)]);
 }
 
 std::optional<int64_t> ImportanceTable::Find(std::string_view customer,
                                              std::string_view merchant,
-                                             std::string_view category) const {
+                                             std::string_view category,
+                                             uint64_t key_hash) const {
   if (slots_.empty()) return std::nullopt;
-  thread_local std::string key;
-  JoinKey(customer, merchant, category, &key);
-  const char* record = Lookup(key, Hash(key));
+  const char* record = Lookup(customer, merchant, category, key_hash);
   if (record == nullptr) return std::nullopt;
   int64_t mean;
   std::memcpy(&mean, record, sizeof mean);

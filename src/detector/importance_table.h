@@ -7,6 +7,7 @@
 #define TXFLOW_DETECTOR_IMPORTANCE_TABLE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,12 +28,29 @@ class ImportanceTable {
   // Mean weight in 10^-6 units, or nullopt when no row matches.
   std::optional<int64_t> Find(std::string_view customer,
                               std::string_view merchant,
-                              std::string_view category) const;
+                              std::string_view category) const {
+    return Find(
+        customer, merchant, category,
+        KeyHash(FieldHash(customer), FieldHash(merchant), FieldHash(category)));
+  }
+  // The same, for a caller that has the key's hash (KeyHash) already.
+  std::optional<int64_t> Find(std::string_view customer,
+                              std::string_view merchant,
+                              std::string_view category,
+                              uint64_t key_hash) const;
 
-  // Starts loading the slot Find() will read first for this key. A hint
-  // only.
-  void Prefetch(std::string_view customer, std::string_view merchant,
-                std::string_view category) const;
+  // A key's hash is made of its fields' hashes, so a caller that already
+  // hashed the customer and the merchant (the detector does, for its own
+  // tables) pays only for the mixing.
+  static uint64_t FieldHash(std::string_view field) {
+    return std::hash<std::string_view>()(field);
+  }
+  static uint64_t KeyHash(uint64_t customer_hash, uint64_t merchant_hash,
+                          uint64_t category_hash);
+
+  // Starts loading the slot Find() will read first for the key with this
+  // hash. A hint only.
+  void Prefetch(uint64_t key_hash) const;
 
   size_t size() const { return keys_; }
   // CRC-32C of the table's bytes: a checkpoint records it so a restart with
@@ -47,8 +65,9 @@ class ImportanceTable {
   // one slot and, when the 24 bits match, one record; it allocates nothing.
   static constexpr int kOffsetBits = 40;
   static constexpr uint64_t kOffsetMask = (uint64_t{1} << kOffsetBits) - 1;
-  // The record for `key` (hash `h`), or nullptr.
-  const char* Lookup(std::string_view key, uint64_t h) const;
+  // The record for (customer, merchant, category) (hash `h`), or nullptr.
+  const char* Lookup(std::string_view customer, std::string_view merchant,
+                     std::string_view category, uint64_t h) const;
   // Inserts slot `value` for hash `h` (the key is not present).
   void Place(uint64_t h, uint64_t value);
 

@@ -22,7 +22,7 @@ constexpr uint8_t kFormat = 1;
 }  // namespace
 
 MerchantState::MerchantState(std::string merchant_id)
-    : id_(std::move(merchant_id)) {}
+    : id_(std::move(merchant_id)), id_hash_(ImportanceTable::FieldHash(id_)) {}
 
 void MerchantState::InsertSlot(uint32_t id, uint64_t hash) {
   const size_t mask = slots_.size() - 1;
@@ -81,7 +81,12 @@ void MerchantState::ApplyWeighted(std::string_view customer, uint64_t hash,
   Pair& p = pairs_[id];
   if (!p.weight_cached || p.cached_category != category_index ||
       category_index == kNoCategoryIndex) {
-    const auto w = importance.Find(customer, id_, category);
+    const uint64_t category_hash = category_index == kNoCategoryIndex
+                                       ? ImportanceTable::FieldHash(category)
+                                       : category_hashes_[category_index];
+    const auto w = importance.Find(
+        customer, id_, category,
+        ImportanceTable::KeyHash(hash, id_hash_, category_hash));
     p.weight_cached = true;
     p.cached_has_weight = w.has_value();
     p.cached_weight = w.value_or(0);
@@ -104,6 +109,7 @@ uint32_t MerchantState::CategoryIndex(std::string_view category) {
   // weight is looked up on every row (same result, slower).
   if (categories_.size() >= kMaxCategories) return kNoCategoryIndex;
   categories_.emplace_back(category);
+  category_hashes_.push_back(ImportanceTable::FieldHash(category));
   return last_category_ = static_cast<uint32_t>(categories_.size() - 1);
 }
 

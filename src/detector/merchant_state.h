@@ -70,8 +70,16 @@ class MerchantState {
   // hints. PrefetchSlot(h) starts loading the customer's slot; a little later
   // PrefetchPair(h) reads that slot and starts loading the customer's record.
   // Hints only: they change nothing, whatever happens in between.
+  // The same hash as ImportanceTable::FieldHash, so that the importance
+  // lookup reuses it.
   static uint64_t HashCustomer(std::string_view customer) {
-    return std::hash<std::string_view>()(customer);
+    return ImportanceTable::FieldHash(customer);
+  }
+  // ImportanceTable::KeyHash of (customer, this merchant, category).
+  uint64_t ImportanceKeyHash(uint64_t customer_hash,
+                             std::string_view category) const {
+    return ImportanceTable::KeyHash(customer_hash, id_hash_,
+                                    ImportanceTable::FieldHash(category));
   }
   void PrefetchSlot(uint64_t hash) const {
     if (!slots_.empty()) Prefetch(&slots_[hash & (slots_.size() - 1)]);
@@ -176,6 +184,7 @@ class MerchantState {
   static constexpr uint32_t kNoCategoryIndex = 0xFFFFFFFF;
 
   std::string id_;
+  uint64_t id_hash_;  // ImportanceTable::FieldHash(id_)
   uint64_t total_ = 0;
   uint64_t female_ = 0, male_ = 0;
   bool dei_reported_ = false;
@@ -221,6 +230,7 @@ class MerchantState {
   std::deque<std::string> long_names_;
   // The categories this merchant's rows named, for the weight cache.
   std::vector<std::string> categories_;
+  std::vector<uint64_t> category_hashes_;  // FieldHash of each
   uint32_t last_category_ = kNoCategoryIndex;
   // Order statistics over all pairs; built when the merchant first exceeds
   // the UPGRADE threshold, then updated for touched pairs only.
