@@ -99,7 +99,6 @@ Status Detector::Open() {
   // held is regenerated from the storage's state.
   writer_ = std::make_unique<OrderedWorker>(kMaxQueuedWrites);
   merchants_.clear();
-  merchant_slots_.clear();
   last_checkpoint_key_.clear();
   last_detected_ms_ = 0;
   since_checkpoint_ = 0;
@@ -425,36 +424,11 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
 }
 
 Detector::MerchantEntry& Detector::FindMerchant(std::string_view id) {
-  const uint64_t h = std::hash<std::string_view>()(id);
-  if (!merchant_slots_.empty()) {
-    const size_t mask = merchant_slots_.size() - 1;
-    for (size_t i = h & mask; merchant_slots_[i].entry != nullptr;
-         i = (i + 1) & mask) {
-      const MerchantSlot& slot = merchant_slots_[i];
-      if (slot.hash == h && slot.entry->state->id() == id) return *slot.entry;
-    }
-  }
-  // Not seen by this process yet (new, or restored from a snapshot).
-  MerchantEntry& entry = merchants_[std::string(id)];
-  if (!entry.state)
-    entry.state = std::make_unique<MerchantState>(std::string(id));
-  if (2 * (merchants_.size() + 1) > merchant_slots_.size()) {
-    // Rebuild at twice the size from merchants_, which holds every entry.
-    std::vector<MerchantSlot> slots(
-        std::max<size_t>(64, 2 * merchant_slots_.size()));
-    for (auto& [key, e] : merchants_) {
-      const uint64_t kh = std::hash<std::string_view>()(key);
-      size_t i = kh & (slots.size() - 1);
-      while (slots[i].entry != nullptr) i = (i + 1) & (slots.size() - 1);
-      slots[i] = {kh, &e};
-    }
-    merchant_slots_.swap(slots);
-  } else {
-    const size_t mask = merchant_slots_.size() - 1;
-    size_t i = h & mask;
-    while (merchant_slots_[i].entry != nullptr) i = (i + 1) & mask;
-    merchant_slots_[i] = {h, &entry};
-  }
+  auto it = merchants_.find(id);
+  if (it == merchants_.end())
+    it = merchants_.emplace(id, MerchantEntry{}).first;
+  MerchantEntry& entry = it->second;
+  if (!entry.state) entry.state = std::make_unique<MerchantState>(it->first);
   return entry;
 }
 
@@ -469,10 +443,10 @@ std::string_view Detector::Stable(std::string_view field,
 }
 
 void Detector::ApplyRows() {
-  // Two rows ahead the customer's slot is read to start loading its record;
-  // eight rows ahead the slot itself is requested. By the time a row is
-  // applied both are usually in cache. (Hints only: a rehash in between is
-  // harmless.)
+  // kSlotAhead rows ahead the customer's slot is requested; kPairAhead rows
+  // ahead that slot is read to start loading the customer's record (and, for
+  // a new customer, its importance slot). By the time a row is applied both
+  // are usually in cache. (Hints only: a rehash in between is harmless.)
   constexpr size_t kSlotAhead = 16, kPairAhead = 6;
   const size_t n = rows_.size();
   for (size_t i = 0; i < n; ++i) {

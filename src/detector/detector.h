@@ -120,15 +120,16 @@ class Detector {
     std::unique_ptr<MerchantState> state;
     uint64_t last_attempt = 0;  // the last ProcessChunk call that touched it
   };
-  std::unordered_map<std::string, MerchantEntry> merchants_;
-  // The row loop's index into merchants_ (whose entries never move): open
-  // addressing by the id's hash, probed without building a key. It covers
-  // the merchants this process has looked up; FindMerchant adds the rest.
-  struct MerchantSlot {
-    uint64_t hash = 0;
-    MerchantEntry* entry = nullptr;
+  // Looked up by std::string_view (transparent hash): the row loop builds
+  // no key string.
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const {
+      return std::hash<std::string_view>()(id);
+    }
   };
-  std::vector<MerchantSlot> merchant_slots_;
+  std::unordered_map<std::string, MerchantEntry, IdHash, std::equal_to<>>
+      merchants_;
   // The entry of merchant `id`, created (with an empty state) if new.
   MerchantEntry& FindMerchant(std::string_view id);
   // A chunk's good rows, decoded, then applied in one pass with prefetching

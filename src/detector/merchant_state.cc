@@ -308,13 +308,12 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
   m->slots_.assign(slots, 0);
   for (uint32_t i = 0; i < n; ++i) {
     const std::string_view name = m->pairs_[i].name();
+    const uint64_t hash = HashCustomer(name);
     const size_t mask = slots - 1;
-    for (size_t k = HashCustomer(name) & mask; m->slots_[k] != 0;
-         k = (k + 1) & mask) {
+    for (size_t k = hash & mask; m->slots_[k] != 0; k = (k + 1) & mask) {
       if (m->pairs_[static_cast<uint32_t>(m->slots_[k]) - 1].name() == name)
         return bad("duplicate customer");
     }
-    const uint64_t hash = HashCustomer(name);
     m->hash_lo_[i] = static_cast<uint32_t>(hash);
     m->InsertSlot(i, hash);
   }
