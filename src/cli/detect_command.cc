@@ -40,16 +40,8 @@ int RunDetect(const Args& args) {
     std::fprintf(stderr, "txflow detect: %s\n", s.message().c_str());
     return kExitUsage;
   }
-  Result<std::optional<ImportanceTable>> importance =
-      std::optional<ImportanceTable>();
-  if (Status s = RetryTransient("y",
-                                [&] {
-                                  importance = LoadImportance(f.importance);
-                                  return importance.status();
-                                });
-      !s.ok()) {
-    return Fail("detect", s);
-  }
+  auto importance = LoadImportance(f.importance);
+  if (!importance.ok()) return Fail("detect", importance.status());
   auto root_fs = OpenFileSystem(root);
   if (!root_fs.ok()) return Fail("detect", root_fs.status());
 

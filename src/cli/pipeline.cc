@@ -87,7 +87,13 @@ Result<std::optional<ImportanceTable>> LoadImportance(const std::string& uri) {
   if (uri.empty()) return std::optional<ImportanceTable>();
   TXFLOW_ASSIGN_OR_RETURN(ObjectLocation where, SplitObjectUri(uri));
   TXFLOW_ASSIGN_OR_RETURN(auto fs, OpenFileSystem(where.root_uri));
-  auto text = fs->Read(where.key);
+  // Retried here, so both commands get it (SPEC §5: transient errors are
+  // retried before they count).
+  Result<std::string> text = std::string();
+  RetryTransient("y", [&] {
+    text = fs->Read(where.key);
+    return text.status();
+  }).IgnoreError();  // the last attempt's status is in `text`
   if (!text.ok()) {
     return text.status().IsNotFound()
                ? Status::NotFound(uri + ": importance table not found")

@@ -37,7 +37,7 @@ struct DetectorFlags {
 void AddDetectorFlags(FlagSet& flags, DetectorFlags* f);
 // Validates and converts the textual flags into f->options.
 Status FinishDetectorFlags(DetectorFlags* f);
-// Loads --importance, if given.
+// Loads --importance, if given, retrying transient read errors.
 Result<std::optional<ImportanceTable>> LoadImportance(const std::string& uri);
 
 std::chrono::milliseconds Backoff(int attempt);

@@ -61,16 +61,8 @@ int RunPipeline(const Args& args) {
   if (!source_fs.ok()) return Fail("run", source_fs.status());
   auto root_fs = OpenFileSystem(root);
   if (!root_fs.ok()) return Fail("run", root_fs.status());
-  Result<std::optional<ImportanceTable>> importance =
-      std::optional<ImportanceTable>();
-  if (Status s = RetryTransient("y",
-                                [&] {
-                                  importance = LoadImportance(df.importance);
-                                  return importance.status();
-                                });
-      !s.ok()) {
-    return Fail("run", s);
-  }
+  auto importance = LoadImportance(df.importance);
+  if (!importance.ok()) return Fail("run", importance.status());
 
   Clock* clock = SystemClock::Get();
   LeaseLock x_lock(root_fs->get(), std::string(kChunkerLockKey), clock,
