@@ -81,7 +81,9 @@ class Detector {
   // Processes the chunks after the last one taken, in order. `stop`, if
   // given, is asked between chunks; when it returns true the poll ends early
   // (report.more is set) with every finished chunk fully applied. Writes that
-  // an earlier failed call left queued are retried first.
+  // an earlier failed call left queued are retried first. InvalidArgument
+  // for a customer's sum past int64 leaves that chunk partly applied: the
+  // detector must not poll again before Open() (which restores from storage).
   Result<PollReport> Poll(const std::function<bool()>& stop = nullptr);
 
   // Writes the pending detections (fewer than 50) as a last, shorter file.
