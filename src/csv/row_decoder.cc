@@ -137,45 +137,85 @@ std::optional<std::string> SplitFields(std::string_view record,
   return std::nullopt;
 }
 
-std::optional<int64_t> ParseDecimal(std::string_view text, int scale) {
+namespace {
+
+// A decimal text split into its parts, the grammar checked: optional sign,
+// digits, optional '.' and digits, at least one digit in all. Leading zeros
+// of the integer part are dropped: they carry no value.
+struct DecimalParts {
   bool negative = false;
+  std::string_view whole;  // significant integer digits (may be empty)
+  std::string_view frac;   // every fraction digit as written
+};
+
+std::optional<DecimalParts> SplitDecimal(std::string_view text) {
+  DecimalParts d;
   if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
-    negative = text.front() == '-';
+    d.negative = text.front() == '-';
     text.remove_prefix(1);
   }
-  // The result must fit in int64 with room for rounding: at most 15 integer
-  // digits, fewer at scales above 3 (10^18 > 999,999,999,999 * 10^6).
+  auto digits = [&text] {
+    size_t n = 0;
+    while (n < text.size() && text[n] >= '0' && text[n] <= '9') ++n;
+    const std::string_view run = text.substr(0, n);
+    text.remove_prefix(n);
+    return run;
+  };
+  d.whole = digits();
+  bool any = !d.whole.empty();
+  while (!d.whole.empty() && d.whole.front() == '0') d.whole.remove_prefix(1);
+  if (!text.empty() && text.front() == '.') {
+    text.remove_prefix(1);
+    d.frac = digits();
+    any = any || !d.frac.empty();
+  }
+  if (!text.empty() || !any) return std::nullopt;
+  return d;
+}
+
+uint64_t Digits(std::string_view s) {
+  uint64_t v = 0;
+  for (char c : s) v = v * 10 + static_cast<uint64_t>(c - '0');
+  return v;
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseDecimal(std::string_view text, int scale) {
+  // The result must fit in int64 with room for rounding: at most 15
+  // significant integer digits, fewer at scales above 3 (10^18 >
+  // 999,999,999,999 * 10^6).
   if (scale < 0 || scale > 18) return std::nullopt;
-  const size_t max_int_digits = static_cast<size_t>(std::min(15, 18 - scale));
-  int64_t whole = 0;
-  size_t i = 0, int_digits = 0;
-  for (; i < text.size() && text[i] >= '0' && text[i] <= '9';
-       ++i, ++int_digits) {
-    if (int_digits >= max_int_digits) return std::nullopt;
-    whole = whole * 10 + (text[i] - '0');
+  const auto d = SplitDecimal(text);
+  if (!d || d->whole.size() > static_cast<size_t>(std::min(15, 18 - scale))) {
+    return std::nullopt;
   }
-  int64_t frac = 0;
-  int frac_digits = 0;
-  bool round_up = false;
-  size_t frac_seen = 0;
-  if (i < text.size() && text[i] == '.') {
-    for (++i; i < text.size() && text[i] >= '0' && text[i] <= '9';
-         ++i, ++frac_seen) {
-      if (frac_digits < scale) {
-        frac = frac * 10 + (text[i] - '0');
-        ++frac_digits;
-      } else if (frac_seen == static_cast<size_t>(scale)) {
-        round_up =
-            text[i] >= '5';  // the first dropped digit decides: half away
-      }
-    }
-  }
-  if (i != text.size() || int_digits + frac_seen == 0) return std::nullopt;
-  int64_t units = whole;
+  const size_t kept = std::min(d->frac.size(), static_cast<size_t>(scale));
+  int64_t units = static_cast<int64_t>(Digits(d->whole));
   for (int k = 0; k < scale; ++k) units *= 10;
-  for (int k = frac_digits; k < scale; ++k) frac *= 10;
+  int64_t frac = static_cast<int64_t>(Digits(d->frac.substr(0, kept)));
+  for (size_t k = kept; k < static_cast<size_t>(scale); ++k) frac *= 10;
+  // The first dropped digit decides: half away from zero.
+  const bool round_up = d->frac.size() > kept && d->frac[kept] >= '5';
   units += frac + (round_up ? 1 : 0);
-  return negative ? -units : units;
+  return d->negative ? -units : units;
+}
+
+std::optional<Int128> ParseDecimalExact(std::string_view text, int scale) {
+  if (scale < 0 || scale > 18) return std::nullopt;
+  const auto d = SplitDecimal(text);
+  if (!d || d->whole.size() > 18) return std::nullopt;
+  std::string_view frac = d->frac;
+  while (frac.size() > static_cast<size_t>(scale) && frac.back() == '0') {
+    frac.remove_suffix(1);  // trailing zeros are exact at any scale
+  }
+  if (frac.size() > static_cast<size_t>(scale)) return std::nullopt;
+  uint64_t pow = 1;
+  for (int k = 0; k < scale; ++k) pow *= 10;
+  uint64_t f = Digits(frac);
+  for (size_t k = frac.size(); k < static_cast<size_t>(scale); ++k) f *= 10;
+  const Int128 v = static_cast<Int128>(Digits(d->whole)) * pow + f;
+  return d->negative ? -v : v;
 }
 
 }  // namespace txflow

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/int128.h"
+
 namespace txflow {
 
 // Splits `record` (its trailing "\n" / "\r\n" optional) into `fields`.
@@ -32,10 +34,17 @@ std::optional<std::string> SplitFields(std::string_view record,
 // from zero: "4.555" at scale 2 is 456, "-0.125" is -13. Accepts an optional
 // sign, digits, and an optional fraction ("12", "0.5", "3."); rejects
 // exponents, blanks inside, empty input, and integer parts with more than
-// min(15, 18 - scale) digits (so amounts below 10^15 rupees at scale 2,
+// min(15, 18 - scale) significant digits (leading zeros do not count:
+// "0023.50" is 2350 at scale 2; so amounts below 10^15 rupees at scale 2,
 // weights below 10^12 at scale 6; rounding may carry the result to exactly
 // that power of ten).
 std::optional<int64_t> ParseDecimal(std::string_view text, int scale);
+
+// The same grammar, exactly, without rounding: the value in 10^-scale units
+// (scale <= 18), or nullopt when the text has a non-zero digit below 10^-scale
+// or more than 18 significant integer digits. For sums that must be rounded
+// once, at the end (the importance table's means, SPEC §2.2).
+std::optional<Int128> ParseDecimalExact(std::string_view text, int scale);
 
 }  // namespace txflow
 

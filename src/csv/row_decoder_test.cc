@@ -104,6 +104,31 @@ TEST(ParseDecimal, RejectsWhatTheSpecRejects) {
   EXPECT_EQ(ParseDecimal("999999999999999.99", 2), 99'999'999'999'999'999);
 }
 
+TEST(ParseDecimal, LeadingZerosAreNotSignificantDigits) {
+  EXPECT_EQ(ParseDecimal("0000000000000001.00", 2), 100);
+  EXPECT_EQ(ParseDecimal("0023.50", 2), 2350);
+  EXPECT_EQ(ParseDecimal("-000.5", 2), -50);
+  EXPECT_EQ(ParseDecimal("00000000000000000000", 2), 0);
+  EXPECT_EQ(ParseDecimal("0000999999999999999.99", 2), 99'999'999'999'999'999);
+  // The limit still holds for significant digits.
+  EXPECT_FALSE(ParseDecimal("01000000000000000", 2).has_value());  // 16
+}
+
+TEST(ParseDecimalExact, KeepsEveryDigitOrRefuses) {
+  EXPECT_EQ(ParseDecimalExact("0.0000005", 18), Int128{500'000'000'000});
+  EXPECT_EQ(ParseDecimalExact("-1.5", 1), Int128{-15});
+  EXPECT_EQ(ParseDecimalExact("007", 2), Int128{700});
+  EXPECT_EQ(ParseDecimalExact("0.12000", 2), Int128{12});   // zeros are exact
+  EXPECT_FALSE(ParseDecimalExact("0.125", 2).has_value());  // would round
+  EXPECT_EQ(ParseDecimalExact("999999999999999999.999999999999999999", 18),
+            Int128{999'999'999'999'999'999} * 1'000'000'000'000'000'000 +
+                999'999'999'999'999'999);
+  EXPECT_FALSE(ParseDecimalExact("1000000000000000000", 18).has_value());
+  for (const char* bad : {"", "-", ".", "1e2", " 1", "1.2.3"}) {
+    EXPECT_FALSE(ParseDecimalExact(bad, 6).has_value()) << bad;
+  }
+}
+
 // Regression (found by row_decoder_fuzz under UBSan): at scale 6 a 15-digit
 // integer part overflowed int64. The bound is min(15, 18 - scale) digits.
 TEST(ParseDecimal, LargeValuesAtHighScaleAreRefusedNotOverflowed) {

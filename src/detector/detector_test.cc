@@ -142,6 +142,8 @@ std::vector<Finding> Reference(const Dataset& d, size_t chunk_rows,
     }
     std::map<std::string, std::map<std::string, Acc>> acc;
     std::map<std::string, std::set<std::string>> fem, mal;
+    // A customer's gender at a merchant is the one on its first row there.
+    std::set<std::pair<std::string, std::string>> seen;
     for (const Row* r : good) {
       int64_t w = r->paise * 10'000;
       auto it = d.imp_rows.find({r->customer, r->merchant, r->category});
@@ -156,6 +158,7 @@ std::vector<Finding> Reference(const Dataset& d, size_t chunk_rows,
       ++a.count;
       a.paise += r->paise;
       a.weight += w;
+      if (!seen.insert({r->merchant, r->customer}).second) continue;
       if (r->gender == "F") fem[r->merchant].insert(r->customer);
       if (r->gender == "M") mal[r->merchant].insert(r->customer);
     }

@@ -36,8 +36,16 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// Weights are read exactly at this scale and their mean is rounded once to
+// 10^-6 (SPEC §2.2): 10^12 exact units per unit of the result.
+constexpr int kExactScale = 18;
+constexpr Int128 kExactPerMicro = 1'000'000'000'000;
+// |Weight| < 10^12, so a mean in 10^-6 units fits in int64.
+constexpr Int128 kMaxExactWeight =
+    Int128{1'000'000'000'000'000'000} * 1'000'000'000'000;  // 10^30
+
 // Rounds num / den to the nearest integer, halves away from zero. den > 0.
-int64_t DivRound(Int128 num, int64_t den) {
+int64_t DivRound(Int128 num, Int128 den) {
   const Int128 q = num / den, r = num % den;
   if (2 * (r < 0 ? -r : r) >= den)
     return static_cast<int64_t>(q + (num < 0 ? -1 : 1));
@@ -107,10 +115,12 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
       return bad("has " + std::to_string(v.size()) + " fields, header has " +
                  std::to_string(width));
     }
-    const auto w = ParseDecimal(v[col[2]], 6);
-    if (!w)
+    const auto w = ParseDecimalExact(v[col[2]], kExactScale);
+    if (!w || *w >= kMaxExactWeight || *w <= -kMaxExactWeight) {
       return bad("Weight '" + std::string(v[col[2]]) +
-                 "' is not a decimal number");
+                 "' is not a decimal number below 10^12 with at most 18 "
+                 "decimals");
+    }
     const std::string_view c = v[col[0]], m = v[col[1]], cat = v[col[3]];
     const uint64_t h = KeyHash(FieldHash(c), FieldHash(m), FieldHash(cat));
     int64_t ordinal;
@@ -134,13 +144,15 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
       table.Place(h, offset + 1);
     }
     Sum& sum = sums[static_cast<size_t>(ordinal)];
-    sum.total += *w;
+    if (__builtin_add_overflow(sum.total, *w, &sum.total)) {
+      return bad("the Weights of one key add up beyond the exact range");
+    }
     ++sum.count;
   }
   // Records are in ordinal order: replace each ordinal by its mean.
   size_t offset = 0;
   for (const Sum& sum : sums) {
-    const int64_t mean = DivRound(sum.total, sum.count);
+    const int64_t mean = DivRound(sum.total, sum.count * kExactPerMicro);
     std::memcpy(&table.arena_[offset], &mean, sizeof mean);
     uint32_t size;
     std::memcpy(&size, &table.arena_[offset + sizeof mean], sizeof size);

@@ -1,8 +1,9 @@
 // The optional importance table (SPEC §2.2): the weight of a transaction is
 // the mean Weight of the table's rows with the same (customer, merchant,
-// category). Each Weight is parsed exactly to 10^-6 units (half away from
-// zero); the mean of a key is sum / count, rounded half away from zero to
-// 10^-6 units. Immutable after Parse; safe to share between threads.
+// category). The mean is exact: each Weight is read exactly (up to 18
+// decimals), the sum of a key is exact, and only the mean is rounded, once,
+// half away from zero to 10^-6 units (rows 0.0000005 and 0.0000004 give
+// 0.45 units -> 0). Immutable after Parse; safe to share between threads.
 #ifndef TXFLOW_DETECTOR_IMPORTANCE_TABLE_H_
 #define TXFLOW_DETECTOR_IMPORTANCE_TABLE_H_
 

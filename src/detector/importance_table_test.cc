@@ -32,6 +32,42 @@ TEST(ImportanceTable, MeanPerKeyRoundsHalfAwayFromZero) {
   EXPECT_EQ(t->Find("", "", ""), std::nullopt);
 }
 
+TEST(ImportanceTable, MeanIsExactAndRoundedOnce) {
+  // SPEC §2.2: 0.0000005 and 0.0000004 -> mean 0.00000045 -> 0.45 units -> 0
+  // (rounding each row first would give 1 + 0 -> 0.5 -> 1). 0.0000005 alone
+  // is exactly half a unit -> 1; its negative -> -1. Three rows of
+  // 0.00000033333 sum to 0.00000099999, mean 0.33333 units -> 0.
+  // 1.2345675 and 1.2345674999 have mean 1.23456749995 -> 1.234567.
+  auto t = ImportanceTable::Parse(std::string(kHeader) +
+                                      "C,M,0.0000005,a,0\n"
+                                      "C,M,0.0000004,a,0\n"
+                                      "C,M,0.0000005,b,0\n"
+                                      "C,M,-0.0000005,c,0\n"
+                                      "C,M,0.00000033333,d,0\n"
+                                      "C,M,0.00000033333,d,0\n"
+                                      "C,M,0.00000033333,d,0\n"
+                                      "C,M,1.2345675,e,0\n"
+                                      "C,M,1.2345674999,e,0\n",
+                                  "imp.csv");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->Find("C", "M", "a"), 0);
+  EXPECT_EQ(t->Find("C", "M", "b"), 1);
+  EXPECT_EQ(t->Find("C", "M", "c"), -1);
+  EXPECT_EQ(t->Find("C", "M", "d"), 0);
+  EXPECT_EQ(t->Find("C", "M", "e"), 1'234'567);
+}
+
+TEST(ImportanceTable, WeightsBeyondTheExactRangeAreRefused) {
+  for (const char* w : {"1000000000000", "0.0000000000000000001", "1e3"}) {
+    auto t = ImportanceTable::Parse(
+        std::string(kHeader) + "C,M," + std::string(w) + ",a,0\n", "imp.csv");
+    ASSERT_FALSE(t.ok()) << w;
+    EXPECT_NE(t.status().message().find("imp.csv: record 1: Weight"),
+              std::string::npos)
+        << t.status().message();
+  }
+}
+
 TEST(ImportanceTable, FieldBytesCannotMakeTwoKeysOne) {
   // Joined naively with a separator both rows would be "a<sep>b<sep>c<sep>d".
   const std::string sep = "\x1f";

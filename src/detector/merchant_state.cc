@@ -17,7 +17,8 @@ Rank PercentileRank(uint64_t n, uint32_t p) {
   return {k / 100, std::min(k / 100 + 1, n - 1), k % 100};
 }
 
-constexpr uint8_t kFormat = 1;
+// 2: pairs no longer carry seen-as-F / seen-as-M bits (SPEC §4.2).
+constexpr uint8_t kFormat = 2;
 
 }  // namespace
 
@@ -69,7 +70,7 @@ uint32_t MerchantState::PairId(std::string_view customer, uint64_t hash,
 void MerchantState::Apply(std::string_view customer, uint64_t hash,
                           Gender gender, int64_t amount_paise,
                           int64_t weight_micro) {
-  Update(PairId(customer, hash, gender), gender, amount_paise, weight_micro);
+  Update(PairId(customer, hash, gender), amount_paise, weight_micro);
 }
 
 void MerchantState::ApplyWeighted(std::string_view customer, uint64_t hash,
@@ -92,7 +93,7 @@ void MerchantState::ApplyWeighted(std::string_view customer, uint64_t hash,
     p.cached_weight = w.value_or(0);
     p.cached_category = static_cast<uint8_t>(category_index);
   }
-  Update(id, gender, amount_paise,
+  Update(id, amount_paise,
          p.cached_has_weight ? p.cached_weight : amount_paise * 10'000);
 }
 
@@ -126,7 +127,12 @@ void MerchantState::SetName(Pair* p, std::string_view customer) {
   p->name_size_ = kLongName;
 }
 
-void MerchantState::Update(uint32_t id, Gender gender, int64_t amount_paise,
+void MerchantState::CountGender(Gender first) {
+  if (first == Gender::kFemale) ++female_;
+  if (first == Gender::kMale) ++male_;
+}
+
+void MerchantState::Update(uint32_t id, int64_t amount_paise,
                            int64_t weight_micro) {
   Pair& p = pairs_[id];
   int64_t amount_sum, weight_sum;
@@ -139,16 +145,12 @@ void MerchantState::Update(uint32_t id, Gender gender, int64_t amount_paise,
     p.touched = true;
     touched_pairs_.push_back({id, p.count, p.weight_micro});
   }
+  // SPEC §4.2: a customer counts once, by the gender of its first
+  // transaction here; later rows with another gender change nothing.
+  if (p.count == 0) CountGender(p.first_gender);
   ++p.count;
   p.amount_paise = amount_sum;
   p.weight_micro = weight_sum;
-  if (gender == Gender::kFemale && !p.seen_female) {
-    p.seen_female = true;
-    ++female_;
-  } else if (gender == Gender::kMale && !p.seen_male) {
-    p.seen_male = true;
-    ++male_;
-  }
   ++total_;
 }
 
@@ -255,7 +257,6 @@ void MerchantState::Serialize(std::string* out) const {
     PutSigned(out, p.amount_paise);
     PutSigned(out, p.weight_micro);
     out->push_back(static_cast<char>(static_cast<uint8_t>(p.first_gender) |
-                                     (p.seen_female << 2) | (p.seen_male << 3) |
                                      (p.child_reported << 4) |
                                      (p.upgrade_reported << 5)));
   }
@@ -266,6 +267,13 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
   auto bad = [](const std::string& why) {
     return Status::Corruption("merchant state: " + why);
   };
+  if (!in->empty() && static_cast<uint8_t>(in->front()) == 1) {
+    // Format 1 counted a customer as female and as male once seen with
+    // either gender; its DEI-NEEDED results cannot be carried over.
+    return bad(
+        "format 1, written by an older txflow that counted DEI genders "
+        "differently (SPEC §4.2); detect into a new root");
+  }
   if (in->empty() || static_cast<uint8_t>(in->front()) != kFormat) {
     return bad("unknown format");
   }
@@ -292,15 +300,14 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
     }
     const uint8_t bits = static_cast<uint8_t>(in->front());
     in->remove_prefix(1);
-    if ((bits & 3) > 2 || p.count == 0) return bad("invalid pair");
+    if ((bits & 3) > 2 || (bits & ~0x33) != 0 || p.count == 0) {
+      return bad("invalid pair");
+    }
     m->SetName(&p, customer);
     p.first_gender = static_cast<Gender>(bits & 3);
-    p.seen_female = bits & 4;
-    p.seen_male = bits & 8;
     p.child_reported = bits & 16;
     p.upgrade_reported = bits & 32;
-    m->female_ += p.seen_female;
-    m->male_ += p.seen_male;
+    m->CountGender(p.first_gender);
     sum += p.count;
   }
   size_t slots = 16;

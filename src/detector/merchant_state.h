@@ -4,10 +4,10 @@
 // different machines, keyed by merchant, without changing results.
 //
 // Per customer of the merchant (a "pair"): transaction count, amount sum in
-// paise, weight sum in 10^-6 units, gender of the first transaction, whether
-// it was ever seen with gender F / M, and which patterns already fired.
-// Per merchant: total transactions, number of customers seen as F / as M,
-// whether DEI-NEEDED fired.
+// paise, weight sum in 10^-6 units, gender of the first transaction (the
+// pair's gender, SPEC §4.2), and which patterns already fired.
+// Per merchant: total transactions, number of customers whose pair gender is
+// F / M (each customer once), whether DEI-NEEDED fired.
 //
 // Evaluate() is O(touched pairs · log n) plus O((k+1) log n) to find the k
 // new UPGRADE customers: percentiles and candidates come from indexes (a
@@ -123,9 +123,7 @@ class MerchantState {
   }
 
   const std::string& id() const { return id_; }
-  uint64_t total() const { return total_; }
   size_t customers() const { return pairs_.size(); }
-  bool touched() const { return !touched_pairs_.empty(); }
 
  private:
   // One cache line per customer: a lookup reads its slot and this line.
@@ -142,7 +140,6 @@ class MerchantState {
     uint8_t name_size_ = 0;  // kLongName: not inline
     uint8_t cached_category = 0;
     Gender first_gender = Gender::kOther;
-    bool seen_female = false, seen_male = false;
     bool child_reported = false, upgrade_reported = false;
     bool touched = false;
     bool weight_cached = false, cached_has_weight = false;
@@ -173,8 +170,9 @@ class MerchantState {
   // The pair id of `customer` (whose HashCustomer is `hash`), creating the
   // pair if new.
   uint32_t PairId(std::string_view customer, uint64_t hash, Gender gender);
-  void Update(uint32_t id, Gender gender, int64_t amount_paise,
-              int64_t weight_micro);
+  void Update(uint32_t id, int64_t amount_paise, int64_t weight_micro);
+  // Counts a new customer as female or male by its pair gender.
+  void CountGender(Gender first);
   void InsertSlot(uint32_t id, uint64_t hash);
   void Rehash(size_t slots);
   // The index of `category` in categories_ (added if new), or

@@ -118,6 +118,51 @@ TEST(MerchantState, GenderSetsCountCustomersNotTransactions) {
   EXPECT_EQ(Names(Eval(m, Thresholds{}), Pattern::kDei).size(), 1u);
 }
 
+// SPEC §4.2: a customer counts once, by the gender of its first
+// transaction at the merchant, whatever later rows say.
+TEST(MerchantState, FirstGenderDecidesHowACustomerCounts) {
+  // 150 customers first buy as F and later have one row typed M; 120 are M
+  // only: F = 150 > M = 120, so no DEI-NEEDED.
+  MerchantState a("MA");
+  for (int i = 0; i < 150; ++i)
+    a.Apply("f" + std::to_string(i), Gender::kFemale, 1, 1);
+  for (int i = 0; i < 150; ++i)
+    a.Apply("f" + std::to_string(i), Gender::kMale, 1, 1);
+  for (int i = 0; i < 120; ++i)
+    a.Apply("m" + std::to_string(i), Gender::kMale, 1, 1);
+  EXPECT_TRUE(Names(Eval(a, Thresholds{}), Pattern::kDei).empty());
+  // The mirror: 110 F only, 130 first M with a later F row: 110 > 100 and
+  // 110 < 130, so DEI-NEEDED fires.
+  MerchantState b("MB");
+  for (int i = 0; i < 110; ++i)
+    b.Apply("f" + std::to_string(i), Gender::kFemale, 1, 1);
+  for (int i = 0; i < 130; ++i)
+    b.Apply("m" + std::to_string(i), Gender::kMale, 1, 1);
+  for (int i = 0; i < 130; ++i)
+    b.Apply("m" + std::to_string(i), Gender::kFemale, 1, 1);
+  EXPECT_EQ(Names(Eval(b, Thresholds{}), Pattern::kDei).size(), 1u);
+  // A customer first seen as neither (E, U, ...) never counts, even when a
+  // later row says F: 101 such + 0 F/M -> no DEI; then 101 F and 102 M new.
+  MerchantState c("MC");
+  for (int i = 0; i < 101; ++i) {
+    c.Apply("x" + std::to_string(i), Gender::kOther, 1, 1);
+    c.Apply("x" + std::to_string(i), Gender::kFemale, 1, 1);
+  }
+  for (int i = 0; i < 102; ++i)
+    c.Apply("m" + std::to_string(i), Gender::kMale, 1, 1);
+  EXPECT_TRUE(Names(Eval(c, Thresholds{}), Pattern::kDei).empty())
+      << "first-seen-as-other customers counted as female";
+  // The same counts survive a snapshot.
+  std::string image;
+  b.Serialize(&image);
+  std::string_view in = image;
+  auto restored = MerchantState::Deserialize(&in);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  for (int i = 0; i < 20; ++i)
+    (*restored)->Apply("m" + std::to_string(i), Gender::kFemale, 1, 1);
+  EXPECT_TRUE(Eval(**restored, Thresholds{}).empty()) << "fires only once";
+}
+
 TEST(MerchantState, RestoredStateEvaluatesLikeTheOriginal) {
   std::mt19937_64 rng(3);
   Thresholds t;
@@ -126,6 +171,7 @@ TEST(MerchantState, RestoredStateEvaluatesLikeTheOriginal) {
   t.dei_min_female = 3;
   MerchantState a("M");
   std::unique_ptr<MerchantState> b;
+  int fired[3] = {0, 0, 0};
   for (int chunk = 0; chunk < 40; ++chunk) {
     std::vector<std::tuple<std::string, Gender, int64_t, int64_t>> rows;
     for (int i = 0; i < 20; ++i) {
@@ -151,9 +197,13 @@ TEST(MerchantState, RestoredStateEvaluatesLikeTheOriginal) {
     }
     auto da = Eval(a, t), db = Eval(*b, t);
     ASSERT_EQ(da.size(), db.size()) << "chunk " << chunk;
-    for (size_t i = 0; i < da.size(); ++i)
+    for (size_t i = 0; i < da.size(); ++i) {
       EXPECT_TRUE(da[i].SameFinding(db[i]));
+      ++fired[static_cast<size_t>(da[i].pattern) - 1];
+    }
   }
+  // Agreement on nothing would prove nothing: every pattern fired.
+  for (size_t p = 0; p < 3; ++p) EXPECT_GT(fired[p], 0) << "PatId" << p + 1;
 }
 
 TEST(MerchantState, LongCustomerNamesKeepTheirIdentity) {
@@ -193,6 +243,13 @@ TEST(MerchantState, CorruptImageIsAnErrorNotACrash) {
     std::string_view in(image.data(), n);
     EXPECT_FALSE(MerchantState::Deserialize(&in).ok()) << n;
   }
+  // Format 1 counted genders another way: refused, saying why.
+  image[0] = 1;
+  std::string_view in = image;
+  auto old = MerchantState::Deserialize(&in);
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.status().message().find("format 1"), std::string::npos)
+      << old.status().message();
 }
 
 }  // namespace
