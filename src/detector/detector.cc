@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "chunker/chunker.h"
+#include "chunker/offset_state.h"
 #include "common/log.h"
 #include "csv/record_scanner.h"
 #include "csv/row_decoder.h"
@@ -20,6 +21,9 @@ constexpr size_t kMaxQuarantinedRowBytes = 64 << 10;
 constexpr int64_t kMaxAmountPaise = 10'000'000'000'000;
 // Writes queued ahead of the writer thread before a chunk waits for it.
 constexpr size_t kMaxQueuedWrites = 64;
+// Keys listed to find a later chunk when there is no offset.csv (other
+// objects under landing_zone/ may sort between chunks).
+constexpr size_t kListForLaterChunk = 16;
 
 // Writes one detection file create-only. A lost answer to our own create
 // shows up as AlreadyExists with the same content, which is success.
@@ -204,26 +208,13 @@ Result<PollReport> Detector::Poll(const std::function<bool()>& stop) {
   PollReport report;
   // Writes an earlier attempt queued but failed to finish come first.
   TXFLOW_RETURN_IF_ERROR(writer_->Sync());
-  TXFLOW_ASSIGN_OR_RETURN(
-      auto listed, root_->List({std::string(kLandingPrefix), last_chunk_key_,
-                                options_.max_chunks_per_poll}));
-  report.more = listed.size() == options_.max_chunks_per_poll;
-  for (const auto& info : listed) {
-    if (stop && stop()) {
+  while (true) {
+    if (report.chunks == options_.max_chunks_per_poll || (stop && stop())) {
       report.more = true;
       break;
     }
-    const auto start = ParseChunkKey(info.key);
-    if (!start) {
-      LogInfo("y: ignoring " + Printable(root_->Uri(info.key)) +
-              ": not a chunk name");
-      continue;
-    }
-    if (*start != next_record_) {
-      return Status::Corruption(
-          root_->Uri(info.key) + ": expected " + ChunkKey(next_record_) +
-          " next; the landing zone has a gap or foreign chunks");
-    }
+    TXFLOW_ASSIGN_OR_RETURN(const bool found, ReadNextChunk());
+    if (!found) break;
     // The snapshot due after `checkpoint_every` chunks is taken when the
     // next chunk starts (the same state): a drain that ends there then
     // writes one final snapshot, not two back to back.
@@ -231,7 +222,7 @@ Result<PollReport> Detector::Poll(const std::function<bool()>& stop) {
     const uint64_t records_before = stats_.records, files_before = stats_.files;
     const auto& pp = stats_.per_pattern;
     const uint64_t det_before = pp[0] + pp[1] + pp[2];
-    TXFLOW_RETURN_IF_ERROR(ProcessChunk(info.key, *start));
+    TXFLOW_RETURN_IF_ERROR(ProcessChunk(ChunkKey(next_record_), next_record_));
     ++report.chunks;
     report.records += stats_.records - records_before;
     report.detections += pp[0] + pp[1] + pp[2] - det_before;
@@ -242,10 +233,53 @@ Result<PollReport> Detector::Poll(const std::function<bool()>& stop) {
   return report;
 }
 
+Result<bool> Detector::ReadNextChunk() {
+  const std::string key = ChunkKey(next_record_);
+  // A chunk without records was taken already; no chunk can follow it.
+  const bool taken = key == last_chunk_key_;
+  if (!taken) {
+    const Status s = root_->ReadInto(key, &chunk_text_);
+    if (!s.IsNotFound()) return s.ok() ? Result<bool>(true) : s;
+  }
+  TXFLOW_ASSIGN_OR_RETURN(const std::string passed, ChunkerPassed());
+  if (passed.empty()) return false;  // it may still come
+  if (taken) {
+    return Status::Corruption(root_->Uri(key) + " holds no records, but " +
+                              passed + "; no chunk can follow it");
+  }
+  // Read again: X wrote the chunk before the evidence that it moved on, so
+  // if the chunk exists at all, this read sees it.
+  const Status s = root_->ReadInto(key, &chunk_text_);
+  if (!s.IsNotFound()) return s.ok() ? Result<bool>(true) : s;
+  return Status::Corruption(
+      root_->Uri(key) + ": the next chunk is missing, but " + passed +
+      "; the landing zone has a gap (chunks deleted, or written by something "
+      "other than txflow chunk)");
+}
+
+Result<std::string> Detector::ChunkerPassed() {
+  auto text = root_->Read(kOffsetKey);
+  if (text.ok()) {
+    TXFLOW_ASSIGN_OR_RETURN(OffsetState x,
+                            DecodeOffsetState(*text, root_->Uri(kOffsetKey)));
+    if (x.next_record <= next_record_) return std::string();
+    return std::string(kOffsetKey) + " says the chunker is at record " +
+           std::to_string(x.next_record);
+  }
+  if (!text.status().IsNotFound()) return text.status();
+  // No offset.csv (a landing zone filled by other means): a later chunk.
+  TXFLOW_ASSIGN_OR_RETURN(
+      auto later, root_->List({std::string(kLandingPrefix),
+                               ChunkKey(next_record_), kListForLaterChunk}));
+  for (const auto& info : later) {
+    if (ParseChunkKey(info.key)) return info.key + " exists";
+  }
+  return std::string();
+}
+
 Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string uri = root_->Uri(key);
-  TXFLOW_RETURN_IF_ERROR(root_->ReadInto(key, &chunk_text_));
   const std::string& text = chunk_text_;
   const ScanResult head = ScanRecords(text, 1);
   std::vector<std::string> names;

@@ -2,6 +2,18 @@
 // each as one micro-batch to per-merchant state, evaluates the patterns, and
 // writes the new detections, 50 per file, exactly once.
 //
+// Finding the next chunk. The next chunk's name is known (it starts where
+// the last one ended), so it is read by name; nothing depends on a listing,
+// which is no snapshot while X writes (a directory read or an object listing
+// can show a later chunk and miss an earlier one). When it is absent, it is
+// missing for certain only once the chunker has moved past it: X writes its
+// chunks in order, each durable before the next, and saves state/offset.csv
+// after the chunks it covers. So if offset.csv (or, without one, a listed
+// later chunk) shows X beyond the chunk, a read made after that sees the
+// chunk if it exists at all; still absent then, it is a gap (Corruption).
+// Otherwise the detector waits. A poll costs one read per chunk taken, and
+// when idle one read of the absent chunk and one of offset.csv.
+//
 // Writes. Detection files and snapshots are written by a background thread
 // (OrderedWorker) in the order the chunks produced them, each durable before
 // the next starts, while the next chunks are computed. Poll(), FlushPending()
@@ -97,6 +109,14 @@ class Detector {
   const std::vector<int64_t>& chunk_micros() const { return chunk_micros_; }
 
  private:
+  // Reads the chunk that starts at next_record_ into chunk_text_; false when
+  // it is not there and may still come (ReadNextChunk/ChunkerPassed: how a
+  // gap is told from a chunk not yet written).
+  Result<bool> ReadNextChunk();
+  // Evidence that the chunker has moved past next_record_, in words, or ""
+  // when there is none.
+  Result<std::string> ChunkerPassed();
+  // Applies the chunk in chunk_text_, which starts at record `start`.
   Status ProcessChunk(const std::string& key, uint64_t start);
   // Adds a chunk's new detections to pending_ (no I/O).
   void Queue(std::vector<Detection>* found);

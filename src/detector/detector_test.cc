@@ -11,10 +11,12 @@
 #include <tuple>
 
 #include "chunker/chunker.h"
+#include "chunker/offset_state.h"
 #include "common/log.h"
 #include "csv/row_decoder.h"
 #include "detector/detection_file.h"
 #include "io/fault_injection_file_system.h"
+#include "io/file_system_wrapper.h"
 #include "testing/test_storage.h"
 
 namespace txflow {
@@ -671,8 +673,82 @@ TEST_F(DetectorTest, GapInLandingZoneIsAnError) {
   ASSERT_TRUE(det.Open().ok());
   auto r = det.Poll();
   ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
   EXPECT_NE(r.status().message().find(
-                "expected landing_zone/chunk-000000000001.csv next"),
+                "landing_zone/chunk-000000000001.csv: the next chunk is "
+                "missing, but landing_zone/chunk-000000000005.csv exists"),
+            std::string::npos)
+      << r.status().message();
+}
+
+// A listing is no snapshot while X writes: a directory read or an object
+// listing can show a later chunk and miss an earlier one. The detector reads
+// chunks by name, so such a listing changes nothing.
+class ListingHidesEveryOtherChunk : public FileSystemWrapper {
+ public:
+  using FileSystemWrapper::FileSystemWrapper;
+  Result<std::vector<ObjectInfo>> List(const ListOptions& o) override {
+    TXFLOW_ASSIGN_OR_RETURN(auto all, base()->List(o));
+    if (o.prefix.rfind("landing_zone/", 0) != 0) return all;
+    std::vector<ObjectInfo> shown;
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (i % 2 == 1) shown.push_back(std::move(all[i]));
+    }
+    return shown;
+  }
+};
+
+TEST_F(DetectorTest, ListingsThatMissChunksChangeNothing) {
+  std::mt19937_64 rng(41);
+  const Dataset d = RandomDataset(rng, 1000, false);
+  auto ref = Chunked("hide-ref", d, 10);
+  ASSERT_NO_FATAL_FAILURE(Detect(ref.get(), nullptr, SmallThresholds()));
+  ListingHidesEveryOtherChunk root(Chunked("hide", d, 10));
+  ASSERT_NO_FATAL_FAILURE(Detect(&root, nullptr, SmallThresholds()));
+  std::vector<size_t> got_sizes, want_sizes;
+  EXPECT_EQ(ReadFindings(&root, &got_sizes),
+            ReadFindings(ref.get(), &want_sizes));
+  EXPECT_EQ(got_sizes, want_sizes);
+}
+
+// With offset.csv, a missing chunk is a gap only once X says it has moved
+// past it; before that the detector waits, even beside a later (foreign)
+// chunk, because X may still write the missing one.
+TEST_F(DetectorTest, MissingChunkIsAGapOnlyOnceTheChunkerHasPassedIt) {
+  auto root =
+      std::move(OpenFileSystem(testing::TestRoot("gap-offset/root")).value());
+  const std::string one_row = "customer,merchant,gender,amount\nC,M,F,1\n";
+  ASSERT_TRUE(root->Write(ChunkKey(0), one_row, {}).ok());
+  ASSERT_TRUE(root->Write(ChunkKey(5), one_row, {}).ok());
+  auto offset_at = [&](uint64_t next) {
+    OffsetState x;
+    x.source = "in/tx.csv";
+    x.next_record = next;
+    ASSERT_TRUE(root->Write(kOffsetKey, EncodeOffsetState(x), {}).ok());
+  };
+  ASSERT_NO_FATAL_FAILURE(offset_at(1));
+  Detector det(root.get(), nullptr, {}, &clock_);
+  ASSERT_TRUE(det.Open().ok());
+  auto r = det.Poll();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->chunks, 1u);
+  r = det.Poll();  // chunk 1 absent, X at record 1: wait
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->chunks, 0u);
+  ASSERT_NO_FATAL_FAILURE(offset_at(6));  // X says it cut records 1..5
+  r = det.Poll();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(r.status().message().find(
+                "chunk-000000000001.csv: the next chunk is missing, but "
+                "state/offset.csv says the chunker is at record 6"),
+            std::string::npos)
+      << r.status().message();
+  // The chunk turns up after all (restored from a backup): on it goes.
+  ASSERT_TRUE(root->Write(ChunkKey(1), one_row, {}).ok());
+  r = det.Poll();
+  ASSERT_FALSE(r.ok()) << "chunk 2 is missing too";
+  EXPECT_NE(r.status().message().find("chunk-000000000002.csv"),
             std::string::npos)
       << r.status().message();
 }

@@ -356,6 +356,14 @@ Result<std::vector<ObjectInfo>> LocalFileSystem::List(
       std::string_view name = e->d_name;
       if (name == "." || name == ".." || IsTempName(name)) continue;
       std::string key = rel + std::string(name);
+      // A file the prefix or start_after rules out is skipped by its name,
+      // without a stat: one stat per entry made a listing of 100,000 chunks
+      // cost seconds when only the last few keys were wanted.
+      if (e->d_type == DT_REG &&
+          (key.compare(0, options.prefix.size(), options.prefix) != 0 ||
+           key <= options.start_after)) {
+        continue;
+      }
       struct stat st;
       if (::fstatat(::dirfd(dir), e->d_name, &st, 0) != 0) continue;  // raced
       if (S_ISDIR(st.st_mode)) {
