@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/crc32c.h"
+#include "csv/row_decoder.h"
 
 namespace txflow {
 namespace {
@@ -15,17 +16,6 @@ constexpr std::string_view kHeader =
     "size_seen_at_ms,header_bytes,header_crc32c,updated_at,updated_at_ms,"
     "crc32c";
 constexpr size_t kFields = 12;
-
-std::string QuoteField(std::string_view v) {
-  if (v.find_first_of(",\"\r\n") == std::string_view::npos)
-    return std::string(v);
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 // Splits one CSV row (RFC 4180 quotes). False on a malformed quote.
 bool SplitRow(std::string_view row, std::vector<std::string>* out) {
@@ -74,11 +64,12 @@ std::string Hex32(uint32_t v) {
 }  // namespace
 
 std::string EncodeOffsetState(const OffsetState& s) {
-  std::string row =
-      std::string(kOffsetFormat) + "," + QuoteField(s.source) + "," +
-      std::to_string(s.next_record) + "," + std::to_string(s.byte_offset) +
-      "," + std::to_string(s.chunks_written) + "," +
-      std::to_string(s.source_size_seen) + "," +
+  std::string row = std::string(kOffsetFormat) + ",";
+  AppendCsvField(&row, s.source);
+  row +=
+      "," + std::to_string(s.next_record) + "," +
+      std::to_string(s.byte_offset) + "," + std::to_string(s.chunks_written) +
+      "," + std::to_string(s.source_size_seen) + "," +
       std::to_string(s.size_seen_at_ms) + "," + std::to_string(s.header_bytes) +
       "," + Hex32(s.header_crc32c) + "," + FormatUtcMs(s.updated_at_ms) + "," +
       std::to_string(s.updated_at_ms) + ",";

@@ -3,15 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.h"
+
 namespace txflow {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string_view TrimSlashes(std::string_view s) {
   while (!s.empty() && s.front() == '/') s.remove_prefix(1);
@@ -30,7 +25,7 @@ Result<Uri> ParseUri(std::string_view text) {
     uri.path = std::string(text);
     return uri;
   }
-  uri.scheme = Lower(text.substr(0, sep));
+  uri.scheme = AsciiLower(text.substr(0, sep));
   std::string_view rest = text.substr(sep + 3);
   if (uri.scheme == "file") {
     // file:///abs/path only: a host part is not something we can honour.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/ascii.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -135,6 +137,35 @@ std::optional<std::string> SplitFields(std::string_view record,
   if (err) return err;
   fields->assign(views.begin(), views.end());
   return std::nullopt;
+}
+
+void AppendCsvField(std::string* out, std::string_view v) {
+  const bool quote = v.empty() ||
+                     v.find_first_of(",\"\r\n") != std::string_view::npos ||
+                     IsBlank(v.front()) || IsBlank(v.back()) ||
+                     (v.size() >= 2 && v.front() == '\'' && v.back() == '\'');
+  if (!quote) {
+    out->append(v);
+    return;
+  }
+  out->push_back('"');
+  for (char c : v) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+std::vector<int> FindColumns(const std::vector<std::string_view>& header,
+                             const std::vector<std::string_view>& names) {
+  std::vector<int> at(names.size(), -1);
+  for (size_t i = header.size(); i-- > 0;) {  // backwards: the first wins
+    const std::string name = AsciiLower(header[i]);
+    for (size_t k = 0; k < names.size(); ++k) {
+      if (name == names[k]) at[k] = static_cast<int>(i);
+    }
+  }
+  return at;
 }
 
 namespace {

@@ -30,6 +30,19 @@ std::optional<std::string> SplitFields(std::string_view record,
 std::optional<std::string> SplitFields(std::string_view record,
                                        std::vector<std::string>* fields);
 
+// The inverse of SplitFields for one field: appends `v` so that SplitFields
+// gives it back byte for byte. Quoted (RFC 4180, "" for a quote) when empty
+// or when it holds a comma, a quote, CR or LF, has blanks at either end or
+// starts and ends with a single quote (which SplitFields would remove);
+// bare otherwise. The one CSV writer of the project.
+void AppendCsvField(std::string* out, std::string_view v);
+
+// The position of each of `names` (lower case) among the header fields,
+// compared case-insensitively (SPEC §2.1); -1 for a name that is absent.
+// When a name appears twice the first one counts.
+std::vector<int> FindColumns(const std::vector<std::string_view>& header,
+                             const std::vector<std::string_view>& names);
+
 // A decimal number as an integer count of 10^-scale units, rounded half away
 // from zero: "4.555" at scale 2 is 456, "-0.125" is -13. Accepts an optional
 // sign, digits, and an optional fraction ("12", "0.5", "3."); rejects

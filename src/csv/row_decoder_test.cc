@@ -76,6 +76,37 @@ TEST(SplitFields, LateDoubleQuoteIsStillParsedAsQuoted) {
   EXPECT_EQ(SplitFields(head + "\"open", &f), "unterminated double quote");
 }
 
+// AppendCsvField is SplitFields' inverse: any bytes come back as they were,
+// next to other fields, and plain names stay unquoted.
+TEST(AppendCsvField, RoundTripsThroughSplitFields) {
+  std::mt19937_64 rng(7);
+  const std::string alphabet = "ab,\"'\r\n \tC1";
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::vector<std::string> values(1 + rng() % 3);
+    std::string record;
+    for (size_t k = 0; k < values.size(); ++k) {
+      for (size_t n = rng() % 6; n > 0; --n)
+        values[k] += alphabet[rng() % alphabet.size()];
+      if (k > 0) record += ',';
+      AppendCsvField(&record, values[k]);
+    }
+    std::vector<std::string> got;
+    ASSERT_FALSE(SplitFields(record, &got).has_value()) << record;
+    ASSERT_EQ(got, values) << record;
+  }
+  std::string out;
+  AppendCsvField(&out, "C1093826151");
+  AppendCsvField(&out, "");
+  EXPECT_EQ(out, "C1093826151\"\"");
+}
+
+TEST(FindColumns, CaseInsensitiveFirstMatchWins) {
+  const std::vector<std::string_view> header = {"Step", "CUSTOMER", "amount",
+                                                "Customer"};
+  EXPECT_EQ(FindColumns(header, {"customer", "amount", "merchant"}),
+            (std::vector<int>{1, 2, -1}));
+}
+
 TEST(ParseDecimal, ExactPaise) {
   EXPECT_EQ(ParseDecimal("4.55", 2), 455);
   EXPECT_EQ(ParseDecimal("12", 2), 1200);

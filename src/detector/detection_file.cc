@@ -6,24 +6,9 @@
 
 #include "common/clock.h"
 #include "csv/record_scanner.h"
+#include "csv/row_decoder.h"
 
 namespace txflow {
-namespace {
-
-void AppendField(std::string* out, std::string_view v) {
-  if (!v.empty() && v.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out->append(v);
-    return;
-  }
-  out->push_back('"');  // an empty name is written "" so it reads as a value
-  for (char c : v) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
-}  // namespace
 
 Result<int> ParseTimezone(std::string_view text) {
   if (text == "Asia/Kolkata" || text == "IST") return 330;
@@ -87,9 +72,9 @@ std::string EncodeDetectionFile(const std::vector<Detection>& rows,
     out += ',';
     out += ActionType(d.pattern);
     out += ',';
-    AppendField(&out, d.customer);
+    AppendCsvField(&out, d.customer);
     out += ',';
-    AppendField(&out, d.merchant);
+    AppendCsvField(&out, d.merchant);
     out += '\n';
   }
   return out;

@@ -66,21 +66,6 @@ std::string QuarantineKey(uint64_t start) {
   return buf;
 }
 
-void AppendCsvField(std::string* out, std::string_view v) {
-  out->push_back('"');
-  for (char c : v) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 struct Columns {
   int customer = -1, merchant = -1, gender = -1, amount = -1, category = -1;
   size_t width = 0;
@@ -145,7 +130,13 @@ Status Detector::Open() {
       auto m = MerchantState::Deserialize(&in);
       if (!m.ok()) return m.status().WithContext(root_->Uri(key));
       std::string id = (*m)->id();
-      merchants_[std::move(id)].state = std::move(m).value();
+      auto [it, fresh] = merchants_.try_emplace(std::move(id));
+      if (!fresh) {
+        return Status::Corruption(root_->Uri(key) + ": merchant '" +
+                                  Printable(it->first) +
+                                  "' appears twice in the checkpoint");
+      }
+      it->second.state = std::move(m).value();
     }
     last_checkpoint_key_ = key;
   } else if (!current.status().IsNotFound()) {
@@ -282,27 +273,20 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   const std::string uri = root_->Uri(key);
   const std::string& text = chunk_text_;
   const ScanResult head = ScanRecords(text, 1);
-  std::vector<std::string> names;
   Columns col;
   size_t pos = 0;
   if (!text.empty()) {
     const std::string_view header_line =
         head.records == 1 ? std::string_view(text).substr(0, head.bytes)
                           : std::string_view(text);
-    if (SplitFields(header_line, &names).has_value()) {
+    std::vector<std::string_view> names;
+    std::string header_scratch;
+    if (SplitFields(header_line, &names, &header_scratch).has_value()) {
       return Status::InvalidArgument(uri + ": unreadable header line");
     }
-    for (size_t i = 0; i < names.size(); ++i) {
-      const std::string name = Lower(names[i]);
-      int* slot = name == "customer"   ? &col.customer
-                  : name == "merchant" ? &col.merchant
-                  : name == "gender"   ? &col.gender
-                  : name == "amount"   ? &col.amount
-                  : name == "category" ? &col.category
-                                       : nullptr;
-      if (slot && *slot < 0) *slot = static_cast<int>(i);
-    }
-    col.width = names.size();
+    const std::vector<int> at = FindColumns(
+        names, {"customer", "merchant", "gender", "amount", "category"});
+    col = {at[0], at[1], at[2], at[3], at[4], names.size()};
     for (auto [idx, name] : {std::pair{col.customer, "customer"},
                              {col.merchant, "merchant"},
                              {col.gender, "gender"},

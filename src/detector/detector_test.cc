@@ -542,11 +542,10 @@ TEST_F(DetectorTest, BadRowsAreQuarantinedWithReasonsAndChangeNothing) {
   EXPECT_EQ(
       *q,
       "chunk,record,byte_offset,reason,raw\n"
-      "landing_zone/chunk-000000000000.csv,1,51,\"amount '1e2' is not a "
-      "decimal "
-      "number\",\"'C2','M1','F',1e2\"\n"
-      "landing_zone/chunk-000000000000.csv,2,69,\"empty "
-      "customer\",\"'','M1','F',1.00\"\n"
+      "landing_zone/chunk-000000000000.csv,1,51,amount '1e2' is not a "
+      "decimal number,\"'C2','M1','F',1e2\"\n"
+      "landing_zone/chunk-000000000000.csv,2,69,empty "
+      "customer,\"'','M1','F',1.00\"\n"
       "landing_zone/chunk-000000000000.csv,3,86,\"has 2 fields, header has 4\","
       "\"'C3','M1'\"\n");
 }
@@ -751,6 +750,31 @@ TEST_F(DetectorTest, MissingChunkIsAGapOnlyOnceTheChunkerHasPassedIt) {
   EXPECT_NE(r.status().message().find("chunk-000000000002.csv"),
             std::string::npos)
       << r.status().message();
+}
+
+TEST_F(DetectorTest, CheckpointWithTwoImagesOfOneMerchantIsRefused) {
+  auto root =
+      std::move(OpenFileSystem(testing::TestRoot("dup-merchant/root")).value());
+  MerchantState m("M1");
+  m.Apply("C1", Gender::kFemale, 100, 1'000'000);
+  DetectorCheckpoint c;
+  c.thresholds_crc = ThresholdsFingerprint(Thresholds{});
+  c.merchant_count = 2;
+  std::string image;
+  BeginCheckpoint(c, &image);
+  m.Serialize(&image);
+  m.Serialize(&image);
+  FinishCheckpoint(&image);
+  const std::string key = CheckpointKey(1);
+  ASSERT_TRUE(root->Write(key, image, {}).ok());
+  ASSERT_TRUE(root->Write(kDetectorCurrentKey,
+                          key.substr(kDetectorStateDir.size()) + "\n", {})
+                  .ok());
+  Detector det(root.get(), nullptr, {}, &clock_);
+  const Status s = det.Open();
+  EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+  EXPECT_NE(s.message().find("merchant 'M1' appears twice"), std::string::npos)
+      << s.message();
 }
 
 TEST_F(DetectorTest, CorruptCheckpointIsAClearErrorNeverASilentRestart) {

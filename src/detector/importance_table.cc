@@ -29,13 +29,6 @@ void JoinKey(std::string_view c, std::string_view m, std::string_view cat,
   key->append(cat);
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-    return static_cast<char>(std::tolower(c));
-  });
-  return s;
-}
-
 // Weights are read exactly at this scale and their mean is rounded once to
 // 10^-6 (SPEC §2.2): 10^12 exact units per unit of the result.
 constexpr int kExactScale = 18;
@@ -58,20 +51,17 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
                                                const std::string& uri) {
   ImportanceTable table;
   table.fingerprint_ = Crc32c(text);
-  std::vector<std::string> f;
+  std::vector<std::string_view> f;
+  std::string header_scratch;
   const ScanResult head = ScanRecords(text, 1);
   const std::string_view header_line =
       head.records == 1 ? text.substr(0, head.bytes) : text;
-  if (header_line.empty() || SplitFields(header_line, &f).has_value()) {
+  if (header_line.empty() ||
+      SplitFields(header_line, &f, &header_scratch).has_value()) {
     return Status::InvalidArgument(uri + ": no readable header line");
   }
-  int col[4] = {-1, -1, -1, -1};
-  const char* names[4] = {"source", "target", "weight", "typetrans"};
-  for (size_t i = 0; i < f.size(); ++i) {
-    for (int k = 0; k < 4; ++k) {
-      if (Lower(f[i]) == names[k] && col[k] < 0) col[k] = static_cast<int>(i);
-    }
-  }
+  const std::vector<int> col =
+      FindColumns(f, {"source", "target", "weight", "typetrans"});
   for (int k = 0; k < 4; ++k) {
     if (col[k] < 0) {
       return Status::InvalidArgument(uri + ": header has no '" +
