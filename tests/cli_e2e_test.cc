@@ -221,6 +221,40 @@ TEST_F(CliTest, SecondDetectorIsRefused) {
   EXPECT_FALSE(std::filesystem::exists(lock));
 }
 
+// One tick of X would look like the end of the source to Y, which would
+// then write a short detection file mid-stream: refused as a usage error.
+TEST_F(CliTest, RunOnceIsAUsageErrorAndWritesNothing) {
+  Outcome g = Txflow("gen --out " + dir_.string() + " --rows 2000 --seed 5");
+  ASSERT_EQ(g.code, 0) << g.out;
+  for (const char* drain : {"", " --drain"}) {
+    Outcome r = Txflow("run --once" + std::string(drain) + " --source " +
+                       (dir_ / "transactions.csv").string() + " --root " +
+                       (dir_ / "r").string());
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find("txflow run: --once is for txflow chunk"),
+              std::string::npos)
+        << r.out;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "r"));
+  }
+}
+
+// A detector that cannot start (here: a corrupt checkpoint pointer) stops
+// txflow run before its chunker cuts anything.
+TEST_F(CliTest, RunWhoseDetectorCannotStartCutsNoChunk) {
+  Outcome g = Txflow("gen --out " + dir_.string() + " --rows 2000 --seed 5");
+  ASSERT_EQ(g.code, 0) << g.out;
+  std::filesystem::create_directories(dir_ / "r" / "state" / "detector");
+  std::ofstream(dir_ / "r" / "state" / "detector" / "CURRENT") << "nothing\n";
+  Outcome r =
+      Txflow("run --drain --source " + (dir_ / "transactions.csv").string() +
+             " --root " + (dir_ / "r").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("CURRENT: names no checkpoint"), std::string::npos)
+      << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "r" / "landing_zone"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "r" / "state" / "offset.csv"));
+}
+
 TEST_F(CliTest, VersionPrintsSemver) {
   Outcome r = Txflow("version");
   EXPECT_EQ(r.code, 0);

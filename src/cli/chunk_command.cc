@@ -8,18 +8,10 @@
 #include "common/log.h"
 
 namespace txflow {
-namespace {
-
-// Drain and catch-up ticks stay short so the lock lease is renewed between
-// them even while a large backlog is cut.
-constexpr uint64_t kDrainChunksPerTick = 64;
-
-}  // namespace
-
 int RunChunk(const Args& args) {
   std::string source, root;
   ChunkerFlags f;
-  std::chrono::milliseconds lock_ttl{60'000};
+  std::chrono::milliseconds lock_ttl = kDefaultLockTtl;
   FlagSet flags(
       "txflow chunk",
       "Mechanism X: every --every, cuts the next --chunk-rows complete records "

@@ -15,7 +15,7 @@ int RunDetect(const Args& args) {
   std::string root;
   bool drain = false;
   DetectorFlags f;
-  std::chrono::milliseconds lock_ttl{60'000};
+  std::chrono::milliseconds lock_ttl = kDefaultLockTtl;
   FlagSet flags("txflow detect",
                 "Mechanism Y: takes ROOT/landing_zone/ chunks in order, "
                 "evaluates UPGRADE,\n"

@@ -19,7 +19,8 @@ void AddChunkerFlags(FlagSet& flags, ChunkerFlags* f, bool with_drain) {
   flags.Uint("chunk-rows", &f->options.chunk_rows, "records per chunk");
   flags.Duration("every", &f->every, "time between chunker ticks");
   flags.Bool("once", &f->once,
-             "run one tick and exit (for cron / external schedulers)");
+             "run one tick and exit (for cron / external schedulers; "
+             "txflow chunk only)");
   if (with_drain) {
     flags.Bool("drain", &f->options.drain,
                "the source is complete: cut everything, the last chunk may be "

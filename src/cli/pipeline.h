@@ -18,6 +18,10 @@
 
 namespace txflow {
 
+// Chunks one tick may cut in drain mode, at least: ticks stay short so the
+// lock lease is renewed between them even while a large backlog is cut.
+inline constexpr uint64_t kDrainChunksPerTick = 64;
+
 struct ChunkerFlags {
   ChunkerOptions options;
   std::chrono::milliseconds every{5000};

@@ -18,7 +18,7 @@ int RunPipeline(const Args& args) {
   bool drain = false;
   ChunkerFlags cf;
   DetectorFlags df;
-  std::chrono::milliseconds lock_ttl{60'000};
+  std::chrono::milliseconds lock_ttl = kDefaultLockTtl;
   FlagSet flags("txflow run",
                 "Runs Mechanism X (chunker) and Mechanism Y (detector) "
                 "together on one root.\n"
@@ -50,10 +50,20 @@ int RunPipeline(const Args& args) {
         "txflow run: --chunk-rows and --max-chunks-per-tick must be > 0\n");
     return kExitUsage;
   }
+  if (cf.once) {
+    // One tick of X would look like the end of the source to Y, which then
+    // writes its pending detections as a short file mid-stream.
+    std::fprintf(stderr,
+                 "txflow run: --once is for txflow chunk (one tick for an "
+                 "external scheduler); txflow run runs until stopped, or with "
+                 "--drain until the source is done\n");
+    return kExitUsage;
+  }
   cf.options.drain = drain;
-  if (drain)
+  if (drain) {
     cf.options.max_chunks_per_tick =
-        std::max<uint64_t>(cf.options.max_chunks_per_tick, 64);
+        std::max(cf.options.max_chunks_per_tick, kDrainChunksPerTick);
+  }
 
   auto where = SplitObjectUri(source);
   if (!where.ok()) return Fail("run", where.status().WithContext("--source"));
@@ -84,7 +94,13 @@ int RunPipeline(const Args& args) {
 
   Detector detector(root_fs->get(), *importance ? &**importance : nullptr,
                     df.options, clock);
-  Status y_status = RetryTransient("y", [&] { return detector.Open(); });
+  if (Status s = RetryTransient("y", [&] { return detector.Open(); });
+      !s.ok()) {
+    // Before X starts: a root whose detector cannot start gets no new chunks.
+    x_lock.Release().IgnoreError();
+    y_lock.Release().IgnoreError();
+    return Fail("run", s);
+  }
   const uint64_t records_before = detector.stats().records;
   Chunker chunker(source_fs->get(), where->key, source, root_fs->get(),
                   cf.options, clock);
@@ -99,10 +115,8 @@ int RunPipeline(const Args& args) {
     if (!x_status.ok()) RequestStop();
     x_done = true;
   });
-  if (y_status.ok()) {
-    y_status = RunDetectorLoop(detector, y_lock, root_fs->get(), df, drain,
-                               [&] { return x_done.load(); });
-  }
+  Status y_status = RunDetectorLoop(detector, y_lock, root_fs->get(), df, drain,
+                                    [&] { return x_done.load(); });
   if (!y_status.ok() && !x_done) {
     // Y failed: stop X too rather than leave it running unobserved.
     RequestStop();

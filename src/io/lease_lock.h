@@ -26,6 +26,10 @@
 
 namespace txflow {
 
+// The lease the commands take by default (--lock-ttl): a holder that died on
+// another host blocks the root for at most this long.
+inline constexpr std::chrono::milliseconds kDefaultLockTtl{60'000};
+
 class LeaseLock {
  public:
   // Does not own `fs` or `clock`; both must outlive the lock.
