@@ -77,7 +77,9 @@ test-tsan: deps
 	  ctest --test-dir $(TSAN_DIR) --output-on-failure -j 2 -LE "lint|s3|slow" \
 	  -R "OrderedWorker|Detector|LeaseLock|Cli|Run"
 
-run: build
+# Only the binary it runs: `make build` and `make test` build the tests too.
+run: $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) --target txflow
 	@tools/run-demo.sh "$(TXFLOW)" "$(SOURCE)" "$(IMPORTANCE)" "$(ROOT)" "$(DEMO_DIR)" "$(DEMO_ROWS)"
 
 bench: build

@@ -25,9 +25,11 @@ namespace txflow::testing {
 using EnvChanges =
     std::vector<std::pair<std::string, std::optional<std::string>>>;
 
-// Starts `txflow args...` with stdout/stderr sent to `log` (or /dev/null).
-inline pid_t Spawn(const std::vector<std::string>& args,
-                   const std::string& log = "", const EnvChanges& env = {}) {
+// Starts `binary args...` with stdout/stderr sent to `log` (or /dev/null).
+inline pid_t SpawnBinary(const char* binary,
+                         const std::vector<std::string>& args,
+                         const std::string& log = "",
+                         const EnvChanges& env = {}) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     for (const auto& [name, value] : env) {
@@ -42,14 +44,30 @@ inline pid_t Spawn(const std::vector<std::string>& args,
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(TXFLOW_BINARY));
+    argv.push_back(const_cast<char*>(binary));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    ::execv(TXFLOW_BINARY, argv.data());
+    ::execv(binary, argv.data());
     ::_exit(127);
   }
   return pid;
 }
+
+// Starts `txflow args...` (TXFLOW_BINARY) like SpawnBinary.
+inline pid_t Spawn(const std::vector<std::string>& args,
+                   const std::string& log = "", const EnvChanges& env = {}) {
+  return SpawnBinary(TXFLOW_BINARY, args, log, env);
+}
+
+#ifdef TXFLOW_FAULT_INJECTION_BINARY
+// Starts the fault-injection build of txflow (TXFLOW_FAULT_INJECTION_BINARY)
+// with TXFLOW_FAULT_INJECTION=spec; see docs/reliability.md.
+inline pid_t SpawnWithFaults(const std::vector<std::string>& args,
+                             const std::string& log, const std::string& spec) {
+  return SpawnBinary(TXFLOW_FAULT_INJECTION_BINARY, args, log,
+                     {{"TXFLOW_FAULT_INJECTION", spec}});
+}
+#endif
 
 // Exit code, or 128 + signal for a killed child.
 inline int Wait(pid_t pid) {

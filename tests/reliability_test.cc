@@ -1,4 +1,5 @@
-// Hardening of the whole binary: fault storms (TXFLOW_FAULT_INJECTION),
+// Hardening of the whole binary: fault storms (TXFLOW_FAULT_INJECTION, in
+// the fault-injection build of the binary: txflow_fault_injection),
 // disk full, kill -9 storms of `txflow run`, and hostile input. Every run is
 // compared with an undisturbed run of the same data: chunks byte for byte,
 // detections without their time columns.
@@ -28,6 +29,7 @@ namespace fs = std::filesystem;
 using testing::DetectionsWithoutTimes;
 using testing::Slurp;
 using testing::Spawn;
+using testing::SpawnWithFaults;
 using testing::TreeOf;
 using testing::Wait;
 
@@ -118,8 +120,7 @@ TEST_F(Reliability, FaultStormRunEqualsUndisturbedRun) {
     for (int attempt = 0; attempt < 300 && !done; ++attempt) {
       const std::string spec = "p=0.06,after=0.4,fatal=0.1,seed=" +
                                std::to_string(round * 1000 + attempt);
-      const int code =
-          Wait(Spawn(Args(root), log, {{"TXFLOW_FAULT_INJECTION", spec}}));
+      const int code = Wait(SpawnWithFaults(Args(root), log, spec));
       ++runs;
       const std::string out = Slurp(log);
       retries += Count(out, "retrying in");
@@ -160,9 +161,8 @@ TEST_F(Reliability, DiskFullStopsCleanlyAndRerunRecovers) {
   // full; runs continue where the last one stopped.
   int full = 0, code = 1;
   for (int run = 0; run < 12 && code != 0; ++run) {
-    code = Wait(Spawn(Args(root), log,
-                      {{"TXFLOW_FAULT_INJECTION",
-                        "p=0,budget=" + std::to_string(total / 4)}}));
+    code = Wait(SpawnWithFaults(Args(root), log,
+                                "p=0,budget=" + std::to_string(total / 4)));
     const std::string out = Slurp(log);
     ASSERT_TRUE(code == 0 || code == 1) << out;
     if (code == 1) {
