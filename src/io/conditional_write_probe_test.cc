@@ -94,7 +94,9 @@ TEST(ConditionalWriteProbe, IgnoredCreateOnlyIsRefusedByName) {
   IgnoringFileSystem fs(Open("probe-no-create"), true, false);
   Status s = CheckConditionalWrites(&fs);
   EXPECT_EQ(s.code(), StatusCode::kNotSupported);
-  EXPECT_EQ(s.message().rfind(fs.Uri("") + ": ", 0), 0u) << s.message();
+  std::string root = fs.Uri("");  // "s3://b/p/" on S3: named without the '/'
+  if (root.back() == '/') root.pop_back();
+  EXPECT_EQ(s.message().rfind(root + ": ", 0), 0u) << s.message();
   EXPECT_NE(s.message().find("ignores If-None-Match: * (a create-only write "
                              "overwrote an existing object)"),
             std::string::npos)
