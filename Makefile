@@ -20,6 +20,8 @@ FUZZ_DIR   ?= build-fuzz
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 5
 VERSITYGW  := $(abspath $(BUILD_DIR))/tools/bin/versitygw
+S3PROXY_DIR := $(abspath $(BUILD_DIR))/tools/s3proxy
+S3PROXY_JAR := $(S3PROXY_DIR)/s3proxy-2.6.0-jar-with-dependencies.jar
 
 .PHONY: all build deps test test-sanitize test-tsan fuzz fuzz-smoke fuzz-build run bench format format-check clean
 
@@ -37,6 +39,7 @@ build: $(BUILD_DIR)/build.ninja
 
 test: deps build
 	@tools/install-versitygw.sh $(BUILD_DIR)/tools/bin
+	@tools/install-s3proxy.sh $(S3PROXY_DIR)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2
 	@$(MAKE) --no-print-directory fuzz-smoke
 
@@ -60,8 +63,10 @@ fuzz:
 # of time per process but the same assertions.
 test-sanitize: deps
 	@tools/install-versitygw.sh $(BUILD_DIR)/tools/bin
+	@tools/install-s3proxy.sh $(S3PROXY_DIR)
 	cmake -S . -B $(SAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DTXFLOW_WERROR=ON -DTXFLOW_SANITIZE=ON -DTXFLOW_VERSITYGW=$(VERSITYGW)
+	  -DTXFLOW_WERROR=ON -DTXFLOW_SANITIZE=ON -DTXFLOW_VERSITYGW=$(VERSITYGW) \
+	  -DTXFLOW_S3PROXY_JAR=$(S3PROXY_JAR)
 	cmake --build $(SAN_DIR)
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(SAN_DIR) --output-on-failure -j 2 -LE lint

@@ -1,8 +1,9 @@
 # txflow_add_test(<name> SOURCES a_test.cc ... LIBS lib ... [LABELS unit|slow|...]
-#                 [TIMEOUT s] [S3])
+#                 [TIMEOUT s] [S3] [S3PROXY])
 # One GoogleTest binary; every TEST becomes its own ctest entry carrying LABELS,
 # so `ctest -L unit` or `ctest -LE slow` can pick. S3: the binary talks to the
-# versitygw server of the s3_server fixture (label s3 added).
+# versitygw server of the s3_server fixture (label s3 added). S3PROXY: it talks
+# to the s3proxy server of the s3proxy_server fixture (label s3proxy added).
 #
 # gtest_discover_tests flattens list-valued PROPERTIES (two labels become a
 # label and a bogus property), so labels, fixtures and environment are set by
@@ -25,7 +26,7 @@ function(txflow_add_test name)
   if(NOT TXFLOW_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(T "S3" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "S3;S3PROXY" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   if(NOT T_LABELS)
     set(T_LABELS unit)
   endif()
@@ -43,6 +44,10 @@ function(txflow_add_test name)
     list(APPEND T_LABELS s3)
     _txflow_test_properties(${name} ${name}_TESTS "${T_LABELS}"
       "TXFLOW_S3_TEST_DIR=${TXFLOW_S3_TEST_DIR}" s3_server)
+  elseif(T_S3PROXY)
+    list(APPEND T_LABELS s3proxy)
+    _txflow_test_properties(${name} ${name}_TESTS "${T_LABELS}"
+      "TXFLOW_S3PROXY_TEST_DIR=${TXFLOW_S3PROXY_TEST_DIR}" s3proxy_server)
   else()
     _txflow_test_properties(${name} ${name}_TESTS "${T_LABELS}" "" "")
   endif()

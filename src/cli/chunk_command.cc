@@ -52,6 +52,8 @@ int RunChunk(const Args& args) {
   if (!source_fs.ok()) return Fail("chunk", source_fs.status());
   auto root_fs = OpenFileSystem(root);
   if (!root_fs.ok()) return Fail("chunk", root_fs.status());
+  if (Status s = CheckRootWrites(root_fs->get(), storage, "x"); !s.ok())
+    return Fail("chunk", s);
 
   Clock* clock = SystemClock::Get();
   LeaseLock lock(root_fs->get(), std::string(kChunkerLockKey), clock, lock_ttl);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/flags.h"
+#include "txflow/file_system.h"
 
 namespace txflow {
 
@@ -29,11 +30,23 @@ int ParseOrExit(FlagSet& flags, const std::string& command, const Args& args);
 // --s3-endpoint URL, for the commands that open s3:// URIs: the endpoint of
 // an S3-compatible store. The same as setting AWS_ENDPOINT_URL, which it sets
 // for this process once the flags are parsed.
+// --assume-single-writer: skip the start-up check that the root's store
+// honours conditional writes (CheckRootWrites).
 struct StorageFlags {
   std::string s3_endpoint;
+  bool assume_single_writer = false;
 };
 void AddStorageFlags(FlagSet& flags, StorageFlags* f);
 void ApplyStorageFlags(const StorageFlags& f);
+
+// For the writer commands (chunk, detect, run), before they take a lock:
+// checks that `root`'s store honours create-only and replace-if-match writes
+// (CheckConditionalWrites, retried on transient errors). NotSupported, one
+// line naming the root, the missing behaviour and the way out, when it does
+// not. With --assume-single-writer, logs one warning line and returns OK.
+// `who` prefixes log lines ("x", "y").
+Status CheckRootWrites(FileSystem* root, const StorageFlags& f,
+                       const char* who);
 
 // "s3 requests: N (GET a, HEAD b, PUT c, POST d, DELETE e, LIST f), retries
 // r" for the requests this process sent; empty when it sent none.

@@ -2,6 +2,9 @@
 #include <cstdlib>
 
 #include "cli/commands.h"
+#include "cli/pipeline.h"
+#include "common/log.h"
+#include "io/conditional_write_probe.h"
 #include "s3/s3_client.h"
 
 #ifndef TXFLOW_VERSION
@@ -28,6 +31,30 @@ void AddStorageFlags(FlagSet& flags, StorageFlags* f) {
   flags.String("s3-endpoint", &f->s3_endpoint, "URL",
                "S3-compatible endpoint for s3:// URIs, e.g. "
                "http://127.0.0.1:7070 (default: AWS_ENDPOINT_URL, else AWS)");
+  flags.Bool("assume-single-writer", &f->assume_single_writer,
+             "skip the start-up check that the store honours conditional "
+             "writes; only if you yourself guarantee one chunker and one "
+             "detector per root (two writers can duplicate detections or "
+             "corrupt the offset; docs/s3.md)");
+}
+
+Status CheckRootWrites(FileSystem* root, const StorageFlags& f,
+                       const char* who) {
+  if (f.assume_single_writer) {
+    std::string uri = root->Uri("");
+    while (uri.size() > 1 && uri.back() == '/') uri.pop_back();
+    LogInfo(std::string(who) + ": warning: --assume-single-writer: not " +
+            "checking that " + uri +
+            " honours conditional writes; a second writer on this root would "
+            "go unnoticed");
+    return Status::OK();
+  }
+  Status s = RetryTransient(who, [&] { return CheckConditionalWrites(root); });
+  if (s.code() != StatusCode::kNotSupported) return s;
+  return Status::NotSupported(
+      s.message() +
+      ". Use a store that honours conditional writes, or "
+      "--assume-single-writer if you guarantee a single writer yourself");
 }
 
 void ApplyStorageFlags(const StorageFlags& f) {

@@ -44,6 +44,8 @@ int RunDetect(const Args& args) {
   if (!importance.ok()) return Fail("detect", importance.status());
   auto root_fs = OpenFileSystem(root);
   if (!root_fs.ok()) return Fail("detect", root_fs.status());
+  if (Status s = CheckRootWrites(root_fs->get(), storage, "y"); !s.ok())
+    return Fail("detect", s);
 
   Clock* clock = SystemClock::Get();
   LeaseLock lock(root_fs->get(), std::string(kDetectorLockKey), clock,
