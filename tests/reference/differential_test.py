@@ -41,7 +41,7 @@ import reference_detector as ref  # noqa: E402
 
 # Sizes: chunk size 1 evaluates after every record, so its case is small.
 SMALL = dict(records=3000, big_customers=900)
-LARGE = dict(records=40000, big_customers=3000)
+LARGE = dict(records=30000, big_customers=2500)
 QUICK_SMALL = dict(records=1500, big_customers=400)
 QUICK_LARGE = dict(records=12000, big_customers=1200)
 

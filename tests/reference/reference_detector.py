@@ -399,16 +399,21 @@ class Detector:
             m = self.merchants[merchant]
             if m.total <= t.upgrade_min_txns:
                 continue
-            counts = sorted(p.count for p in m.customers.values())
-            avgs = sorted(float(p.weight) / float(p.count)
-                          for p in m.customers.values())
-            p_weight = percentile_double(avgs, t.upgrade_weight_percentile)
-            for customer, p in m.customers.items():
-                if (1, customer, merchant) in self.fired:
-                    continue
-                if (count_at_or_above_percentile(
-                        p.count, counts, t.upgrade_count_percentile) and
-                        float(p.weight) / float(p.count) <= p_weight):
+            names = list(m.customers)
+            counts = [m.customers[c].count for c in names]
+            avgs = [float(m.customers[c].weight) / float(m.customers[c].count)
+                    for c in names]
+            sorted_counts = sorted(counts)
+            sorted_avgs = sorted(avgs)
+            # count >= P_count, exactly: 100·count >= 100·v[lo] + (v[hi]−v[lo])·r
+            lo, hi, r = percentile_parts(len(names), t.upgrade_count_percentile)
+            count_bound = (100 * sorted_counts[lo] +
+                           (sorted_counts[hi] - sorted_counts[lo]) * r)
+            p_weight = percentile_double(sorted_avgs,
+                                         t.upgrade_weight_percentile)
+            for customer, count, avg in zip(names, counts, avgs):
+                if (100 * count >= count_bound and avg <= p_weight and
+                        (1, customer, merchant) not in self.fired):
                     new.append((1, merchant, customer))
         # PatId2 CHILD.
         for customer, merchant in touched_pairs:
