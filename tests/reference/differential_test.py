@@ -48,10 +48,11 @@ QUICK_LARGE = dict(records=12000, big_customers=1200)
 PERCENTILES = [(75, 25), (0, 100), (50, 50), (100, 0), (90, 10)]
 
 
-def threshold_sets(seed, big_rows):
+def threshold_sets(seed, variant, big_rows):
     """Two threshold sets scaled to the case: UPGRADE must fire (the big
-    merchant crosses mid-stream), DEI must be able to fire on small data."""
-    pc, pw = PERCENTILES[seed % len(PERCENTILES)]
+    merchant crosses mid-stream), DEI must be able to fire on small data.
+    B's percentiles rotate with the seed and the chunk size (`variant`)."""
+    pc, pw = PERCENTILES[(seed + variant) % len(PERCENTILES)]
     return [
         ("A", ref.Thresholds(upgrade_min_txns=int(big_rows * 0.4),
                              upgrade_count_percentile=90,
@@ -304,7 +305,7 @@ def run_all(a, binary, feats, seeds, sizes_k, small, large, scratch,
     failed_setup = []
     for seed in seeds:
         cases = {}
-        for k in sizes_k:
+        for variant, k in enumerate(sizes_k):
             size = small if k == 1 else large
             key = (size["records"], size["big_customers"])
             case_dir = os.path.join(a.work, "case-s%d-%d" % (seed, key[0]))
@@ -325,7 +326,7 @@ def run_all(a, binary, feats, seeds, sizes_k, small, large, scratch,
                 failed_setup.append("seed=%d k=%d: %s" % (seed, k, e))
                 continue
             for imp in (False, True):
-                for tname, t in threshold_sets(seed, info["big_rows"]):
+                for tname, t in threshold_sets(seed, variant, info["big_rows"]):
                     jobs.append(dict(
                         binary=binary, seed=seed, k=k, size=size,
                         importance=imp, tname=tname, thresholds=t,

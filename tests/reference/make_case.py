@@ -86,6 +86,8 @@ class Gen:
                 name = '%s"q%d' % (prefix, rng.randrange(1000))  # quote
             elif roll < 0.97:
                 name = "%s\nnl%d" % (prefix, rng.randrange(1000))  # newline
+            elif roll < 0.975:
+                name = " %s%d " % (prefix, rng.randrange(1000))  # blanks kept
             elif roll < 0.985:
                 name = "%s\u00e9%d" % (prefix, rng.randrange(1000))  # UTF-8
             else:
@@ -307,8 +309,14 @@ class Gen:
         out = []
         for c in cols:
             r = rng.random()
-            out.append(c.upper() if r < 0.2 else c.capitalize() if r < 0.4
-                       else c)
+            name = (c.upper() if r < 0.2 else c.capitalize() if r < 0.4
+                    else c)
+            r = rng.random()
+            if r < 0.1:
+                name = '"%s"' % name  # quoted header names
+            elif r < 0.15:
+                name = " '%s' " % name
+            out.append(name)
         return cols, out
 
     def extra_value(self, col):
