@@ -153,6 +153,10 @@ def compare(job, eng, want):
         for k in range(max(0, i - 2), i):
             lines.append("  both #%d: %r" % (k, r_det[k]))
         out.append("\n".join(lines))
+    if any(n != 50 for n in e_sizes[:-1]) or (e_sizes and
+                                               not 0 < e_sizes[-1] <= 50):
+        out.append("detection files must hold 50 rows each, the last 1-50: "
+                   "%s" % e_sizes)
     if e_sizes != want.files:
         out.append("rows per file: engine %s, reference %s" % (
             e_sizes, want.files))
