@@ -316,6 +316,7 @@ class RefResult:
     quarantined: list = field(default_factory=list)  # record numbers
     records: int = 0
     chunks: int = 0
+    merchant_totals: dict = field(default_factory=dict)  # merchant -> txns
 
 
 class Detector:
@@ -473,6 +474,7 @@ def reference_run(source, chunk_rows, importance, thresholds):
     n = len(det.detections)
     result.files = [50] * (n // 50) + ([n % 50] if n % 50 else [])
     result.quarantined = sorted(det.quarantined)
+    result.merchant_totals = {k: m.total for k, m in det.merchants.items()}
     return result
 
 
