@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 namespace txflow {
@@ -47,6 +48,28 @@ TEST(MerchantState, UpgradeGoldenFiveCustomers) {
   // Once only: more of the same changes nothing.
   m.Apply("A", Gender::kMale, 100, kRupee);
   EXPECT_TRUE(Names(Eval(m, t), Pattern::kUpgrade).empty());
+}
+
+// SPEC §4.3 computes P_p of the average weights in IEEE double, in the
+// order written. Averages 2^51 + 0.5 and 2^51 + 1 are adjacent doubles, so
+// P60 = v0 + (v1 - v0) * 60 / 100 = v0 + 0.3 rounds to v1: both customers
+// are at or below it. (Without the interpolation, or in exact rationals,
+// only the first would be.)
+TEST(MerchantState, WeightPercentileRoundsAsIeeeDoubleInTheSpecsOrder) {
+  const int64_t base = int64_t{3} << 51;  // 3 * 2^51 < 2^53: exact doubles
+  const double a = static_cast<double>(base + 1) / 3.0;
+  const double b = static_cast<double>(base + 3) / 3.0;
+  ASSERT_EQ(std::nextafter(a, 2 * a), b) << "the averages must be adjacent";
+  MerchantState m("M1");
+  Thresholds t;
+  t.upgrade_min_txns = 5;
+  t.upgrade_weight_pct = 60;
+  for (int i = 0; i < 3; ++i) {
+    m.Apply("A", Gender::kFemale, 100, i == 0 ? base / 3 + 1 : base / 3);
+    m.Apply("B", Gender::kFemale, 100, i == 0 ? base / 3 + 3 : base / 3);
+  }
+  EXPECT_EQ(Names(Eval(m, t), Pattern::kUpgrade),
+            (std::vector<std::string>{"A", "B"}));
 }
 
 TEST(MerchantState, UpgradeNeedsMoreThanThresholdTransactions) {

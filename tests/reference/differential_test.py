@@ -346,8 +346,17 @@ def run_all(a, binary, feats, seeds, sizes_k, small, large, scratch,
                 # Cheap at the largest chunk size: the UPGRADE threshold at
                 # exactly the big merchant's final total (set in run_job).
                 sets.append(("C", sets[0][1]))
+            # U: the percentile-rounding trap (make_case 3b) needs UPGRADE
+            # at a 6-transaction merchant, weight P60, and the importance
+            # table.
+            sets.append(("U", ref.Thresholds(
+                upgrade_min_txns=5, upgrade_count_percentile=90,
+                upgrade_weight_percentile=60, child_min_txns=80,
+                child_max_avg_paise=2300, dei_min_female=30)))
             for imp in (False, True):
                 for tname, t in sets:
+                    if tname == "U" and not imp:
+                        continue
                     jobs.append(dict(
                         binary=binary, seed=seed, k=k, size=size,
                         big_merchant=info["big_merchant"],

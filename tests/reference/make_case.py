@@ -257,6 +257,30 @@ class Gen:
             for _ in range(40):  # first M, later F
                 c = self.new_id("C", self.used_customers)
                 self.add_pair_rows(c, m2, 2, ["M", "F"], "10")
+        # 3b. A percentile-rounding trap (threshold set U): two customers of
+        # three rows each, in three categories whose importance means sum to
+        # S1 = 3·2^51 + 1 and S2 = 3·2^51 + 3 µ. Their averages 2^51 + 0.5
+        # and 2^51 + 1 are adjacent doubles, so P60 = v0 + (v1 − v0)·0.6
+        # rounds to v1 in IEEE double: both are UPGRADE customers. A P
+        # computed any other way (no interpolation, rationals) takes only
+        # the first.
+        m = self.new_id("M", self.used_merchants)
+        self.ulp_trap = m
+        self.fixed_weights = {}
+        for total in (3 * 2**51 + 1, 3 * 2**51 + 3):
+            c = self.new_id("C", self.used_customers)
+            third = total // 3
+            cats = CATEGORIES[:3]
+            self.add_pair_rows(c, m, 3, "F", "10", categories=cats)
+            # add_pair_rows picks a category per row at random: give every
+            # row its own, in order, so each category is used once.
+            mine = [r for r in self.rows if r[2] and r[2][0] == c]
+            for row, cat in zip(mine, cats):
+                i = self.rows.index(row)
+                self.rows[i] = (row[0], row[1], row[2][:4] + (cat,))
+            self.pairs[(c, m)] = set(cats)
+            for cat, units in zip(cats, (third, third, total - 2 * third)):
+                self.fixed_weights[(c, m, cat)] = [decimal_text(units, 6)]
         # 4. CHILD pairs: averages around ₹23.
         child_m = self.new_id("M", self.used_merchants)
         for j in range(8):
@@ -450,8 +474,11 @@ class Gen:
             keys.append((self.new_id("C", self.used_customers), self.big,
                          CATEGORIES[0]))
         trap = set(self.trap_customers)
+        keys = [k for k in keys if k not in self.fixed_weights]
+        keys += sorted(self.fixed_weights)
         for c, m, cat in keys:
-            ws = self.weight_rows(c in trap or rng.random() < 0.05)
+            ws = self.fixed_weights.get((c, m, cat)) or self.weight_rows(
+                c in trap or rng.random() < 0.05)
             for w in ws:
                 lines.append(",".join([self.fmt_value(c), self.fmt_value(m), w,
                                        self.fmt_value(cat),
