@@ -95,6 +95,11 @@ TEST(ChunkerKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
     // This round drained despite its kills: compare with the reference.
     // Exact tree equality: staging files of killed runs were swept too.
     auto got = TreeOf(root);
+    // On S3 a start killed mid-probe leaves its scratch object for an hour
+    // (docs/formats.md): not part of the output.
+    std::erase_if(got, [](const auto& kv) {
+      return kv.first.rfind("state/probe/", 0) == 0;
+    });
     ASSERT_EQ(got.size(), reference.size()) << root;
     for (const auto& [name, bytes] : reference) {
       ASSERT_TRUE(got.count(name)) << root << "/" << name;

@@ -255,6 +255,27 @@ TEST_F(CliTest, RunWhoseDetectorCannotStartCutsNoChunk) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "r" / "state" / "offset.csv"));
 }
 
+// A start that fails on its inputs leaves a fresh local root untouched (no
+// lock, no probe scratch object, not even the directory).
+TEST_F(CliTest, FailedStartLeavesAFreshLocalRootUntouched) {
+  Outcome g = Txflow("gen --out " + dir_.string() + " --rows 100 --seed 5");
+  ASSERT_EQ(g.code, 0) << g.out;
+  for (const char* cmd : {"run", "detect"}) {
+    const std::string source =
+        std::string(cmd) == "run"
+            ? " --source " + (dir_ / "transactions.csv").string()
+            : "";
+    Outcome r = Txflow(std::string(cmd) + " --drain" + source + " --root " +
+                       (dir_ / "fresh").string() + " --importance " +
+                       (dir_ / "missing.csv").string());
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_NE(r.out.find("missing.csv: importance table not found"),
+              std::string::npos)
+        << r.out;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "fresh")) << cmd;
+  }
+}
+
 TEST_F(CliTest, VersionPrintsSemver) {
   Outcome r = Txflow("version");
   EXPECT_EQ(r.code, 0);

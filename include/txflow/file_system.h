@@ -125,6 +125,9 @@ class FileSystem {
 // unknown scheme or a malformed URI.
 Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view root_uri);
 
+// The root's URI for messages: fs.Uri("") without its trailing '/'.
+std::string RootUri(const FileSystem& fs);
+
 // Splits the URI of one object into its parent root and its key, e.g.
 // "s3://b/p/x.csv" -> ("s3://b/p", "x.csv"), "data/x.csv" -> ("data", "x.csv").
 struct ObjectLocation {

@@ -71,10 +71,10 @@ int RunPipeline(const Args& args) {
   if (!source_fs.ok()) return Fail("run", source_fs.status());
   auto root_fs = OpenFileSystem(root);
   if (!root_fs.ok()) return Fail("run", root_fs.status());
-  if (Status s = CheckRootWrites(root_fs->get(), storage, "run"); !s.ok())
-    return Fail("run", s);
   auto importance = LoadImportance(df.importance);
   if (!importance.ok()) return Fail("run", importance.status());
+  if (Status s = CheckRootWrites(root_fs->get(), storage, "run"); !s.ok())
+    return Fail("run", s);
 
   Clock* clock = SystemClock::Get();
   LeaseLock x_lock(root_fs->get(), std::string(kChunkerLockKey), clock,

@@ -21,9 +21,9 @@ constexpr size_t kMaxQuarantinedRowBytes = 64 << 10;
 constexpr int64_t kMaxAmountPaise = 10'000'000'000'000;
 // Writes queued ahead of the writer thread before a chunk waits for it.
 constexpr size_t kMaxQueuedWrites = 64;
-// Keys listed to find a later chunk when there is no offset.csv (other
-// objects under landing_zone/ may sort between chunks).
-constexpr size_t kListForLaterChunk = 16;
+// Keys listed to find a later chunk when there is no offset.csv: one S3
+// page (other objects under landing_zone/ may sort between chunks).
+constexpr size_t kListForLaterChunk = 1000;
 
 // Writes one detection file create-only. A lost answer to our own create
 // shows up as AlreadyExists with the same content, which is success.

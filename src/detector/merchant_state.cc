@@ -272,7 +272,8 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
     // either gender; its DEI-NEEDED results cannot be carried over.
     return bad(
         "format 1, written by an older txflow that counted DEI genders "
-        "differently (SPEC §4.2); detect into a new root");
+        "differently (SPEC §4.2); detect into a new root (chunk the source "
+        "there again, or copy landing_zone/ and state/offset.csv to it)");
   }
   if (in->empty() || static_cast<uint8_t>(in->front()) != kFormat) {
     return bad("unknown format");

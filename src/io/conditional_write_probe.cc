@@ -1,6 +1,5 @@
 #include "io/conditional_write_probe.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,7 +12,7 @@ namespace txflow {
 namespace {
 
 // Scratch objects older than this are swept whoever left them: no probe takes
-// that long, so their process is gone (or on a clock far off).
+// that long, so their process is gone (unless clocks are an hour apart).
 constexpr int64_t kStaleAfterNs = int64_t{3600} * 1'000'000'000;
 
 // Host name as a key component: [A-Za-z0-9._], anything else '_'.
@@ -44,24 +43,19 @@ bool ParseI64(std::string_view s, int64_t* v) {
   return !s.empty() && ec == std::errc() && p == s.data() + s.size();
 }
 
-// Whether the scratch object `key` (under kProbePrefix) belongs to no running
-// probe: its process is dead on this host, or it is over an hour old.
+// Whether the scratch object `key` (under kProbePrefix) is over an hour old
+// by the time in its name. Only age decides: "its process is gone" cannot be
+// told from another host, nor from another PID namespace on this one (a
+// container sharing the host name), where it would sweep a live probe.
 // Unparsable names are left alone.
 bool IsLeftOver(std::string_view key, int64_t now_ns) {
   std::string_view name = key.substr(kProbePrefix.size());
   const size_t last = name.rfind('-');
-  if (last == std::string_view::npos || last == 0) return false;
-  const size_t mid = name.rfind('-', last - 1);
-  if (mid == std::string_view::npos) return false;
-  int64_t pid = 0, ns = 0;
-  if (!ParseI64(name.substr(mid + 1, last - mid - 1), &pid) ||
-      !ParseI64(name.substr(last + 1), &ns)) {
+  int64_t ns = 0;
+  if (last == std::string_view::npos || !ParseI64(name.substr(last + 1), &ns)) {
     return false;
   }
-  if (now_ns - ns > kStaleAfterNs) return true;
-  if (name.substr(0, mid) != HostForKey()) return false;  // cannot see it
-  if (pid == ::getpid() || pid <= 0) return false;
-  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+  return now_ns - ns > kStaleAfterNs;
 }
 
 // Best effort: a probe killed between its first write and its delete leaves
@@ -76,12 +70,6 @@ void SweepLeftOvers(FileSystem* root) {
   for (const ObjectInfo& info : *list) {
     if (IsLeftOver(info.key, now)) root->Delete(info.key).IgnoreError();
   }
-}
-
-std::string RootUri(FileSystem* root) {
-  std::string uri = root->Uri("");
-  while (uri.size() > 1 && uri.back() == '/') uri.pop_back();
-  return uri;
 }
 
 // The object is `want` (our write took effect though it was reported
@@ -186,7 +174,7 @@ class Probe {
     }
     if (line.empty()) return Status::OK();
     return Status::NotSupported(
-        RootUri(root_) + ": " + line +
+        RootUri(*root_) + ": " + line +
         "; txflow needs conditional writes for one writer per root");
   }
 

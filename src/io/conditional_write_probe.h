@@ -26,8 +26,8 @@ inline constexpr std::string_view kProbePrefix = "state/probe/";
 //   3. replace-if-match with the current version -> must succeed
 //   4. replace-if-match with the version of step 1 (stale) -> must fail
 //      PreconditionFailed
-// Before that it deletes scratch objects left by probes that were killed:
-// those of dead processes on this host, and any older than an hour.
+// Before that it deletes scratch objects left by probes that were killed,
+// once they are over an hour old (by the time in their names).
 //
 // Returns OK when the store honours both; NotSupported, one line naming the
 // root and the missing behaviour(s), when it does not; any other error of the

@@ -165,7 +165,10 @@ TEST(ConditionalWriteProbe, RetryableFaultsThenRerunPasses) {
   }
 }
 
-TEST(ConditionalWriteProbe, SweepsScratchObjectsOfDeadProbesOnly) {
+// Only age decides: a fresh object is a live probe's even when its pid is
+// not running here (it may run in another PID namespace sharing this host
+// name, where sweeping it would fail a good store's check).
+TEST(ConditionalWriteProbe, SweepsOnlyScratchObjectsOverAnHourOld) {
   auto fs = Open("probe-sweep");
   const std::string mine = ConditionalWriteProbeKey();
   const size_t last = mine.rfind('-');
@@ -180,24 +183,25 @@ TEST(ConditionalWriteProbe, SweepsScratchObjectsOfDeadProbesOnly) {
                           .count();
   const int64_t two_hours = int64_t{7200} * 1'000'000'000;
   const std::string p(kProbePrefix);
-  const std::string dead_here =
+  const std::string fresh_dead_pid_here =
       p + host + "-" + std::to_string(dead) + "-" + std::to_string(now);
-  const std::string alive_here = p + host + "-1-" + std::to_string(now);
+  const std::string old_here = p + host + "-" + std::to_string(dead) + "-" +
+                               std::to_string(now - two_hours);
   const std::string fresh_elsewhere = p + "other.host-5-" + std::to_string(now);
   const std::string old_elsewhere =
       p + "other.host-5-" + std::to_string(now - two_hours);
   const std::string odd = p + "not-a-probe";
   for (const auto& k :
-       {dead_here, alive_here, fresh_elsewhere, old_elsewhere, odd}) {
+       {fresh_dead_pid_here, old_here, fresh_elsewhere, old_elsewhere, odd}) {
     ASSERT_TRUE(fs->Write(k, "x").ok()) << k;
   }
   ASSERT_TRUE(CheckConditionalWrites(fs.get()).ok());
-  EXPECT_TRUE(fs->Stat(dead_here).status().IsNotFound());
+  EXPECT_TRUE(fs->Stat(old_here).status().IsNotFound());
   EXPECT_TRUE(fs->Stat(old_elsewhere).status().IsNotFound());
-  EXPECT_TRUE(fs->Stat(alive_here).ok());
+  EXPECT_TRUE(fs->Stat(fresh_dead_pid_here).ok());
   EXPECT_TRUE(fs->Stat(fresh_elsewhere).ok());
   EXPECT_TRUE(fs->Stat(odd).ok());
-  for (const auto& k : {alive_here, fresh_elsewhere, odd}) {
+  for (const auto& k : {fresh_dead_pid_here, fresh_elsewhere, odd}) {
     fs->Delete(k).IgnoreError();
   }
 }

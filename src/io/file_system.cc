@@ -58,6 +58,12 @@ RootDecorator& Decorator() {
 
 }  // namespace
 
+std::string RootUri(const FileSystem& fs) {
+  std::string uri = fs.Uri("");
+  while (uri.size() > 1 && uri.back() == '/') uri.pop_back();
+  return uri;
+}
+
 Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view root_uri) {
   TXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<FileSystem> fs, OpenBase(root_uri));
   const RootDecorator& decorate = Decorator();
