@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "process.h"
+#include "testing/test_storage.h"
 
 namespace txflow {
 namespace {
@@ -39,12 +40,7 @@ class S3ProxyEndToEnd : public ::testing::Test {
         << (server ? server : "unset")
         << "); run the tests through ctest (fixture s3proxy_server)";
     // For the children and for TreeOf/Upload in this process.
-    ::setenv("AWS_ENDPOINT_URL", endpoint.c_str(), 1);
-    ::setenv("AWS_ACCESS_KEY_ID", "txflow-test-key", 1);
-    ::setenv("AWS_SECRET_ACCESS_KEY", "txflow-test-secret", 1);
-    ::setenv("AWS_REGION", "us-east-1", 1);
-    ::unsetenv("AWS_SESSION_TOKEN");
-    ::unsetenv("AWS_PROFILE");
+    testing::UseS3Endpoint(endpoint);
     ::unsetenv("TXFLOW_FAULT_INJECTION");
 
     dir_ = fs::path(::testing::TempDir()) /

@@ -32,6 +32,15 @@ bool UsingS3() {
   return v != nullptr && std::string(v) == "s3";
 }
 
+void UseS3Endpoint(const std::string& url) {
+  ::setenv("AWS_ENDPOINT_URL", url.c_str(), 1);
+  ::setenv("AWS_ACCESS_KEY_ID", "txflow-test-key", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "txflow-test-secret", 1);
+  ::setenv("AWS_REGION", "us-east-1", 1);
+  ::unsetenv("AWS_SESSION_TOKEN");
+  ::unsetenv("AWS_PROFILE");
+}
+
 void UseS3TestServer() {
   std::call_once(configured, [] {
     const char* dir = std::getenv("TXFLOW_S3_TEST_DIR");
@@ -47,12 +56,7 @@ void UseS3TestServer() {
                    dir ? dir : "unset");
       std::abort();
     }
-    ::setenv("AWS_ENDPOINT_URL", endpoint.c_str(), 1);
-    ::setenv("AWS_ACCESS_KEY_ID", "txflow-test-key", 1);
-    ::setenv("AWS_SECRET_ACCESS_KEY", "txflow-test-secret", 1);
-    ::setenv("AWS_REGION", "us-east-1", 1);
-    ::unsetenv("AWS_SESSION_TOKEN");
-    ::unsetenv("AWS_PROFILE");
+    UseS3Endpoint(endpoint);
     // Failures are the point of some tests; keep their retries quick.
     ::setenv("TXFLOW_S3_MAX_ATTEMPTS", "10", 0);
   });

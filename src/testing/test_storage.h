@@ -25,6 +25,11 @@ std::string TestRoot(std::string_view name);
 // A fresh "s3://txflow-test/<run>/<name>" whatever TXFLOW_TEST_STORAGE says.
 std::string S3TestRoot(std::string_view name);
 
+// Points this process and its children at the test server at `url` (a
+// test server's endpoint): AWS_ENDPOINT_URL, the fixed test credentials and
+// the region; no session token or profile.
+void UseS3Endpoint(const std::string& url);
+
 // Points this process and its children at the fixture's server: exports
 // AWS_ENDPOINT_URL, the test credentials and the region. Reads the endpoint
 // from $TXFLOW_S3_TEST_DIR/endpoint; aborts the test binary with a message

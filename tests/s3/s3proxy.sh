@@ -7,6 +7,7 @@
 #   s3proxy.sh stop DIR        stops it and removes DIR
 # The credentials are fixed test values for a loopback-only server.
 set -euo pipefail
+source "$(dirname "$0")/server_lib.sh"
 
 cmd=${1:?start|stop}
 dir=${2:?DIR}
@@ -26,11 +27,9 @@ start)
   rm -rf "$dir"
   # The filesystem provider's buckets are the directories of its basedir.
   mkdir -p "$dir/data/txflow-test"
-  for attempt in 1 2 3 4 5 6 7 8; do
-    port=$((20000 + RANDOM % 40000))
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
+  launch() {
     cat >"$dir/s3proxy.conf" <<CONF
-s3proxy.endpoint=http://127.0.0.1:$port
+s3proxy.endpoint=http://127.0.0.1:$1
 s3proxy.authorization=aws-v2-or-v4
 s3proxy.identity=txflow-test-key
 s3proxy.credential=txflow-test-secret
@@ -39,31 +38,11 @@ jclouds.filesystem.basedir=$dir/data
 CONF
     setsid java -Xmx256m -jar "$jar" --properties "$dir/s3proxy.conf" \
       >"$dir/server.log" 2>&1 </dev/null &
-    pid=$!
-    for _ in $(seq 1 300); do
-      if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        echo "$pid" > "$dir/pid"
-        echo "http://127.0.0.1:$port" > "$dir/endpoint"
-        echo "s3proxy pid $pid on http://127.0.0.1:$port, data in $dir/data"
-        exit 0
-      fi
-      if ! kill -0 "$pid" 2>/dev/null; then break; fi
-      sleep 0.1
-    done
-    kill "$pid" 2>/dev/null || true
-  done
-  echo "s3proxy did not start; log:" >&2
-  cat "$dir/server.log" >&2 || true
-  exit 1
+  }
+  start_server "$dir" s3proxy 300
   ;;
 stop)
-  if [[ -f "$dir/pid" ]]; then
-    pid=$(cat "$dir/pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$dir"
+  stop_server "$dir" 30
   ;;
 *)
   echo "usage: s3proxy.sh start DIR JAR | stop DIR" >&2
