@@ -8,17 +8,11 @@
 #include "chunker/chunker.h"
 #include "chunker/offset_state.h"
 #include "common/log.h"
-#include "csv/record_scanner.h"
-#include "csv/row_decoder.h"
 #include "detector/detection_file.h"
 
 namespace txflow {
 namespace {
 
-constexpr size_t kMaxQuarantinedRowBytes = 64 << 10;
-// |amount| <= 10^11 rupees: its weight (10^4 units per paisa) then fits in
-// int64 with room for a hundred such rows in one customer's sum.
-constexpr int64_t kMaxAmountPaise = 10'000'000'000'000;
 // Writes queued ahead of the writer thread before a chunk waits for it.
 constexpr size_t kMaxQueuedWrites = 64;
 // Keys listed to find a later chunk when there is no offset.csv: one S3
@@ -42,34 +36,11 @@ Status WriteDetectionFile(FileSystem* root, const std::string& key,
   return Status::OK();
 }
 
-// `name` with bytes that are not printable ASCII as \xNN, for log lines.
-std::string Printable(std::string_view name) {
-  std::string out;
-  for (unsigned char c : name) {
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
-constexpr std::string_view kQuarantineHeader =
-    "chunk,record,byte_offset,reason,raw\n";
-
 std::string QuarantineKey(uint64_t start) {
   char buf[64];
   std::snprintf(buf, sizeof(buf), "quarantine/chunk-%012" PRIu64 ".csv", start);
   return buf;
 }
-
-struct Columns {
-  int customer = -1, merchant = -1, gender = -1, amount = -1, category = -1;
-  size_t width = 0;
-};
 
 }  // namespace
 
@@ -271,120 +242,24 @@ Result<std::string> Detector::ChunkerPassed() {
 Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string uri = root_->Uri(key);
-  const std::string& text = chunk_text_;
-  const ScanResult head = ScanRecords(text, 1);
-  Columns col;
-  size_t pos = 0;
-  if (!text.empty()) {
-    const std::string_view header_line =
-        head.records == 1 ? std::string_view(text).substr(0, head.bytes)
-                          : std::string_view(text);
-    std::vector<std::string_view> names;
-    std::string header_scratch;
-    if (SplitFields(header_line, &names, &header_scratch).has_value()) {
-      return Status::InvalidArgument(uri + ": unreadable header line");
-    }
-    const std::vector<int> at = FindColumns(
-        names, {"customer", "merchant", "gender", "amount", "category"});
-    col = {at[0], at[1], at[2], at[3], at[4], names.size()};
-    for (auto [idx, name] : {std::pair{col.customer, "customer"},
-                             {col.merchant, "merchant"},
-                             {col.gender, "gender"},
-                             {col.amount, "amount"}}) {
-      if (idx < 0) {
-        return Status::InvalidArgument(uri + ": header has no '" +
-                                       std::string(name) + "' column");
-      }
-    }
-    if (importance_ && col.category < 0) {
-      return Status::InvalidArgument(
-          uri +
-          ": header has no 'category' column, needed with an importance table");
-    }
-    pos = head.records == 1 ? head.bytes : text.size();
-  }
-
-  std::string quarantine;
+  TXFLOW_RETURN_IF_ERROR(
+      decoder_.Decode(chunk_text_, key, start, importance_ != nullptr, uri));
   std::vector<MerchantState*> touched;
-  uint64_t bad_rows = 0;
   // Marks the merchants this attempt touches; a retry of the same chunk
   // after a failure is a new attempt.
   const uint64_t attempt = ++attempts_;
-  std::vector<std::string_view> f;
-  std::string scratch;
-  uint64_t record = start;
-  RecordReader reader(std::string_view(text).substr(pos));
-  std::string_view raw;
-  for (size_t offset = pos; reader.Next(&raw);
-       ++record, offset = pos + reader.position()) {
-    std::string reason;
-    if (auto err = SplitFields(raw, &f, &scratch)) {
-      reason = *err;
-    } else if (f.size() != col.width) {
-      reason = "has " + std::to_string(f.size()) + " fields, header has " +
-               std::to_string(col.width);
-    } else if (f[col.customer].empty()) {
-      reason = "empty customer";
-    } else if (f[col.merchant].empty()) {
-      reason = "empty merchant";
-    } else if (f[col.gender].empty()) {
-      reason = "empty gender";
-    } else if (f[col.amount].empty()) {
-      reason = "empty amount";
-    } else if (importance_ && f[col.category].empty()) {
-      reason = "empty category";
-    }
-    std::optional<int64_t> paise;
-    if (reason.empty()) {
-      paise = ParseDecimal(f[col.amount], 2);
-      // Built only for a bad row: the good-row path allocates nothing.
-      auto shown = [&] {
-        return "amount '" + Printable(f[col.amount].substr(0, 64)) +
-               (f[col.amount].size() > 64 ? "...'" : "'");
-      };
-      if (!paise) {
-        reason = shown() + " is not a decimal number";
-      } else if (*paise > kMaxAmountPaise || *paise < -kMaxAmountPaise) {
-        reason =
-            shown() + " is beyond +-100000000000.00, the range held exactly";
-      }
-    }
-    if (!reason.empty()) {
-      if (quarantine.empty()) quarantine = kQuarantineHeader;
-      quarantine += key + "," + std::to_string(record) + "," +
-                    std::to_string(offset) + ",";
-      AppendCsvField(&quarantine, reason);
-      quarantine += ',';
-      std::string_view body = raw;
-      while (!body.empty() && (body.back() == '\n' || body.back() == '\r'))
-        body.remove_suffix(1);
-      // A hostile row (a 1 GB line) is kept only in part: the chunk itself
-      // stays in the landing zone, whole.
-      if (body.size() > kMaxQuarantinedRowBytes) {
-        AppendCsvField(
-            &quarantine,
-            std::string(body.substr(0, kMaxQuarantinedRowBytes)) + "... (" +
-                std::to_string(body.size() - kMaxQuarantinedRowBytes) +
-                " more bytes)");
-      } else {
-        AppendCsvField(&quarantine, body);
-      }
-      quarantine += '\n';
-      ++bad_rows;
-      continue;
-    }
-    MerchantEntry& entry = FindMerchant(f[col.merchant]);
+  for (const DecodedRow& d : decoder_.rows()) {
+    MerchantEntry& entry = FindMerchant(d.merchant);
     if (entry.last_attempt != attempt) {  // first row of this merchant here
       entry.last_attempt = attempt;
       touched.push_back(entry.state.get());
     }
-    rows_.push_back(
-        {entry.state.get(), Stable(f[col.customer], text),
-         importance_ ? Stable(f[col.category], text) : std::string_view(),
-         MerchantState::HashCustomer(f[col.customer]), *paise,
-         GenderOf(f[col.gender])});
+    targets_.push_back(
+        {entry.state.get(), MerchantState::HashCustomer(d.customer)});
   }
-  const uint64_t records = record - start;
+  const std::string& quarantine = decoder_.quarantine();
+  const uint64_t bad_rows = decoder_.bad_rows();
+  const uint64_t records = decoder_.records();
   // Everything that can fail comes before the state changes: a failed
   // attempt leaves the detector as it was, so a retry of the chunk cannot
   // apply its rows twice.
@@ -392,8 +267,7 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
     auto w = root_->Write(QuarantineKey(start), quarantine,
                           {WriteMode::kCreateOnly, ""});
     if (!w.ok() && w.status().code() != StatusCode::kAlreadyExists) {
-      rows_.clear();
-      copies_.clear();
+      targets_.clear();
       return w.status();
     }
   }
@@ -450,49 +324,38 @@ Detector::MerchantEntry& Detector::FindMerchant(std::string_view id) {
   return entry;
 }
 
-std::string_view Detector::Stable(std::string_view field,
-                                  std::string_view text) {
-  const char* p = field.data();
-  if (field.empty() || (p >= text.data() && p < text.data() + text.size())) {
-    return field;
-  }
-  copies_.emplace_back(field);
-  return copies_.back();
-}
-
 void Detector::ApplyRows() {
   // kSlotAhead rows ahead the customer's slot is requested; kPairAhead rows
   // ahead that slot is read to start loading the customer's record (and, for
   // a new customer, its importance slot). By the time a row is applied both
   // are usually in cache. (Hints only: a rehash in between is harmless.)
   constexpr size_t kSlotAhead = 16, kPairAhead = 6;
-  const size_t n = rows_.size();
+  const std::vector<DecodedRow>& rows = decoder_.rows();
+  const size_t n = targets_.size();
   for (size_t i = 0; i < n; ++i) {
     if (i + kSlotAhead < n) {
-      const Row& r = rows_[i + kSlotAhead];
-      r.merchant->PrefetchSlot(r.hash);
+      const Target& t = targets_[i + kSlotAhead];
+      t.merchant->PrefetchSlot(t.hash);
     }
     if (i + kPairAhead < n) {
-      const Row& r = rows_[i + kPairAhead];
+      const Target& t = targets_[i + kPairAhead];
       // A new customer's weight comes from the importance table: start
       // loading its slot too.
-      if (r.merchant->PrefetchPair(r.hash) && importance_) {
-        importance_->Prefetch(
-            r.merchant->ImportanceKeyHash(r.hash, r.category));
+      if (t.merchant->PrefetchPair(t.hash) && importance_) {
+        importance_->Prefetch(t.merchant->ImportanceKeyHash(
+            t.hash, rows[i + kPairAhead].category));
       }
     }
-    const Row& r = rows_[i];
+    const Target& t = targets_[i];
+    const DecodedRow& r = rows[i];
     if (importance_) {
-      r.merchant->ApplyWeighted(r.customer, r.hash, r.gender, r.paise,
+      t.merchant->ApplyWeighted(r.customer, t.hash, r.gender, r.paise,
                                 r.category, *importance_);
     } else {
-      // Without a table the weight is the amount, in 10^-6 rupees.
-      r.merchant->Apply(r.customer, r.hash, r.gender, r.paise,
-                        r.paise * 10'000);
+      t.merchant->ApplyUnweighted(r.customer, t.hash, r.gender, r.paise);
     }
   }
-  rows_.clear();
-  copies_.clear();
+  targets_.clear();
 }
 
 void Detector::Queue(std::vector<Detection>* found) {

@@ -49,6 +49,7 @@
 #include "common/clock.h"
 #include "common/ordered_worker.h"
 #include "detector/checkpoint.h"
+#include "detector/chunk_decoder.h"
 #include "detector/detection.h"
 #include "detector/importance_table.h"
 #include "detector/merchant_state.h"
@@ -126,11 +127,8 @@ class Detector {
   void WriteFile(size_t n);
   // Queues a snapshot of the state as it is now.
   void QueueCheckpoint();
-  // Applies rows_ to their merchants in order, then clears rows_ and copies_.
+  // Applies decoder_.rows() to targets_ in order, then clears targets_.
   void ApplyRows();
-  // `field` itself when it points into `text`, else (it is in the decoder's
-  // scratch, which the next row reuses) a view of a copy kept in copies_.
-  std::string_view Stable(std::string_view field, std::string_view text);
 
   FileSystem* root_;
   const ImportanceTable* importance_;
@@ -154,20 +152,16 @@ class Detector {
       merchants_;
   // The entry of merchant `id`, created (with an empty state) if new.
   MerchantEntry& FindMerchant(std::string_view id);
-  // A chunk's good rows, decoded, then applied in one pass with prefetching
-  // (ApplyRows). Views point into the chunk's text or into copies_.
-  struct Row {
+  // Where each of decoder_.rows() goes, found while the chunk is checked,
+  // then applied in one pass with prefetching (ApplyRows).
+  struct Target {
     MerchantState* merchant;
-    std::string_view customer;
-    std::string_view category;
     uint64_t hash;  // MerchantState::HashCustomer(customer)
-    int64_t paise;
-    Gender gender;
   };
-  std::vector<Row> rows_;
-  std::string chunk_text_;          // the chunk being processed; reused
-  uint64_t attempts_ = 0;           // ProcessChunk calls, for MerchantEntry
-  std::deque<std::string> copies_;  // a deque: views stay valid as it grows
+  std::vector<Target> targets_;
+  std::string chunk_text_;  // the chunk being processed; reused
+  uint64_t attempts_ = 0;   // ProcessChunk calls, for MerchantEntry
+  ChunkDecoder decoder_;    // decodes chunk_text_; reused
   std::string last_chunk_key_;
   uint64_t next_record_ = 0;
   uint64_t detections_ = 0;  // generated, incl. replayed

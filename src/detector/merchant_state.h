@@ -51,6 +51,16 @@ class MerchantState {
   void Apply(std::string_view customer, uint64_t hash, Gender gender,
              int64_t amount_paise, int64_t weight_micro);
 
+  // Weight units (10^-6 rupees) per paisa: the weight of a transaction
+  // without an importance table is its amount (SPEC §2.2).
+  static constexpr int64_t kWeightPerPaisa = 10'000;
+  // Applies one good transaction whose weight is its amount (no importance
+  // table).
+  void ApplyUnweighted(std::string_view customer, uint64_t hash, Gender gender,
+                       int64_t amount_paise) {
+    Apply(customer, hash, gender, amount_paise, amount_paise * kWeightPerPaisa);
+  }
+
   // Applies one good transaction whose weight is the importance table's mean
   // for (customer, this merchant, category), or the amount without a match.
   // The weight is cached per customer with its category, so repeated

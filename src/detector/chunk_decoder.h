@@ -1,0 +1,91 @@
+// Decodes one landing-zone chunk (SPEC §2.1): finds the columns by header
+// name, splits every record, and sorts the rows into good ones (decoded) and
+// bad ones (the quarantine file's text). The one definition of a good row,
+// shared by every engine: `txflow detect` and the Python package (which the
+// Spark job uses) call this, so parsing and bad rows cannot differ between
+// them.
+//
+// Pure: no I/O, no state but reusable buffers. Not thread-safe; one decoder
+// per thread.
+#ifndef TXFLOW_DETECTOR_CHUNK_DECODER_H_
+#define TXFLOW_DETECTOR_CHUNK_DECODER_H_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detector/detection.h"
+#include "txflow/status.h"
+
+namespace txflow {
+
+// A good row. Its views point into the chunk text given to Decode, or (for a
+// quoted field that needed unescaping) into strings the decoder owns.
+struct DecodedRow {
+  std::string_view customer;
+  std::string_view merchant;
+  std::string_view category;  // empty unless category was asked for
+  int64_t paise;              // |paise| <= kMaxAmountPaise
+  Gender gender;
+};
+
+class ChunkDecoder {
+ public:
+  // |amount| <= 10^11 rupees: its weight (10^4 units per paisa) then fits in
+  // int64 with room for a hundred such rows in one customer's sum. A row
+  // beyond it is bad.
+  static constexpr int64_t kMaxAmountPaise = 10'000'000'000'000;
+  // A bad record longer than this is quarantined in part (the chunk itself
+  // stays in the landing zone, whole).
+  static constexpr size_t kMaxQuarantinedRowBytes = 64 << 10;
+  // The first line of a quarantine file.
+  static constexpr std::string_view kQuarantineHeader =
+      "chunk,record,byte_offset,reason,raw\n";
+
+  // Decodes `text`, the chunk `key` (named in the quarantine rows) whose
+  // first record is record number `start`. `need_category`: the category
+  // column is required (an importance table is in use) and its value is
+  // decoded; an empty one makes the row bad.
+  //
+  // Returns InvalidArgument "<uri>: header has no '<column>' column..." (or
+  // "<uri>: unreadable header line") when the header lacks a required
+  // column: a source problem, not a bad row. `uri` names the chunk in that
+  // message; empty means `key`.
+  //
+  // On success, until the next Decode or the decoder's end: rows() holds the
+  // good rows in chunk order (views valid while `text` is too),
+  // quarantine() the quarantine file's text ("" when every row is good),
+  // bad_rows() and records() the counts. On error they are empty.
+  [[nodiscard]] Status Decode(std::string_view text, std::string_view key,
+                              uint64_t start, bool need_category,
+                              std::string_view uri = {});
+
+  const std::vector<DecodedRow>& rows() const { return rows_; }
+  const std::string& quarantine() const { return quarantine_; }
+  uint64_t bad_rows() const { return bad_rows_; }
+  uint64_t records() const { return records_; }
+
+ private:
+  // `field` when it points into `text`, else (it is in the split scratch,
+  // which the next record reuses) a view of a copy kept in copies_.
+  std::string_view Stable(std::string_view field, std::string_view text);
+  void Quarantine(std::string_view key, uint64_t record, size_t offset,
+                  std::string_view reason, std::string_view raw);
+
+  std::vector<DecodedRow> rows_;
+  std::string quarantine_;
+  uint64_t bad_rows_ = 0;
+  uint64_t records_ = 0;
+  std::deque<std::string> copies_;  // a deque: views stay valid as it grows
+  std::vector<std::string_view> fields_;
+  std::string scratch_;
+};
+
+// `text` with bytes that are not printable ASCII as \xNN, for messages.
+std::string Printable(std::string_view text);
+
+}  // namespace txflow
+
+#endif  // TXFLOW_DETECTOR_CHUNK_DECODER_H_
