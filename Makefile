@@ -23,7 +23,16 @@ VERSITYGW  := $(abspath $(BUILD_DIR))/tools/bin/versitygw
 S3PROXY_DIR := $(abspath $(BUILD_DIR))/tools/s3proxy
 S3PROXY_JAR := $(S3PROXY_DIR)/s3proxy-2.6.0-jar-with-dependencies.jar
 
-.PHONY: all build deps test test-sanitize test-tsan fuzz fuzz-smoke fuzz-build run bench format format-check clean
+# The Python package (python/, pyproject.toml) in a virtualenv; the pins are
+# pyproject.toml's build requirements, installed once so that rebuilds need
+# no network and reuse build/py/.
+VENV       := $(BUILD_DIR)/venv
+PY_PINS    := scikit-build-core==1.1.2 nanobind==3.1.0 pytest==9.2.0
+PY_INPUTS  := pyproject.toml $(shell find python/CMakeLists.txt python/src python/txflow \
+                src/common src/csv src/detector include cmake CMakeLists.txt \
+                -type f -not -name '*_test.cc' -not -name '*_fuzz.cc' -not -name '*.pyc' 2>/dev/null)
+
+.PHONY: all build deps venv test test-sanitize test-tsan fuzz fuzz-smoke fuzz-build run bench format format-check clean
 
 all: build
 
@@ -37,11 +46,23 @@ $(BUILD_DIR)/build.ninja: CMakeLists.txt
 build: $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR)
 
-test: deps build
+test: deps build venv
 	@tools/install-versitygw.sh $(BUILD_DIR)/tools/bin
 	@tools/install-s3proxy.sh $(S3PROXY_DIR)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2
 	@$(MAKE) --no-print-directory fuzz-smoke
+
+# Quick when nothing changed (a stamp); after a kernel change pip rebuilds
+# only what changed.
+venv: $(VENV)/.txflow-installed
+
+$(VENV)/.txflow-installed: $(PY_INPUTS)
+	@tools/install-deps.sh
+	@tools/install-deps.sh --python
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check $(PY_PINS)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ./
+	@touch $@
 
 # libFuzzer targets (clang, with ASan + UBSan), one ctest entry each.
 fuzz-build: deps
@@ -69,7 +90,7 @@ test-sanitize: deps
 	  -DTXFLOW_S3PROXY_JAR=$(S3PROXY_JAR)
 	cmake --build $(SAN_DIR)
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(SAN_DIR) --output-on-failure -j 2 -LE lint
+	  ctest --test-dir $(SAN_DIR) --output-on-failure -j 2 -LE "lint|python"
 
 # The suites that run threads (the ordered writer, the detector with its
 # writer thread, `txflow run` with X and Y in one process, the lock), built

@@ -4,11 +4,21 @@
 #   (no flag) build: compiler, cmake, ninja, GoogleTest, libcurl, OpenSSL
 #   --dev      also the test tools: clang-format, clang + its sanitizer and
 #              libFuzzer runtimes (the fuzz targets)
+#   --python   only what the Python package's build needs from Debian, when the
+#              python3 on PATH lacks it: venv (with pip) and Python.h
 set -euo pipefail
 
 packages=(g++ cmake ninja-build libgtest-dev libcurl4-openssl-dev libssl-dev pkg-config)
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(clang-format clang libclang-rt-14-dev)
+fi
+if [[ "${1:-}" == "--python" ]]; then
+  packages=()
+  # A pyenv or other non-Debian python3 brings both; Debian's splits them out.
+  python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
+  python3 -c 'import os, sysconfig; assert os.path.exists(os.path.join(
+    sysconfig.get_paths()["include"], "Python.h"))' 2>/dev/null || packages+=(python3-dev)
+  [[ ${#packages[@]} -eq 0 ]] && exit 0
 fi
 
 missing=()

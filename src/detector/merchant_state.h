@@ -41,6 +41,9 @@ namespace txflow {
 class MerchantState {
  public:
   explicit MerchantState(std::string merchant_id);
+  // One owner: not copyable (the customer index points into its records).
+  MerchantState(const MerchantState&) = delete;
+  MerchantState& operator=(const MerchantState&) = delete;
 
   // Applies one good transaction.
   void Apply(std::string_view customer, Gender gender, int64_t amount_paise,
