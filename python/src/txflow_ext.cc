@@ -11,6 +11,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/string_view.h>
 #include <nanobind/stl/unique_ptr.h>
+#include <nanobind/stl/vector.h>
 
 #include <algorithm>
 #include <memory>
@@ -19,8 +20,12 @@
 #include <string_view>
 #include <vector>
 
+#include "chunker/chunk_key.h"
+#include "chunker/offset_state.h"
+#include "csv/row_decoder.h"
 #include "detector/chunk_decoder.h"
 #include "detector/detection.h"
+#include "detector/detection_file.h"
 #include "detector/importance_table.h"
 #include "detector/merchant_state.h"
 
@@ -179,16 +184,104 @@ void ApplyRows(MerchantState& m, nb::handle customers, nb::handle genders,
   CheckOverflow(m);
 }
 
-nb::list Evaluate(MerchantState& m, const Thresholds& t) {
+// Names as str (surrogateescape) or, with as_bytes, as bytes: the form an
+// engine that must keep every byte (Spark's binary columns) takes.
+nb::object Name(std::string_view v, bool as_bytes) {
+  if (as_bytes) return nb::bytes(v.data(), v.size());
+  return Str(v);
+}
+
+std::optional<Pattern> PatternOf(std::string_view id) {
+  for (Pattern p : {Pattern::kUpgrade, Pattern::kChild, Pattern::kDei}) {
+    if (PatternId(p) == id) return p;
+  }
+  return std::nullopt;
+}
+
+Pattern PatternArg(nb::handle id) {
+  nb::object keep;
+  const auto p = PatternOf(Bytes(id, &keep, "pattern_id"));
+  if (!p) throw nb::value_error("unknown pattern id");
+  return *p;
+}
+
+nb::list Evaluate(MerchantState& m, const Thresholds& t, bool as_bytes) {
   std::vector<Detection> found;
   m.Evaluate(t, &found);
   std::sort(found.begin(), found.end());
   nb::list out;
   for (const Detection& d : found) {
-    out.append(nb::make_tuple(Str(PatternId(d.pattern)), Str(d.customer),
-                              Str(d.merchant)));
+    out.append(nb::make_tuple(Str(PatternId(d.pattern)),
+                              Name(d.customer, as_bytes),
+                              Name(d.merchant, as_bytes)));
   }
   return out;
+}
+
+nb::object FindPair(const MerchantState& m, nb::handle customer) {
+  nb::object keep;
+  const auto p = m.FindPair(Bytes(customer, &keep, "customer"));
+  if (!p) return nb::none();
+  return nb::make_tuple(p->count, p->amount_paise, p->weight_micro,
+                        GenderStr(p->gender));
+}
+
+// Detections of several chunks, each row (chunk_start, pattern_id, customer,
+// merchant, ...), put in SPEC 4.1 order: chunk, then pattern, merchant,
+// customer bytewise. Rows are returned as given (extra fields kept).
+nb::list OrderDetections(nb::handle rows) {
+  const Items items(rows, "rows must be a sequence");
+  struct Key {
+    uint64_t chunk;
+    Detection d;
+    size_t index;
+  };
+  std::vector<Key> keys;
+  keys.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Items row(items[i], "a row must be a sequence");
+    if (row.size() < 4) {
+      throw nb::value_error(
+          "a row is (chunk_start, pattern_id, customer, merchant, ...)");
+    }
+    nb::object k1, k2;
+    Key k{static_cast<uint64_t>(Int(row[0], "chunk_start")), {}, i};
+    k.d.pattern = PatternArg(row[1]);
+    k.d.customer = std::string(Bytes(row[2], &k1, "customer"));
+    k.d.merchant = std::string(Bytes(row[3], &k2, "merchant"));
+    keys.push_back(std::move(k));
+  }
+  std::stable_sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+    if (a.chunk != b.chunk) return a.chunk < b.chunk;
+    return a.d < b.d;
+  });
+  nb::list out;
+  for (const Key& k : keys) out.append(nb::borrow(items[k.index]));
+  return out;
+}
+
+// One detection file's bytes; rows are (pattern_id, customer, merchant,
+// detected_at_ms).
+nb::bytes EncodeFile(nb::handle rows, int64_t ystart_ms, int tz_minutes) {
+  const Items items(rows, "rows must be a sequence");
+  std::vector<Detection> ds;
+  ds.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Items row(items[i], "a row must be a sequence");
+    if (row.size() != 4) {
+      throw nb::value_error(
+          "a row is (pattern_id, customer, merchant, detected_at_ms)");
+    }
+    nb::object k1, k2;
+    Detection d;
+    d.pattern = PatternArg(row[0]);
+    d.customer = std::string(Bytes(row[1], &k1, "customer"));
+    d.merchant = std::string(Bytes(row[2], &k2, "merchant"));
+    d.detected_at_ms = Int(row[3], "detected_at_ms");
+    ds.push_back(std::move(d));
+  }
+  const std::string text = EncodeDetectionFile(ds, ystart_ms, tz_minutes);
+  return nb::bytes(text.data(), text.size());
 }
 
 nb::bytes Serialize(const MerchantState& m) {
@@ -221,6 +314,38 @@ nb::tuple DecodeChunk(nb::handle text, nb::handle key, uint64_t start,
                                Str(r.category), GenderStr(r.gender), r.paise));
   }
   return nb::make_tuple(rows, Str(dec.quarantine()), dec.bad_rows());
+}
+
+// The same decoding as columns, names as bytes: what a columnar engine
+// (pandas, Arrow, Spark) loads without a per-row Python object.
+nb::dict DecodeChunkColumns(nb::handle text, nb::handle key, uint64_t start,
+                            bool need_category) {
+  nb::object keep_t, keep_k;
+  const std::string_view t = Bytes(text, &keep_t, "text");
+  const std::string_view k = Bytes(key, &keep_k, "key");
+  ChunkDecoder dec;
+  Check(dec.Decode(t, k, start, need_category));
+  nb::list customer, merchant, category, gender, paise, record;
+  for (const DecodedRow& r : dec.rows()) {
+    customer.append(Name(r.customer, true));
+    merchant.append(Name(r.merchant, true));
+    category.append(Name(r.category, true));
+    gender.append(GenderStr(r.gender));
+    paise.append(r.paise);
+    record.append(r.record);
+  }
+  nb::dict out;
+  out["customer"] = customer;
+  out["merchant"] = merchant;
+  out["category"] = category;
+  out["gender"] = gender;
+  out["amount_paise"] = paise;
+  out["record"] = record;
+  out["quarantine"] =
+      nb::bytes(dec.quarantine().data(), dec.quarantine().size());
+  out["bad_rows"] = dec.bad_rows();
+  out["records"] = dec.records();
+  return out;
 }
 
 }  // namespace
@@ -319,8 +444,17 @@ NB_MODULE(_txflow, m) {
           nb::arg("weights_micro") = nb::none(),
           "Applies one chunk's rows of this merchant, in chunk order.")
       .def("evaluate", &Evaluate, nb::arg("thresholds"),
+           nb::arg("as_bytes") = false,
            "New detections since the last call, as (pattern_id, customer, "
-           "merchant) in SPEC 4.1 order within the merchant.")
+           "merchant) in SPEC 4.1 order within the merchant; names as bytes "
+           "with as_bytes.")
+      .def_prop_ro("total", &MerchantState::total,
+                   "Transactions of this merchant.")
+      .def_prop_ro("female_customers", &MerchantState::female_customers)
+      .def_prop_ro("male_customers", &MerchantState::male_customers)
+      .def("pair", &FindPair, nb::arg("customer"),
+           "(count, amount_paise, weight_micro, gender) of the customer "
+           "here, or None.")
       .def("serialize", &Serialize, "The state as bytes (no derived data).")
       .def_static("restore", &Restore, nb::arg("image"),
                   "The state serialize() gave.");
@@ -330,13 +464,68 @@ NB_MODULE(_txflow, m) {
         "Decodes a chunk: (rows, quarantine_text, bad_rows); a row is "
         "(customer, merchant, category, gender, amount_paise) with gender "
         "'F', 'M' or '' (neither).");
+  m.def("decode_chunk_columns", &DecodeChunkColumns, nb::arg("text"),
+        nb::arg("key"), nb::arg("start"), nb::arg("need_category"),
+        "decode_chunk as a dict of columns (customer, merchant, category as "
+        "bytes; gender; amount_paise; record) plus quarantine (bytes), "
+        "bad_rows and records.");
   m.def(
       "action_type",
-      [](std::string_view pattern_id) {
-        for (Pattern p : {Pattern::kUpgrade, Pattern::kChild, Pattern::kDei}) {
-          if (PatternId(p) == pattern_id) return Str(ActionType(p));
-        }
-        throw nb::value_error("unknown pattern id");
+      [](nb::handle pattern_id) {
+        return Str(ActionType(PatternArg(pattern_id)));
       },
       nb::arg("pattern_id"), "'PatId1' -> 'UPGRADE', and so on.");
+  m.def("order_detections", &OrderDetections, nb::arg("rows"),
+        "Rows (chunk_start, pattern_id, customer, merchant, ...) in SPEC 4.1 "
+        "order.");
+  m.def("encode_detection_file", &EncodeFile, nb::arg("rows"),
+        nb::arg("ystart_ms"), nb::arg("tz_offset_minutes"),
+        "A detection file's bytes; rows are (pattern_id, customer, merchant, "
+        "detected_at_ms).");
+  m.attr("DETECTIONS_PER_FILE") = kDetectionsPerFile;
+  m.def(
+      "detection_file_key",
+      [](int64_t epoch, uint64_t seq) { return DetectionFileKey(epoch, seq); },
+      nb::arg("epoch_seconds"), nb::arg("seq"),
+      "'detections/detections_<epoch>_<seq:06>.csv'");
+  m.def("parse_detection_file_seq", &ParseDetectionFileSeq, nb::arg("key"),
+        "The <seq> of a detection file key, or None.");
+  m.def("chunk_key", &ChunkKey, nb::arg("first_record"),
+        "'landing_zone/chunk-<first_record:012>.csv'");
+  m.def("parse_chunk_key", &ParseChunkKey, nb::arg("key"),
+        "The first record of a chunk key, or None.");
+  m.def("quarantine_key", &QuarantineKey, nb::arg("first_record"),
+        "'quarantine/chunk-<first_record:012>.csv'");
+  m.attr("OFFSET_KEY") = std::string(kOffsetKey);
+  m.def(
+      "offset_next_record",
+      [](nb::handle text, const std::string& uri) {
+        nb::object keep;
+        auto s = DecodeOffsetState(Bytes(text, &keep, "text"), uri);
+        Check(s.status());
+        return s->next_record;
+      },
+      nb::arg("text"), nb::arg("uri"),
+      "The chunker's next record from state/offset.csv's text.");
+  m.def(
+      "parse_timezone",
+      [](std::string_view tz) {
+        auto r = ParseTimezone(tz);
+        Check(r.status());
+        return *r;
+      },
+      nb::arg("text"), "Minutes east of UTC: 'Asia/Kolkata', 'UTC', '+HH:MM'.");
+  m.def("format_timestamp", &FormatTimestamp, nb::arg("unix_ms"),
+        nb::arg("offset_minutes"), "ISO 8601 with milliseconds and offset.");
+  m.def(
+      "parse_amount_paise",
+      [](std::string_view text) {
+        const auto p = ParseDecimal(text, 2);
+        if (!p) {
+          throw TxflowError("'" + std::string(text) +
+                            "' is not a decimal number");
+        }
+        return *p;
+      },
+      nb::arg("text"), "Rupees as exact paise: '23' -> 2300.");
 }

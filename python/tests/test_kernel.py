@@ -190,6 +190,70 @@ def test_decode_chunk_good_and_bad_rows():
                                False) == ([("C", "M", "", "", 100)], "", 0)
 
 
+def test_decode_chunk_columns_is_decode_chunk_as_bytes_columns():
+    text = ("step,customer,gender,merchant,category,amount\n"
+            "0,'C1','F','M1','es_food',4.55\n"
+            "1,'C2','E','M1','es_food',1e2\n"
+            "2,\"C\"\"3\",M,M2,,0.125\n")
+    c = txflow.decode_chunk_columns(text, KEY, 10, False)
+    assert c["customer"] == [b"C1", b'C"3'] and c["merchant"] == [b"M1", b"M2"]
+    assert c["category"] == [b"", b""] and c["gender"] == ["F", "M"]
+    assert c["amount_paise"] == [455, 13]
+    assert c["record"] == [10, 12]  # source record numbers, the bad one skipped
+    assert (c["bad_rows"], c["records"]) == (1, 3)
+    assert c["quarantine"] == txflow.decode_chunk(text, KEY, 10, False)[1].encode()
+
+
+def test_merchant_aggregates_and_pairs():
+    m = txflow.MerchantState(b"M1")
+    assert m.pair("C1") is None
+    m.apply("C1", "F", 150)
+    m.apply(b"C1", "M", -50)
+    m.apply("C2", "M", 10, 7)
+    assert (m.total, m.female_customers, m.male_customers) == (3, 1, 1)
+    assert m.pair("C1") == (2, 100, 100 * 10_000, "F")
+    assert m.pair(b"C2") == (1, 10, 7, "M")
+    m2 = txflow.MerchantState.restore(m.serialize())
+    assert m2.pair("C1") == m.pair("C1") and m2.total == 3
+
+
+def test_order_detections_is_chunk_then_spec_order_bytewise():
+    rows = [(20, "PatId1", b"B", b"M1", "x"), (10, "PatId3", b"", b"M0", "y"),
+            (10, "PatId1", b"\xff", b"M1", "z"), (10, "PatId1", b"Z", b"M1", "w"),
+            (10, "PatId2", b"A", b"M0", "v"), (10, "PatId1", "A", "M2", "u")]
+    assert [r[4] for r in txflow.order_detections(rows)] == [
+        "w", "z", "u", "v", "y", "x"]
+    with pytest.raises(ValueError, match="unknown pattern id"):
+        txflow.order_detections([(1, "PatId9", "", "M")])
+
+
+def test_detection_file_names_and_text():
+    assert txflow.detection_file_key(1700000000, 7) == \
+        "detections/detections_1700000000_000007.csv"
+    assert txflow.parse_detection_file_seq(
+        "detections/detections_1700000000_000007.csv") == 7
+    assert txflow.parse_detection_file_seq("detections/other.csv") is None
+    assert txflow.chunk_key(10001) == "landing_zone/chunk-000000010001.csv"
+    assert txflow.parse_chunk_key("landing_zone/chunk-000000010001.csv") == 10001
+    assert txflow.quarantine_key(1) == "quarantine/chunk-000000000001.csv"
+    tz = txflow.parse_timezone("Asia/Kolkata")
+    assert tz == 330
+    assert txflow.format_timestamp(0, tz) == "1970-01-01T05:30:00.000+05:30"
+    text = txflow.encode_detection_file(
+        [("PatId2", b"C,1", b"M1", 1000), ("PatId3", "", "M2", 2000)], 0, 0)
+    assert text == (b"YStartTime,detectionTime,patternId,ActionType,customerName,"
+                    b"MerchantId\n"
+                    b"1970-01-01T00:00:00.000+00:00,1970-01-01T00:00:01.000+00:00,"
+                    b"PatId2,CHILD,\"C,1\",M1\n"
+                    b"1970-01-01T00:00:00.000+00:00,1970-01-01T00:00:02.000+00:00,"
+                    b"PatId3,DEI-NEEDED,\"\",M2\n")
+    assert txflow.parse_amount_paise("23") == 2300
+    with pytest.raises(txflow.TxflowError):
+        txflow.parse_amount_paise("1e2")
+    with pytest.raises(txflow.TxflowError):
+        txflow.parse_timezone("Mars/Base")
+
+
 def test_decode_chunk_missing_column_is_an_error():
     with pytest.raises(txflow.TxflowError) as e:
         txflow.decode_chunk("customer,merchant,amount\nC,M,1\n", KEY, 0, False)

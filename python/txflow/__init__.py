@@ -14,24 +14,59 @@ as lone surrogates, "surrogateescape"); bytes are accepted as input too.
   quarantine_text, bad_rows)``; a row is ``(customer, merchant, category,
   gender, amount_paise)``, gender ``'F'``, ``'M'`` or ``''`` (neither), the
   form ``apply`` takes.
-- ``action_type('PatId1')`` -> ``'UPGRADE'``.
+- ``decode_chunk_columns(...)``: the same as columns, names as bytes.
+- ``action_type('PatId1')`` -> ``'UPGRADE'``; ``order_detections(rows)``
+  (SPEC 4.1 order across chunks); ``encode_detection_file(rows, ystart_ms,
+  tz)``; the names ``chunk_key``, ``parse_chunk_key``, ``quarantine_key``,
+  ``detection_file_key``, ``parse_detection_file_seq``; ``offset_next_record``
+  (state/offset.csv); ``parse_timezone``, ``format_timestamp``,
+  ``parse_amount_paise``.
+- ``txflow.spark``: the Spark Structured Streaming engine (docs/spark.md).
 - Errors: ``TxflowError`` (a ValueError) carrying the C++ Status message.
 """
 
 from ._txflow import (
+    DETECTIONS_PER_FILE,
+    OFFSET_KEY,
     ImportanceTable,
     MerchantState,
     Thresholds,
     TxflowError,
     action_type,
+    chunk_key,
     decode_chunk,
+    decode_chunk_columns,
+    detection_file_key,
+    encode_detection_file,
+    format_timestamp,
+    offset_next_record,
+    order_detections,
+    parse_amount_paise,
+    parse_chunk_key,
+    parse_detection_file_seq,
+    parse_timezone,
+    quarantine_key,
 )
 
 __all__ = [
+    "DETECTIONS_PER_FILE",
+    "OFFSET_KEY",
     "ImportanceTable",
     "MerchantState",
     "Thresholds",
     "TxflowError",
     "action_type",
+    "chunk_key",
     "decode_chunk",
+    "decode_chunk_columns",
+    "detection_file_key",
+    "encode_detection_file",
+    "format_timestamp",
+    "offset_next_record",
+    "order_detections",
+    "parse_amount_paise",
+    "parse_chunk_key",
+    "parse_detection_file_seq",
+    "parse_timezone",
+    "quarantine_key",
 ]

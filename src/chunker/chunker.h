@@ -29,19 +29,14 @@
 #include <optional>
 #include <string>
 
+#include "chunker/chunk_key.h"
 #include "chunker/offset_state.h"
 #include "common/clock.h"
 #include "txflow/file_system.h"
 
 namespace txflow {
 
-inline constexpr std::string_view kLandingPrefix = "landing_zone/chunk-";
 inline constexpr std::string_view kChunkerLockKey = "state/chunker.lock";
-
-// "landing_zone/chunk-000000010000.csv"
-std::string ChunkKey(uint64_t first_record);
-// The first record number of a chunk key; nullopt for any other key.
-std::optional<uint64_t> ParseChunkKey(std::string_view key);
 
 struct ChunkerOptions {
   uint64_t chunk_rows = 10'000;

@@ -111,7 +111,7 @@ Status ChunkDecoder::Decode(std::string_view text, std::string_view key,
     rows_.push_back(
         {Stable(f[col.customer], text), Stable(f[col.merchant], text),
          need_category ? Stable(f[col.category], text) : std::string_view(),
-         *paise, GenderOf(f[col.gender])});
+         *paise, GenderOf(f[col.gender]), record});
   }
   records_ = record - start;
   return Status::OK();

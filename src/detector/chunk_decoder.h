@@ -29,6 +29,7 @@ struct DecodedRow {
   std::string_view category;  // empty unless category was asked for
   int64_t paise;              // |paise| <= kMaxAmountPaise
   Gender gender;
+  uint64_t record;  // its record number in the source (SPEC §2.1)
 };
 
 class ChunkDecoder {

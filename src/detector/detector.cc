@@ -36,12 +36,6 @@ Status WriteDetectionFile(FileSystem* root, const std::string& key,
   return Status::OK();
 }
 
-std::string QuarantineKey(uint64_t start) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "quarantine/chunk-%012" PRIu64 ".csv", start);
-  return buf;
-}
-
 }  // namespace
 
 Detector::Detector(FileSystem* root, const ImportanceTable* importance,

@@ -43,18 +43,23 @@ void MerchantState::Rehash(size_t slots) {
   }
 }
 
+std::optional<uint32_t> MerchantState::FindId(std::string_view customer,
+                                              uint64_t hash) const {
+  if (slots_.empty()) return std::nullopt;
+  const size_t mask = slots_.size() - 1;
+  const uint64_t tag = hash >> 32;
+  for (size_t i = hash & mask; slots_[i] != 0; i = (i + 1) & mask) {
+    const uint64_t slot = slots_[i];
+    if ((slot >> 32) != tag) continue;
+    const uint32_t id = static_cast<uint32_t>(slot) - 1;
+    if (pairs_[id].name() == customer) return id;
+  }
+  return std::nullopt;
+}
+
 uint32_t MerchantState::PairId(std::string_view customer, uint64_t hash,
                                Gender gender) {
-  if (!slots_.empty()) {
-    const size_t mask = slots_.size() - 1;
-    const uint64_t tag = hash >> 32;
-    for (size_t i = hash & mask; slots_[i] != 0; i = (i + 1) & mask) {
-      const uint64_t slot = slots_[i];
-      if ((slot >> 32) != tag) continue;
-      const uint32_t id = static_cast<uint32_t>(slot) - 1;
-      if (pairs_[id].name() == customer) return id;
-    }
-  }
+  if (const auto id = FindId(customer, hash)) return *id;
   const uint32_t id = static_cast<uint32_t>(pairs_.size());
   Pair& p = pairs_.emplace_back();
   SetName(&p, customer);
@@ -65,6 +70,14 @@ uint32_t MerchantState::PairId(std::string_view customer, uint64_t hash,
   }
   InsertSlot(id, hash);
   return id;
+}
+
+std::optional<MerchantState::PairStats> MerchantState::FindPair(
+    std::string_view customer) const {
+  const auto id = FindId(customer, HashCustomer(customer));
+  if (!id) return std::nullopt;
+  const Pair& p = pairs_[*id];
+  return PairStats{p.count, p.amount_paise, p.weight_micro, p.first_gender};
 }
 
 void MerchantState::Apply(std::string_view customer, uint64_t hash,

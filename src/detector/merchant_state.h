@@ -138,6 +138,21 @@ class MerchantState {
   const std::string& id() const { return id_; }
   size_t customers() const { return pairs_.size(); }
 
+  // The aggregates SPEC §4.2 names, for engines that publish them (the
+  // Spark job's state tables). Reads only.
+  uint64_t total() const { return total_; }
+  uint64_t female_customers() const { return female_; }
+  uint64_t male_customers() const { return male_; }
+  struct PairStats {
+    uint64_t count;
+    int64_t amount_paise;
+    int64_t weight_micro;
+    Gender gender;  // of the pair's first transaction
+  };
+  // The pair (customer, this merchant); nullopt when the customer has no
+  // transaction here.
+  std::optional<PairStats> FindPair(std::string_view customer) const;
+
  private:
   // One cache line per customer: a lookup reads its slot and this line.
   struct alignas(64) Pair {
@@ -180,6 +195,9 @@ class MerchantState {
   };
 
   void SetName(Pair* p, std::string_view customer);
+  // The pair id of `customer` (whose HashCustomer is `hash`), if it has one.
+  std::optional<uint32_t> FindId(std::string_view customer,
+                                 uint64_t hash) const;
   // The pair id of `customer` (whose HashCustomer is `hash`), creating the
   // pair if new.
   uint32_t PairId(std::string_view customer, uint64_t hash, Gender gender);

@@ -275,5 +275,34 @@ TEST(MerchantState, CorruptImageIsAnErrorNotACrash) {
       << old.status().message();
 }
 
+TEST(MerchantState, AggregatesAreTheSpecsPerMerchantAndPerPairState) {
+  MerchantState m("M1");
+  EXPECT_FALSE(m.FindPair("C1").has_value());
+  m.Apply("C1", Gender::kFemale, 150, 7);
+  m.Apply("C1", Gender::kMale, -50, 3);  // the pair keeps its first gender
+  m.Apply("C2", Gender::kMale, 10, 1);
+  m.Apply("C3", Gender::kOther, 1, 1);
+  EXPECT_EQ(m.total(), 4u);
+  EXPECT_EQ(m.female_customers(), 1u);
+  EXPECT_EQ(m.male_customers(), 1u);
+  const auto c1 = m.FindPair("C1");
+  ASSERT_TRUE(c1.has_value());
+  EXPECT_EQ(c1->count, 2u);
+  EXPECT_EQ(c1->amount_paise, 100);
+  EXPECT_EQ(c1->weight_micro, 10);
+  EXPECT_EQ(c1->gender, Gender::kFemale);
+  EXPECT_FALSE(m.FindPair("C4").has_value());
+  // The same after a round trip through the image.
+  std::string image;
+  m.Serialize(&image);
+  std::string_view in = image;
+  auto r = MerchantState::Deserialize(&in);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto again = (*r)->FindPair("C1");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->count, 2u);
+  EXPECT_EQ((*r)->total(), 4u);
+}
+
 }  // namespace
 }  // namespace txflow
