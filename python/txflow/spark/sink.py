@@ -1,0 +1,196 @@
+"""The foreachBatch sink: detections exactly once, 50 per file, and the
+state tables.
+
+The Delta table `detections` is the durable pending list (SPEC 4.4). Each
+micro-batch's detections are put in SPEC 4.1 order (txflow.order_detections),
+numbered (`seq`, global and gapless) and given their file (`file_seq`), then
+appended in one commit with Delta's idempotent-write options (txnAppId =
+DETECTIONS_APP_ID, txnVersion = the batch id). A batch that Spark runs again
+after a driver crash finds its rows already there (its batch_id is not
+above the table's largest) and appends nothing: the rows, numbers and times
+of the first attempt stand.
+
+Files follow the table: every file whose 50 rows are in the table and that
+is not yet in detections/ is written (scratch object, then rename), from the
+table's rows, with the standalone engine's names and bytes
+(txflow.encode_detection_file, txflow.detection_file_key). A crash between
+the commit and the file is repaired at the next start. A drain writes the
+remainder as a last, shorter file; that file's existence closes it, so the
+next detection starts the next file, as in `txflow detect`.
+"""
+
+import time
+
+import pandas as pd
+
+import txflow
+
+DETECTIONS_APP_ID = "txflow-detections"
+PER_FILE = txflow.DETECTIONS_PER_FILE
+
+DETECTIONS_DDL = ("seq bigint, file_seq bigint, batch_id bigint, chunk_start bigint, "
+                  "detected_at_ms bigint, YStartTime string, detectionTime string, "
+                  "patternId string, ActionType string, customerName binary, "
+                  "MerchantId binary")
+
+
+class Sink:
+
+    def __init__(self, spark, storage, tables, ystart_ms, tz_minutes, with_stats,
+                 log):
+        self.spark = spark
+        self.storage = storage
+        self.tables = tables  # name -> URI
+        self.ystart_ms = ystart_ms
+        self.tz = tz_minutes
+        self.with_stats = with_stats
+        self.log = log
+        self.detections = 0  # appended by this process
+        self._load()
+
+    # -- the durable position -------------------------------------------
+    def _load(self):
+        from delta.tables import DeltaTable
+        seqs = [txflow.parse_detection_file_seq("detections/" + n)
+                for n in self.storage.list("detections")]
+        self.files_written = max([s for s in seqs if s is not None], default=0)
+        self.last_batch = -1
+        self.last_seq = 0
+        self.last_ms = 0
+        self.pending = []  # (seq, file_seq, pattern, customer, merchant, ms)
+        t = self.tables["detections"]
+        if not DeltaTable.isDeltaTable(self.spark, t):
+            return
+        df = self.spark.read.format("delta").load(t)
+        top = df.agg({"batch_id": "max", "seq": "max",
+                      "detected_at_ms": "max"}).first()
+        if top[0] is None:
+            return
+        self.last_batch = top["max(batch_id)"]
+        self.last_seq = top["max(seq)"]
+        self.last_ms = top["max(detected_at_ms)"]
+        rows = (df.where(f"file_seq > {self.files_written}")
+                  .selectExpr("seq", "file_seq", "patternId",
+                              "CAST(customerName AS BINARY)",
+                              "CAST(MerchantId AS BINARY)", "detected_at_ms")
+                  .orderBy("seq").collect())
+        self.pending = [(r[0], r[1], r[2], bytes(r[3]), bytes(r[4]), r[5])
+                        for r in rows]
+
+    def _open_file(self):
+        """(file_seq, rows in it) of the file the next detection joins."""
+        if not self.pending:
+            return self.files_written + 1, 0
+        f = self.pending[-1][1]
+        n = sum(1 for p in self.pending if p[1] == f)
+        return (f + 1, 0) if n == PER_FILE else (f, n)
+
+    # -- one micro-batch ----------------------------------------------------
+    def process(self, df, batch_id):
+        df.persist()
+        try:
+            found = (df.where("kind = 'D'")
+                       .select("chunk_start", "pattern", "customer", "merchant")
+                       .collect())
+            ordered = txflow.order_detections(
+                [(r[0], r[1], bytes(r[2]), bytes(r[3])) for r in found])
+            self._append(batch_id, ordered)
+            self.write_full_files()
+            if self.with_stats:
+                self._merge_stats(df, batch_id)
+        finally:
+            df.unpersist()
+
+    def _append(self, batch_id, ordered):
+        if not ordered or batch_id <= self.last_batch:
+            return  # nothing found, or this batch's rows are in the table
+        # Times never go backwards, whatever the wall clock does.
+        now = max(int(time.time() * 1000), self.last_ms)
+        f, n = self._open_file()
+        new = []
+        for chunk_start, pattern, customer, merchant in ordered:
+            if n == PER_FILE:
+                f, n = f + 1, 0
+            n += 1
+            self.last_seq += 1
+            new.append((self.last_seq, f, batch_id, chunk_start, pattern,
+                        customer, merchant))
+        stamp = txflow.format_timestamp(now, self.tz)
+        ystart = txflow.format_timestamp(self.ystart_ms, self.tz)
+        pdf = pd.DataFrame({
+            "seq": [r[0] for r in new], "file_seq": [r[1] for r in new],
+            "batch_id": [r[2] for r in new], "chunk_start": [r[3] for r in new],
+            "detected_at_ms": [now] * len(new), "YStartTime": [ystart] * len(new),
+            "detectionTime": [stamp] * len(new),
+            "patternId": [r[4] for r in new],
+            "ActionType": [txflow.action_type(r[4]) for r in new],
+            "customerName": [r[5] for r in new], "MerchantId": [r[6] for r in new],
+        })
+        df = self.spark.createDataFrame(pdf, schema=DETECTIONS_DDL).selectExpr(
+            "*", "CAST(customerName AS STRING) AS customer_text",
+            "CAST(MerchantId AS STRING) AS merchant_text")
+        df = df.drop("customerName", "MerchantId") \
+               .withColumnRenamed("customer_text", "customerName") \
+               .withColumnRenamed("merchant_text", "MerchantId")
+        (df.coalesce(1).write.format("delta").mode("append")
+           .option("txnAppId", DETECTIONS_APP_ID).option("txnVersion", batch_id)
+           .save(self.tables["detections"]))
+        self.last_batch = batch_id
+        self.last_ms = now
+        self.detections += len(new)
+        self.pending += [(r[0], r[1], r[4], r[5], r[6], now) for r in new]
+
+    def write_full_files(self):
+        while True:
+            f = self.files_written + 1
+            rows = [p for p in self.pending if p[1] == f]
+            if len(rows) < PER_FILE:
+                return
+            self._write_file(f, rows)
+
+    def flush(self):
+        """Drain: the remainder as a last, shorter file. Reloads from the
+        table first: a stopped query may have committed a batch it did not
+        report."""
+        self._load()
+        self.write_full_files()
+        if self.pending:
+            self._write_file(self.pending[0][1], self.pending)
+
+    def _write_file(self, f, rows):
+        text = txflow.encode_detection_file(
+            [(p[2], p[3], p[4], p[5]) for p in rows], self.ystart_ms, self.tz)
+        key = txflow.detection_file_key(rows[-1][5] // 1000, f)
+        self.storage.write_once(key, text)
+        self.files_written = f
+        self.pending = [p for p in self.pending if p[1] > f]
+
+    # -- state tables -------------------------------------------------------
+    def _merge_stats(self, df, batch_id):
+        merchants = df.where("kind = 'M'").selectExpr(
+            "CAST(merchant AS STRING) AS merchant", "total AS transactions",
+            "female AS female_customers", "male AS male_customers",
+            f"CAST({batch_id} AS BIGINT) AS batch_id")
+        pairs = df.where("kind = 'P'").selectExpr(
+            "CAST(customer AS STRING) AS customer",
+            "CAST(merchant AS STRING) AS merchant", "count AS transactions",
+            "amount_paise AS amount_sum_paise",
+            "CAST(amount_paise AS DECIMAL(38, 2)) / 100 / count AS avg_amount",
+            "weight_micro AS weight_sum_micro",
+            "CAST(weight_micro AS DOUBLE) / 1e6 / count AS avg_weight",
+            "gender", f"CAST({batch_id} AS BIGINT) AS batch_id")
+        _upsert(self.spark, self.tables["merchant_stats"], merchants,
+                "t.merchant = s.merchant")
+        _upsert(self.spark, self.tables["pair_stats"], pairs,
+                "t.merchant = s.merchant AND t.customer = s.customer")
+
+
+def _upsert(spark, uri, updates, condition):
+    """MERGE the rows into the table (created on first use). Idempotent: a
+    batch merged again writes the same values."""
+    from delta.tables import DeltaTable
+    if not DeltaTable.isDeltaTable(spark, uri):
+        updates.limit(0).write.format("delta").mode("append").save(uri)
+    (DeltaTable.forPath(spark, uri).alias("t")
+        .merge(updates.alias("s"), condition)
+        .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
