@@ -23,13 +23,16 @@ VERSITYGW  := $(abspath $(BUILD_DIR))/tools/bin/versitygw
 S3PROXY_DIR := $(abspath $(BUILD_DIR))/tools/s3proxy
 S3PROXY_JAR := $(S3PROXY_DIR)/s3proxy-2.6.0-jar-with-dependencies.jar
 
-# The Python package (python/, pyproject.toml) in a virtualenv; the pins are
+# The Python package (python/, pyproject.toml) in a virtualenv with its test
+# and Spark extras (pyproject.toml pins them) and the Delta jars in
+# $(VENV)/share/txflow/jars, where txflow-spark looks. BUILD_PINS are
 # pyproject.toml's build requirements, installed once so that rebuilds need
 # no network and reuse build/py/.
 VENV       := $(BUILD_DIR)/venv
-PY_PINS    := scikit-build-core==1.1.2 nanobind==3.1.0 pytest==9.2.0
+BUILD_PINS := scikit-build-core==1.1.2 nanobind==3.1.0
+JARS_DIR   := $(BUILD_DIR)/jars
 PY_INPUTS  := pyproject.toml $(shell find python/CMakeLists.txt python/src python/txflow \
-                src/common src/csv src/detector include cmake CMakeLists.txt \
+                src/common src/csv src/chunker src/detector include cmake CMakeLists.txt \
                 -type f -not -name '*_test.cc' -not -name '*_fuzz.cc' -not -name '*.pyc' 2>/dev/null)
 
 .PHONY: all build deps venv test test-sanitize test-tsan fuzz fuzz-smoke fuzz-build run bench format format-check clean
@@ -56,12 +59,15 @@ test: deps build venv
 # only what changed.
 venv: $(VENV)/.txflow-installed
 
-$(VENV)/.txflow-installed: $(PY_INPUTS)
+$(VENV)/.txflow-installed: $(PY_INPUTS) tools/fetch-spark-jars.sh tools/spark-s3a/pom.xml
 	@tools/install-deps.sh
 	@tools/install-deps.sh --python
+	@tools/install-deps.sh --spark
 	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --disable-pip-version-check $(PY_PINS)
-	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ./
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check $(BUILD_PINS)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ".[test,spark]"
+	tools/fetch-spark-jars.sh $(JARS_DIR)
+	@rm -rf $(VENV)/share/txflow/jars && mkdir -p $(VENV)/share/txflow && cp -r $(JARS_DIR) $(VENV)/share/txflow/jars
 	@touch $@
 
 # libFuzzer targets (clang, with ASan + UBSan), one ctest entry each.
@@ -90,7 +96,7 @@ test-sanitize: deps
 	  -DTXFLOW_S3PROXY_JAR=$(S3PROXY_JAR)
 	cmake --build $(SAN_DIR)
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(SAN_DIR) --output-on-failure -j 2 -LE "lint|python"
+	  ctest --test-dir $(SAN_DIR) --output-on-failure -j 2 -LE "lint|python|spark"
 
 # The suites that run threads (the ordered writer, the detector with its
 # writer thread, `txflow run` with X and Y in one process, the lock), built

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 
 import txflow
 from txflow.spark.storage import root_uri
@@ -92,14 +93,28 @@ def _thresholds(a):
                 dei_min_female=a.dei_min_female)
 
 
+_RAISED = re.compile(r"^(?:[\w.]+\.)?(\w*(?:Error|Exception)): (.*)$")
+
+
 def _one_line(e):
-    """A Spark or Python error as one line: its first meaningful line."""
+    """A Spark or Python error as one line. An error raised in a Python
+    worker or in foreachBatch reaches us wrapped in Spark's messages with its
+    traceback: the last exception raised in that traceback is the cause (for
+    a Java one, the line that names it)."""
     text = getattr(e, "desc", None) or str(e) or type(e).__name__
-    for line in text.splitlines():
-        line = line.strip()
-        if line:
-            return line
-    return type(e).__name__
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if "Traceback (most recent call last)" in text:
+        for i in range(len(lines) - 1, -1, -1):
+            m = _RAISED.match(lines[i])
+            if not m:
+                continue
+            name, message = m.groups()
+            if name == "Py4JJavaError" and i + 1 < len(lines):
+                return lines[i + 1].lstrip(": ")
+            if name in ("TxflowError", "GapError"):
+                return message
+            return f"{name}: {message}"
+    return lines[0] if lines else type(e).__name__
 
 
 def main(argv=None):
@@ -138,7 +153,8 @@ def _detect(a):
         uri = root_uri(a.importance)
         text = read_object(spark, uri)
         txflow.ImportanceTable.parse(text, a.importance)  # refuse it now
-        importance = spark.sparkContext.broadcast((a.importance, text))
+        importance = spark.sparkContext.broadcast(
+            (uuid.uuid4().hex, a.importance, text))
     tables = {n: f"{tables_root}/{n}"
               for n in ("bronze", "detections", "merchant_stats", "pair_stats")}
     log = lambda msg: print(f"txflow-spark: {msg}", file=sys.stderr, flush=True)
@@ -156,7 +172,7 @@ def _detect(a):
         _run_continuously(a, bronze, engine, sink)
     print(f"detect: {bronze.chunks} chunks, {bronze.records} records, "
           f"{bronze.bad_rows} bad rows, {sink.detections} detections, "
-          f"{sink.files_written} files", file=sys.stderr)
+          f"{sink.files_written} files", file=sys.stderr, flush=True)
     return 0
 
 
@@ -166,11 +182,13 @@ def _run_continuously(a, bronze, engine, sink):
         signal.signal(sig, lambda *_: stop.set())
     query = engine.start(a.trigger)
     try:
-        while not stop.is_set():
+        while not stop.is_set() and query.isActive:
             bronze.ingest_available()
-            if not query.isActive:
-                break
             stop.wait(a.poll)
+        if a.flush_on_exit and query.isActive:
+            # A requested flush covers every chunk present at the request.
+            bronze.ingest_available()
+            query.processAllAvailable()
     finally:
         query.stop()
     if query.exception() is not None:

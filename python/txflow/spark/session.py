@@ -4,8 +4,10 @@ On Databricks (or anywhere a session is active) that session is used as it
 is. Under spark-submit the session is created with the Delta settings and
 whatever spark-submit was given (--jars for Delta). As a console script this
 process starts Spark itself: master local[*] unless --master, and the Delta
-jars that `make venv` put in <venv>/share/txflow/jars (or $TXFLOW_SPARK_JARS,
-comma-separated), so nothing is downloaded at run time.
+jars that `make venv` put in <venv>/share/txflow/jars, with the S3A connector
+in its s3a/ (or $TXFLOW_SPARK_JARS, comma-separated), so nothing is
+downloaded at run time. S3 endpoint and region come from the AWS variables
+txflow reads (s3a_conf_from_env); --conf overrides them.
 """
 
 import glob
@@ -24,7 +26,28 @@ def installed_jars():
     if env:
         return [j for j in env.split(",") if j]
     return sorted(glob.glob(os.path.join(sys.prefix, "share", "txflow", "jars",
-                                         "*.jar")))
+                                         "**", "*.jar"), recursive=True))
+
+
+def s3a_conf_from_env():
+    """S3A settings from the variables txflow's own S3 client reads
+    (docs/s3.md): a custom endpoint (path-style, TLS as its scheme says) and
+    the region. Keys come from S3A's default chain, which reads
+    AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN."""
+    conf = {}
+    endpoint = (os.environ.get("AWS_ENDPOINT_URL_S3")
+                or os.environ.get("AWS_ENDPOINT_URL"))
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    h = "spark.hadoop.fs.s3a."
+    if endpoint:
+        conf[h + "endpoint"] = endpoint
+        conf[h + "path.style.access"] = "true"
+        conf[h + "connection.ssl.enabled"] = str(
+            endpoint.startswith("https:")).lower()
+        region = region or "us-east-1"
+    if region:
+        conf[h + "endpoint.region"] = region
+    return conf
 
 
 def spark_session(master=None, partitions=None, conf=()):
@@ -48,7 +71,10 @@ def spark_session(master=None, partitions=None, conf=()):
             b = (b.config("spark.driver.host", "127.0.0.1")
                   .config("spark.driver.bindAddress", "127.0.0.1")
                   .config("spark.ui.enabled", "false")
+                  .config("spark.ui.showConsoleProgress", "false")
                   .config("spark.databricks.delta.snapshotPartitions", "2"))
+    for k, v in s3a_conf_from_env().items():
+        b = b.config(k, v)
     b = b.config("spark.sql.shuffle.partitions",
                  str(partitions or os.cpu_count() or 2))
     for kv in conf:

@@ -19,6 +19,7 @@ remainder as a last, shorter file; that file's existence closes it, so the
 next detection starts the next file, as in `txflow detect`.
 """
 
+import concurrent.futures
 import time
 
 import pandas as pd
@@ -46,6 +47,7 @@ class Sink:
         self.with_stats = with_stats
         self.log = log
         self.detections = 0  # appended by this process
+        self._pool = concurrent.futures.ThreadPoolExecutor(2)
         self._load()
 
     # -- the durable position -------------------------------------------
@@ -87,8 +89,13 @@ class Sink:
 
     # -- one micro-batch ----------------------------------------------------
     def process(self, df, batch_id):
+        t0 = time.monotonic()
         df.persist()
         try:
+            # The state tables' MERGEs are independent of the detections and
+            # of each other: they run beside them, as concurrent Spark jobs
+            # (each is mostly job and commit latency at this size).
+            merges = self._merge_stats(df, batch_id) if self.with_stats else []
             found = (df.where("kind = 'D'")
                        .select("chunk_start", "pattern", "customer", "merchant")
                        .collect())
@@ -96,8 +103,12 @@ class Sink:
                 [(r[0], r[1], bytes(r[2]), bytes(r[3])) for r in found])
             self._append(batch_id, ordered)
             self.write_full_files()
-            if self.with_stats:
-                self._merge_stats(df, batch_id)
+            t1 = time.monotonic()
+            for m in merges:
+                m.result()
+            self.log(f"batch {batch_id}: {len(ordered)} detections, "
+                     f"{self.files_written} files, {time.monotonic() - t0:.2f} s "
+                     f"(state tables waited {time.monotonic() - t1:.2f} s)")
         finally:
             df.unpersist()
 
@@ -179,10 +190,12 @@ class Sink:
             "weight_micro AS weight_sum_micro",
             "CAST(weight_micro AS DOUBLE) / 1e6 / count AS avg_weight",
             "gender", f"CAST({batch_id} AS BIGINT) AS batch_id")
-        _upsert(self.spark, self.tables["merchant_stats"], merchants,
-                "t.merchant = s.merchant")
-        _upsert(self.spark, self.tables["pair_stats"], pairs,
-                "t.merchant = s.merchant AND t.customer = s.customer")
+        return [
+            self._pool.submit(_upsert, self.spark, self.tables["merchant_stats"],
+                              merchants, "t.merchant = s.merchant"),
+            self._pool.submit(_upsert, self.spark, self.tables["pair_stats"], pairs,
+                              "t.merchant = s.merchant AND t.customer = s.customer"),
+        ]
 
 
 def _upsert(spark, uri, updates, condition):

@@ -12,9 +12,15 @@ detections of all merchants, put in (chunk, SPEC 4.1) order by the sink,
 are the standalone detector's.
 """
 
+import warnings
+
 import pandas as pd
 
 import txflow
+
+# pyspark's own concat of our frames warns about all-null columns (the kinds
+# of rows leave different columns empty); the result is what we give it.
+warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
 
 # One output schema for three kinds of rows: detections (D) and the
 # aggregates of touched merchants (M) and pairs (P) for the state tables.
@@ -29,21 +35,22 @@ _importance_cache = {}
 
 
 def _importance(broadcast):
-    """The importance table, parsed once per Python worker."""
+    """The importance table, parsed once per Python worker. The broadcast
+    holds (token, uri, bytes); the token names this job's table."""
     if broadcast is None:
         return None
-    table = _importance_cache.get(broadcast.id)
+    token, uri, text = broadcast.value
+    table = _importance_cache.get(token)
     if table is None:
-        uri, text = broadcast.value
         table = txflow.ImportanceTable.parse(text, uri)
         _importance_cache.clear()
-        _importance_cache[broadcast.id] = table
+        _importance_cache[token] = table
     return table
 
 
 def make_step(thresholds, importance_broadcast, with_stats):
     """The group function. thresholds: Thresholds keyword arguments (a dict,
-    which pickles); importance_broadcast: (uri, bytes) or None."""
+    which pickles); importance_broadcast: (token, uri, bytes) or None."""
 
     def step(key, frames, state):
         merchant = bytes(key[0])

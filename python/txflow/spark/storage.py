@@ -37,8 +37,11 @@ class Storage:
         self._path = jvm.org.apache.hadoop.fs.Path
         conf = spark._jsc.hadoopConfiguration()
         fs = self._path(uri).getFileSystem(conf)
-        if fs.getClass().getName() == "org.apache.hadoop.fs.LocalFileSystem":
-            fs = fs.getRawFileSystem()  # no .crc files beside ours
+        if uri.startswith("file:"):
+            # Hadoop's local file systems (LocalFileSystem, and the Hive
+            # proxy pyspark installs) checksum into .crc files beside ours;
+            # the raw one below them does not.
+            fs = fs.getRawFileSystem()
         self._fs = fs
 
     def path(self, key):
@@ -78,7 +81,12 @@ class Storage:
             out.close()
         dst = self._path(self.path(key))
         self._fs.mkdirs(dst.getParent())
-        if not self._fs.rename(tmp, dst):
+        try:
+            renamed = self._fs.rename(tmp, dst)
+        except Exception:  # S3A refuses to rename onto an existing object
+            self._fs.delete(tmp, False)
+            raise
+        if not renamed:
             self._fs.delete(tmp, False)
             raise OSError(self.path(key) + ": could not rename the written "
                           "object into place")
