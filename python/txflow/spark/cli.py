@@ -165,7 +165,9 @@ def _detect(a):
                     a.state_tables, a.max_chunks_per_batch, sink)
 
     if a.drain:
-        bronze.ingest_available()
+        t = time.monotonic()
+        n = bronze.ingest_available()
+        log(f"bronze: {n} chunks appended in {time.monotonic() - t:.2f} s")
         engine.run_available()
         sink.flush()
     else:
