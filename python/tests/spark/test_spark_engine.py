@@ -4,6 +4,7 @@ import csv
 import decimal
 import os
 import random
+import shutil
 import signal
 import subprocess
 import time
@@ -142,6 +143,23 @@ def test_second_drain_under_spark_submit_changes_nothing(plain, plain_spark):
              cli.__file__] + cmd[1:], env=SPARK_ENV)
     assert detection_files(plain_spark) == before
     assert "0 chunks" in r.stderr and "0 detections" in r.stderr
+
+
+def test_a_removed_checkpoint_is_refused_not_taken_for_done_work(plain, plain_spark):
+    # Without its checkpoint Spark would number micro-batches from 0 again,
+    # and the sink would drop their detections as already committed.
+    root = plain.copy("spark-lost-checkpoint")
+    shutil.rmtree(root)
+    shutil.copytree(plain_spark, root)
+    shutil.rmtree(os.path.join(root, "state", "spark", "checkpoint"))
+    before = detection_files(root)
+    r = subprocess.run(plain.spark_cmd(root), capture_output=True, text=True,
+                       env=SPARK_ENV)
+    assert r.returncode == 1
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("txflow-spark: ") and "the checkpoint has micro-batches " \
+        "up to -1, but" in last and "checkpoint was removed" in last, last
+    assert detection_files(root) == before
 
 
 def test_usage_and_input_errors_are_one_line(plain, tmp_path):

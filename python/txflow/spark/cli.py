@@ -111,7 +111,7 @@ def _one_line(e):
             name, message = m.groups()
             if name == "Py4JJavaError" and i + 1 < len(lines):
                 return lines[i + 1].lstrip(": ")
-            if name in ("TxflowError", "GapError"):
+            if name in ("TxflowError", "GapError", "RuntimeError"):
                 return message
             return f"{name}: {message}"
     return lines[0] if lines else type(e).__name__
@@ -148,6 +148,7 @@ def _detect(a):
     from txflow.spark.storage import Storage, read_object
 
     storage = Storage(spark, root)
+    storage.clear_scratch()
     importance = None
     if a.importance:
         uri = root_uri(a.importance)
@@ -159,7 +160,8 @@ def _detect(a):
               for n in ("bronze", "detections", "merchant_stats", "pair_stats")}
     log = lambda msg: print(f"txflow-spark: {msg}", file=sys.stderr, flush=True)
     bronze = Bronze(spark, storage, tables["bronze"], importance is not None, log)
-    sink = Sink(spark, storage, tables, ystart_ms, tz, a.state_tables, log)
+    sink = Sink(spark, storage, tables, checkpoint, ystart_ms, tz, a.state_tables,
+                log)
     sink.write_full_files()  # files a crash left in the table only
     engine = Engine(spark, tables["bronze"], checkpoint, thresholds, importance,
                     a.state_tables, a.max_chunks_per_batch, sink)

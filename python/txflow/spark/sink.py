@@ -37,8 +37,8 @@ DETECTIONS_DDL = ("seq bigint, file_seq bigint, batch_id bigint, chunk_start big
 
 class Sink:
 
-    def __init__(self, spark, storage, tables, ystart_ms, tz_minutes, with_stats,
-                 log):
+    def __init__(self, spark, storage, tables, checkpoint, ystart_ms, tz_minutes,
+                 with_stats, log):
         self.spark = spark
         self.storage = storage
         self.tables = tables  # name -> URI
@@ -49,6 +49,7 @@ class Sink:
         self.detections = 0  # appended by this process
         self._pool = concurrent.futures.ThreadPoolExecutor(2)
         self._load()
+        self._check_checkpoint(checkpoint)
 
     # -- the durable position -------------------------------------------
     def _load(self):
@@ -79,6 +80,23 @@ class Sink:
         self.pending = [(r[0], r[1], r[2], bytes(r[3]), bytes(r[4]), r[5])
                         for r in rows]
 
+    def _check_checkpoint(self, checkpoint):
+        """Refuses a checkpoint older than the detections table (removed, or
+        another root's): Spark would number batches again from there, and
+        the sink would take them for batches it has committed, dropping
+        their detections."""
+        from txflow.spark.storage import Storage
+        done = [int(n) for n in Storage(self.spark, checkpoint).list("commits")
+                if n.isdigit()]
+        last_done = max(done, default=-1)
+        if self.last_batch > last_done + 1:
+            raise RuntimeError(
+                f"{checkpoint}: the checkpoint has micro-batches up to {last_done}, "
+                f"but {self.tables['detections']} has detections of batch "
+                f"{self.last_batch}; the checkpoint was removed or belongs to "
+                "another root (restore it, or remove tables/ and the checkpoint "
+                "together to start over)")
+
     def _open_file(self):
         """(file_seq, rows in it) of the file the next detection joins."""
         if not self.pending:
@@ -91,6 +109,7 @@ class Sink:
     def process(self, df, batch_id):
         t0 = time.monotonic()
         df.persist()
+        merges = []
         try:
             # The state tables' MERGEs are independent of the detections and
             # of each other: they run beside them, as concurrent Spark jobs
@@ -110,6 +129,7 @@ class Sink:
                      f"{self.files_written} files, {time.monotonic() - t0:.2f} s "
                      f"(state tables waited {time.monotonic() - t1:.2f} s)")
         finally:
+            concurrent.futures.wait(merges)  # never unpersist under a MERGE
             df.unpersist()
 
     def _append(self, batch_id, ordered):

@@ -11,6 +11,8 @@ import os
 import uuid
 from urllib.parse import urlparse
 
+SCRATCH = "state/spark/tmp"
+
 
 def root_uri(text):
     """The Hadoop URI of a txflow root or object given as on the command line.
@@ -73,7 +75,7 @@ class Storage:
 
     def write(self, key, data):
         """Writes the object whole: a scratch object, then a rename."""
-        tmp = self._path(self.path("state/spark/tmp/" + uuid.uuid4().hex))
+        tmp = self._path(self.path(SCRATCH + "/" + uuid.uuid4().hex))
         out = self._fs.create(tmp, True)
         try:
             out.write(bytearray(data))
@@ -90,6 +92,11 @@ class Storage:
             self._fs.delete(tmp, False)
             raise OSError(self.path(key) + ": could not rename the written "
                           "object into place")
+
+    def clear_scratch(self):
+        """Removes scratch objects a crashed run left (one job per root: no
+        write of another run can be in progress)."""
+        self._fs.delete(self._path(self.path(SCRATCH)), True)
 
     def write_once(self, key, data):
         """Writes the object unless it exists (its content is then the same:
