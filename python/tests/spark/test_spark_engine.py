@@ -142,7 +142,8 @@ def test_second_drain_under_spark_submit_changes_nothing(plain, plain_spark):
     r = run([submit, "--master", "local[2]", "--jars", ",".join(installed_jars()),
              cli.__file__] + cmd[1:], env=SPARK_ENV)
     assert detection_files(plain_spark) == before
-    assert "0 chunks" in r.stderr and "0 detections" in r.stderr
+    out = r.stdout + r.stderr  # spark-submit sends the driver's stderr to stdout
+    assert "0 chunks" in out and "0 detections" in out
 
 
 def test_a_removed_checkpoint_is_refused_not_taken_for_done_work(plain, plain_spark):
@@ -157,9 +158,26 @@ def test_a_removed_checkpoint_is_refused_not_taken_for_done_work(plain, plain_sp
                        env=SPARK_ENV)
     assert r.returncode == 1
     last = r.stderr.strip().splitlines()[-1]
-    assert last.startswith("txflow-spark: ") and "the checkpoint has micro-batches " \
-        "up to -1, but" in last and "checkpoint was removed" in last, last
+    assert last.startswith("txflow-spark: ") and "this checkpoint did not write " \
+        "file://" in last and "it was removed, or belongs to another root" in last, last
     assert detection_files(root) == before
+
+
+def test_a_root_the_standalone_detector_owns_is_refused(plain):
+    root = plain.copy("spark-on-standalone")
+    shutil.rmtree(root)
+    shutil.copytree(plain.standalone, root)
+    before = detection_files(root)
+    r = subprocess.run(plain.spark_cmd(root), capture_output=True, text=True,
+                       env=SPARK_ENV)
+    assert r.returncode == 1
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("txflow-spark: ") and last.endswith(
+        "/detections: written by another detector engine (txflow detect's "
+        "state/detector/, or detection files without tables/detections); run one "
+        "detector engine per root"), last
+    assert detection_files(root) == before
+    assert not os.path.exists(os.path.join(root, "tables"))
 
 
 def test_usage_and_input_errors_are_one_line(plain, tmp_path):

@@ -152,7 +152,11 @@ def _detect(a):
     importance = None
     if a.importance:
         uri = root_uri(a.importance)
-        text = read_object(spark, uri)
+        try:
+            text = read_object(spark, uri)
+        except FileNotFoundError:
+            raise txflow.TxflowError(
+                f"{a.importance}: importance table not found") from None
         txflow.ImportanceTable.parse(text, a.importance)  # refuse it now
         importance = spark.sparkContext.broadcast(
             (uuid.uuid4().hex, a.importance, text))

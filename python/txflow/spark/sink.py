@@ -20,6 +20,7 @@ next detection starts the next file, as in `txflow detect`.
 """
 
 import concurrent.futures
+import json
 import time
 
 import pandas as pd
@@ -29,7 +30,8 @@ import txflow
 DETECTIONS_APP_ID = "txflow-detections"
 PER_FILE = txflow.DETECTIONS_PER_FILE
 
-DETECTIONS_DDL = ("seq bigint, file_seq bigint, batch_id bigint, chunk_start bigint, "
+DETECTIONS_DDL = ("seq bigint, file_seq bigint, batch_id bigint, query_id string, "
+                  "chunk_start bigint, "
                   "detected_at_ms bigint, YStartTime string, detectionTime string, "
                   "patternId string, ActionType string, customerName binary, "
                   "MerchantId binary")
@@ -39,6 +41,8 @@ class Sink:
 
     def __init__(self, spark, storage, tables, checkpoint, ystart_ms, tz_minutes,
                  with_stats, log):
+        """Loads the durable position; refuses a root another detector engine
+        owns and a checkpoint that did not write the detections table."""
         self.spark = spark
         self.storage = storage
         self.tables = tables  # name -> URI
@@ -48,8 +52,11 @@ class Sink:
         self.log = log
         self.detections = 0  # appended by this process
         self._pool = concurrent.futures.ThreadPoolExecutor(2)
+        from txflow.spark.storage import Storage
+        self._checkpoint = Storage(spark, checkpoint)
+        self._refuse_other_engines()
         self._load()
-        self._check_checkpoint(checkpoint)
+        self._check_checkpoint()
 
     # -- the durable position -------------------------------------------
     def _load(self):
@@ -58,6 +65,7 @@ class Sink:
                 for n in self.storage.list("detections")]
         self.files_written = max([s for s in seqs if s is not None], default=0)
         self.last_batch = -1
+        self.last_query = None
         self.last_seq = 0
         self.last_ms = 0
         self.pending = []  # (seq, file_seq, pattern, customer, merchant, ms)
@@ -72,6 +80,7 @@ class Sink:
         self.last_batch = top["max(batch_id)"]
         self.last_seq = top["max(seq)"]
         self.last_ms = top["max(detected_at_ms)"]
+        self.last_query = df.where(f"seq = {self.last_seq}").first()["query_id"]
         rows = (df.where(f"file_seq > {self.files_written}")
                   .selectExpr("seq", "file_seq", "patternId",
                               "CAST(customerName AS BINARY)",
@@ -80,22 +89,40 @@ class Sink:
         self.pending = [(r[0], r[1], r[2], bytes(r[3]), bytes(r[4]), r[5])
                         for r in rows]
 
-    def _check_checkpoint(self, checkpoint):
-        """Refuses a checkpoint older than the detections table (removed, or
-        another root's): Spark would number batches again from there, and
-        the sink would take them for batches it has committed, dropping
-        their detections."""
-        from txflow.spark.storage import Storage
-        done = [int(n) for n in Storage(self.spark, checkpoint).list("commits")
-                if n.isdigit()]
-        last_done = max(done, default=-1)
-        if self.last_batch > last_done + 1:
+    def _query_id(self):
+        """The id of the query that owns the checkpoint (Spark writes it in
+        the checkpoint's `metadata` when the query first starts), or None."""
+        text = self._checkpoint.read("metadata")
+        if text is None:
+            return None
+        return json.loads(text.decode().splitlines()[0]).get("id")
+
+    def _check_checkpoint(self):
+        """Refuses a checkpoint that did not write the detections table
+        (removed, or another root's): Spark would number batches again from
+        its own history, and the sink would take them for batches it has
+        committed, dropping their detections."""
+        if self.last_query is None:
+            return
+        if self._query_id() != self.last_query:
             raise RuntimeError(
-                f"{checkpoint}: the checkpoint has micro-batches up to {last_done}, "
-                f"but {self.tables['detections']} has detections of batch "
-                f"{self.last_batch}; the checkpoint was removed or belongs to "
-                "another root (restore it, or remove tables/ and the checkpoint "
-                "together to start over)")
+                f"{self._checkpoint.uri}: this checkpoint did not write "
+                f"{self.tables['detections']} (it was removed, or belongs to "
+                "another root); restore it, or remove tables/ and the checkpoint "
+                "together to start over")
+
+    def _refuse_other_engines(self):
+        """One detector engine per root: the standalone detector's state or
+        files without this engine's table mean another engine owns Y here."""
+        from delta.tables import DeltaTable
+        own = DeltaTable.isDeltaTable(self.spark, self.tables["detections"])
+        files = any(txflow.parse_detection_file_seq("detections/" + n)
+                    for n in self.storage.list("detections"))
+        if self.storage.exists("state/detector/CURRENT") or (files and not own):
+            raise RuntimeError(
+                f"{self.storage.path('detections')}: written by another detector "
+                "engine (txflow detect's state/detector/, or detection files "
+                "without tables/detections); run one detector engine per root")
 
     def _open_file(self):
         """(file_seq, rows in it) of the file the next detection joins."""
@@ -120,12 +147,13 @@ class Sink:
                        .collect())
             ordered = txflow.order_detections(
                 [(r[0], r[1], bytes(r[2]), bytes(r[3])) for r in found])
-            self._append(batch_id, ordered)
+            appended = self._append(batch_id, ordered)
             self.write_full_files()
             t1 = time.monotonic()
             for m in merges:
                 m.result()
-            self.log(f"batch {batch_id}: {len(ordered)} detections, "
+            done = "" if appended or not ordered else " (committed before a restart)"
+            self.log(f"batch {batch_id}: {len(ordered)} detections{done}, "
                      f"{self.files_written} files, {time.monotonic() - t0:.2f} s "
                      f"(state tables waited {time.monotonic() - t1:.2f} s)")
         finally:
@@ -134,7 +162,9 @@ class Sink:
 
     def _append(self, batch_id, ordered):
         if not ordered or batch_id <= self.last_batch:
-            return  # nothing found, or this batch's rows are in the table
+            return False  # nothing found, or this batch's rows are in the table
+        if self.last_query is None:
+            self.last_query = self._query_id()
         # Times never go backwards, whatever the wall clock does.
         now = max(int(time.time() * 1000), self.last_ms)
         f, n = self._open_file()
@@ -150,7 +180,8 @@ class Sink:
         ystart = txflow.format_timestamp(self.ystart_ms, self.tz)
         pdf = pd.DataFrame({
             "seq": [r[0] for r in new], "file_seq": [r[1] for r in new],
-            "batch_id": [r[2] for r in new], "chunk_start": [r[3] for r in new],
+            "batch_id": [r[2] for r in new], "query_id": [self.last_query] * len(new),
+            "chunk_start": [r[3] for r in new],
             "detected_at_ms": [now] * len(new), "YStartTime": [ystart] * len(new),
             "detectionTime": [stamp] * len(new),
             "patternId": [r[4] for r in new],
@@ -170,6 +201,7 @@ class Sink:
         self.last_ms = now
         self.detections += len(new)
         self.pending += [(r[0], r[1], r[4], r[5], r[6], now) for r in new]
+        return True
 
     def write_full_files(self):
         while True:
