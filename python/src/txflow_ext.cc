@@ -301,13 +301,20 @@ std::unique_ptr<MerchantState> Restore(nb::bytes image) {
   return std::move(m).value();
 }
 
+// Decodes `text` into *dec; the rows' views stay valid while `text` and
+// *keep_text live.
+void Decode(ChunkDecoder* dec, nb::handle text, nb::handle key, uint64_t start,
+            bool need_category, nb::object* keep_text) {
+  nb::object keep_k;
+  const std::string_view t = Bytes(text, keep_text, "text");
+  Check(dec->Decode(t, Bytes(key, &keep_k, "key"), start, need_category));
+}
+
 nb::tuple DecodeChunk(nb::handle text, nb::handle key, uint64_t start,
                       bool need_category) {
-  nb::object keep_t, keep_k;
-  const std::string_view t = Bytes(text, &keep_t, "text");
-  const std::string_view k = Bytes(key, &keep_k, "key");
+  nb::object keep;
   ChunkDecoder dec;
-  Check(dec.Decode(t, k, start, need_category));
+  Decode(&dec, text, key, start, need_category, &keep);
   nb::list rows;
   for (const DecodedRow& r : dec.rows()) {
     rows.append(nb::make_tuple(Str(r.customer), Str(r.merchant),
@@ -320,11 +327,9 @@ nb::tuple DecodeChunk(nb::handle text, nb::handle key, uint64_t start,
 // (pandas, Arrow, Spark) loads without a per-row Python object.
 nb::dict DecodeChunkColumns(nb::handle text, nb::handle key, uint64_t start,
                             bool need_category) {
-  nb::object keep_t, keep_k;
-  const std::string_view t = Bytes(text, &keep_t, "text");
-  const std::string_view k = Bytes(key, &keep_k, "key");
+  nb::object keep;
   ChunkDecoder dec;
-  Check(dec.Decode(t, k, start, need_category));
+  Decode(&dec, text, key, start, need_category, &keep);
   nb::list customer, merchant, category, gender, paise, record;
   for (const DecodedRow& r : dec.rows()) {
     customer.append(Name(r.customer, true));
