@@ -23,19 +23,23 @@ VERSITYGW  := $(abspath $(BUILD_DIR))/tools/bin/versitygw
 S3PROXY_DIR := $(abspath $(BUILD_DIR))/tools/s3proxy
 S3PROXY_JAR := $(S3PROXY_DIR)/s3proxy-2.6.0-jar-with-dependencies.jar
 
-# The Python package (python/, pyproject.toml) in a virtualenv with its test
-# and Spark extras (pyproject.toml pins them) and the Delta jars in
-# $(VENV)/share/txflow/jars, where txflow-spark looks. BUILD_PINS are
-# pyproject.toml's build requirements, installed once so that rebuilds need
-# no network and reuse build/py/.
+# The wheel (docs/deploy.md, "The wheel"): the txflow binary, the kernel
+# extension and the Python package, built by scikit-build-core from this CMake
+# project into $(DIST_DIR). BUILD_PINS are pyproject.toml's build
+# requirements, installed once so that rebuilds need no network and reuse
+# build/py/ (a rebuild compiles only what changed).
+# $(VENV) is a virtualenv with that very wheel installed, its test and Spark
+# extras (pyproject.toml pins them) and the Delta jars in
+# $(VENV)/share/txflow/jars, where txflow-spark looks.
 VENV       := $(BUILD_DIR)/venv
+DIST_DIR   := $(BUILD_DIR)/dist
 BUILD_PINS := scikit-build-core==1.1.2 nanobind==3.1.0
 JARS_DIR   := $(BUILD_DIR)/jars
-PY_INPUTS  := pyproject.toml $(shell find python/CMakeLists.txt python/src python/txflow \
-                src/common src/csv src/chunker src/detector include cmake CMakeLists.txt \
-                -type f -not -name '*_test.cc' -not -name '*_fuzz.cc' -not -name '*.pyc' 2>/dev/null)
+PY_INPUTS  := pyproject.toml README.md $(shell find python/CMakeLists.txt python/src python/txflow \
+                src include cmake CMakeLists.txt -type f -not -name '*_test.cc' \
+                -not -name '*_fuzz.cc' -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: all build deps venv test test-sanitize test-tsan fuzz fuzz-smoke fuzz-build run bench format format-check clean
+.PHONY: all build deps wheel venv test test-sanitize test-tsan fuzz fuzz-smoke fuzz-build run bench format format-check clean
 
 all: build
 
@@ -55,17 +59,28 @@ test: deps build venv
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2
 	@$(MAKE) --no-print-directory fuzz-smoke
 
-# Quick when nothing changed (a stamp); after a kernel change pip rebuilds
-# only what changed.
-venv: $(VENV)/.txflow-installed
+wheel: $(DIST_DIR)/.built
 
-$(VENV)/.txflow-installed: $(PY_INPUTS) tools/fetch-spark-jars.sh tools/spark-s3a/pom.xml
+$(DIST_DIR)/.built: $(PY_INPUTS)
 	@tools/install-deps.sh
 	@tools/install-deps.sh --python
-	@tools/install-deps.sh --spark
 	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check $(BUILD_PINS)
-	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation ".[test,spark]"
+	@rm -f $(DIST_DIR)/txflow-*.whl
+	$(VENV)/bin/python -m pip wheel -q --disable-pip-version-check --no-deps \
+	  --no-build-isolation -w $(DIST_DIR) .
+	@ls $(DIST_DIR)/txflow-*.whl
+	@touch $@
+
+# Quick when nothing changed (a stamp).
+venv: $(VENV)/.txflow-installed
+
+$(VENV)/.txflow-installed: $(DIST_DIR)/.built tools/fetch-spark-jars.sh tools/spark-s3a/pom.xml
+	@tools/install-deps.sh --spark
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --force-reinstall \
+	  --no-deps $(DIST_DIR)/txflow-*.whl
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check \
+	  "$$(ls $(DIST_DIR)/txflow-*.whl)[test,spark]"
 	tools/fetch-spark-jars.sh $(JARS_DIR)
 	@rm -rf $(VENV)/share/txflow/jars && mkdir -p $(VENV)/share/txflow && cp -r $(JARS_DIR) $(VENV)/share/txflow/jars
 	@touch $@

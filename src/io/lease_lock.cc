@@ -6,8 +6,9 @@
 #include <cerrno>
 #include <charconv>
 #include <fstream>
-#include <random>
 #include <vector>
+
+#include "common/random.h"
 
 namespace txflow {
 namespace {
@@ -53,8 +54,7 @@ LeaseLock::LeaseLock(FileSystem* fs, std::string key, Clock* clock,
   me_.host = HostName();
   me_.boot_id = BootId();
   me_.pid = ::getpid();
-  std::random_device rd;
-  me_.token = std::to_string((uint64_t{rd()} << 32) | rd());
+  me_.token = std::to_string(RandomU64());
 }
 
 std::string LeaseLock::Encode(const Owner& o) const {
