@@ -111,7 +111,7 @@ test-sanitize: deps
 	  -DTXFLOW_S3PROXY_JAR=$(S3PROXY_JAR)
 	cmake --build $(SAN_DIR)
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(SAN_DIR) --output-on-failure -j 2 -LE "lint|python|spark"
+	  ctest --test-dir $(SAN_DIR) --output-on-failure -j 2 -LE "lint|python|spark|deploy"
 
 # The suites that run threads (the ordered writer, the detector with its
 # writer thread, `txflow run` with X and Y in one process, the lock), built
