@@ -57,6 +57,23 @@ def tools_bin() -> pathlib.Path:
     return pathlib.Path(value)
 
 
+def _bin(tools_bin: pathlib.Path, name: str) -> pathlib.Path:
+    path = tools_bin / name
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.fail(f"{path}: missing; {INSTALL_HINT}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tflint(tools_bin) -> pathlib.Path:
+    return _bin(tools_bin, "tflint")
+
+
+@pytest.fixture(scope="session")
+def tofu(tools_bin) -> pathlib.Path:
+    return _bin(tools_bin, "tofu")
+
+
 @pytest.fixture(scope="session")
 def checkov() -> pathlib.Path:
     return _tool("CHECKOV", INSTALL_HINT)

@@ -53,9 +53,7 @@ def test_checkov_finds_no_failure_beyond_the_explained_skips(checkov, tmp_path):
     assert not stale, f"checkov-skips.txt skips checks that pass now: {sorted(stale)}"
 
 
-def test_tflint_with_every_bundled_terraform_rule_finds_nothing(tools_bin):
-    tflint = tools_bin / "tflint"
-    assert tflint.is_file(), f"{tflint} missing; run tools/install-deploy-tools.sh"
+def test_tflint_with_every_bundled_terraform_rule_finds_nothing(tflint):
     config = tm.TERRAFORM / ".tflint.hcl"
     assert re.search(r'preset\s*=\s*"all"', config.read_text()), "tflint must use preset all"
     version = subprocess.run([str(tflint), "--version"], capture_output=True, text=True)
@@ -67,9 +65,7 @@ def test_tflint_with_every_bundled_terraform_rule_finds_nothing(tools_bin):
     assert run.returncode == 0, f"tflint exited {run.returncode}:\n{run.stdout}{run.stderr}"
 
 
-def test_terraform_files_are_formatted_as_tofu_fmt_writes_them(tools_bin):
-    tofu = tools_bin / "tofu"
-    assert tofu.is_file(), f"{tofu} missing; run tools/install-deploy-tools.sh"
+def test_terraform_files_are_formatted_as_tofu_fmt_writes_them(tofu):
     run = subprocess.run(
         [str(tofu), "fmt", "-check", "-recursive", "-diff", "-no-color", str(tm.TERRAFORM)],
         capture_output=True, text=True, timeout=120)
@@ -77,9 +73,9 @@ def test_terraform_files_are_formatted_as_tofu_fmt_writes_them(tools_bin):
         f"deploy/terraform):\n{run.stdout}{run.stderr}"
 
 
-def test_fmt_check_fails_on_a_misformatted_file(tools_bin, tmp_path):
+def test_fmt_check_fails_on_a_misformatted_file(tofu, tmp_path):
     # The check above can fail: a file as a careless edit leaves it.
     (tmp_path / "main.tf").write_text('variable "x" {\n    type=string\n}\n')
-    run = subprocess.run([str(tools_bin / "tofu"), "fmt", "-check", "-no-color", str(tmp_path)],
+    run = subprocess.run([str(tofu), "fmt", "-check", "-no-color", str(tmp_path)],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode != 0, "tofu fmt -check passed a misformatted file"
