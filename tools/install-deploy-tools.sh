@@ -70,7 +70,8 @@ if [[ -z "$go" ]]; then
   go=$(command -v go)
 fi
 
-if [[ "$("$bindir/tflint" --version 2>/dev/null | head -1)" != *"${TFLINT#v}"* ]]; then
+# A tool of the pinned version is kept (the stamp is gone if a pin changed).
+if [[ "$("$bindir/tflint" --version 2>/dev/null || true)" != *"version ${TFLINT#v}"* ]]; then
   say "go install github.com/terraform-linters/tflint@$TFLINT ($("$go" version))"
   GOBIN="$bindir" GOFLAGS=-mod=mod "$go" install \
     "github.com/terraform-linters/tflint@$TFLINT" || fail "go install tflint failed"
@@ -79,7 +80,8 @@ fi
 # OpenTofu's go.mod has replace directives, which `go install pkg@version`
 # refuses; so the module is downloaded from the proxy and built as the main
 # module, where its replaces apply.
-if [[ "$("$bindir/tofu" version 2>/dev/null | head -1)" != *"${OPENTOFU#v}"* ]]; then
+# (Built from the module, it calls itself v1.12.6-dev.)
+if [[ "$("$bindir/tofu" version 2>/dev/null || true)" != *"OpenTofu ${OPENTOFU}"* ]]; then
   say "building github.com/opentofu/opentofu/cmd/tofu@$OPENTOFU ($("$go" version))"
   src=$(cd "$build" && GOFLAGS=-mod=mod "$go" mod download -json \
           "github.com/opentofu/opentofu@$OPENTOFU" |
