@@ -56,6 +56,7 @@ build: $(BUILD_DIR)/build.ninja
 test: deps build venv
 	@tools/install-versitygw.sh $(BUILD_DIR)/tools/bin
 	@tools/install-s3proxy.sh $(S3PROXY_DIR)
+	@tools/install-deploy-tools.sh $(BUILD_DIR)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2
 	@$(MAKE) --no-print-directory fuzz-smoke
 
