@@ -123,12 +123,15 @@ Result<Credentials> RefreshingCredentialsProvider::Refresh() {
     return Status::Unavailable(fetched.status().message() +
                                " (refreshing expired or rejected credentials)");
   }
+  const bool rotated =
+      !first && cached_->credentials.access_key_id !=
+                    fetched->credentials.access_key_id;
   cached_ = std::move(fetched).value();
   rejected_ = false;
   refresh_at_ = cached_->expiration ? RefreshTime(now, *cached_->expiration)
                                     : WallClock::time_point::max();
-  if (!first) {
-    LogInfo("s3 credentials refreshed from " + source_ +
+  if (rotated) {
+    LogInfo("s3 credentials rotated by " + source_ +
             ": access key id " + cached_->credentials.access_key_id +
             (cached_->expiration ? ", expires " + Utc(*cached_->expiration)
                                  : std::string()));
