@@ -80,16 +80,11 @@ class CredentialsEndToEnd : public ::testing::Test {
   }
   // 2,000 chunks of 100 records: long enough (seconds) to rotate mid-run.
   static std::vector<std::string> RunArgs(const std::string& root) {
-    return {"run",
-            "--drain",
-            "--chunk-rows",
-            "100",
-            "--source",
-            (dir_ / "transactions.csv").string(),
-            "--importance",
-            (dir_ / "CustomerImportance.csv").string(),
-            "--root",
-            root};
+    return {"run",          "--drain",
+            "--chunk-rows", "100",
+            "--source",     (dir_ / "transactions.csv").string(),
+            "--importance", (dir_ / "CustomerImportance.csv").string(),
+            "--root",       root};
   }
   // Credentials only from the mock: no keys, no profile files.
   static EnvChanges ImdsOnly() {
@@ -108,15 +103,15 @@ class CredentialsEndToEnd : public ::testing::Test {
   }
 
   static int Admin(const std::vector<std::string>& args) {
-    std::vector<std::string> all = {"admin", "-a", kRootKey, "-s", kRootSecret,
-                                    "--er", s3_};
+    std::vector<std::string> all = {"admin",     "-a",   kRootKey, "-s",
+                                    kRootSecret, "--er", s3_};
     all.insert(all.end(), args.begin(), args.end());
     return Wait(testing::SpawnBinary(TXFLOW_VERSITYGW_BINARY, all));
   }
   static void CreateUser(const std::string& key) {
-    ASSERT_EQ(Admin({"create-user", "-a", key, "-s", key + "-secret", "-r",
-                     "admin"}),
-              0);
+    ASSERT_EQ(
+        Admin({"create-user", "-a", key, "-s", key + "-secret", "-r", "admin"}),
+        0);
   }
 
   // Makes the mock serve `key` (secret key + "-secret") expiring at
@@ -131,8 +126,8 @@ class CredentialsEndToEnd : public ::testing::Test {
         << R"("iam-security-credentials": {"Code": "Success", "Type": "AWS-HMAC",)"
         << R"("LastUpdated": ")" << Utc(std::chrono::system_clock::now())
         << R"(", "AccessKeyId": ")" << key << R"(", "SecretAccessKey": ")"
-        << key << R"(-secret", "Token": "", "Expiration": ")"
-        << Utc(expiration) << R"("}}}})";
+        << key << R"(-secret", "Token": "", "Expiration": ")" << Utc(expiration)
+        << R"("}}}})";
     fs::rename(config.string() + ".tmp", config);
     s3::CredentialSource source;
     source.kind = s3::CredentialSource::Kind::kInstanceMetadata;
@@ -164,7 +159,9 @@ class CredentialsEndToEnd : public ::testing::Test {
     }
     ASSERT_GT(Chunks(name), 0u);
   }
-  static bool Running(pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) == 0; }
+  static bool Running(pid_t pid) {
+    return ::waitpid(pid, nullptr, WNOHANG) == 0;
+  }
 
   static void ExpectSameOutputAsEnvRun(const std::string& root) {
     const auto want = TreeOf(Root("env") + "/landing_zone");
@@ -265,7 +262,8 @@ TEST_F(CredentialsEndToEnd, MetadataFetchUsesTokenAndUnreachableFailsFast) {
   EXPECT_EQ(got->credentials.secret_access_key, "token-key-secret");
   ASSERT_TRUE(got->expiration.has_value());
   // Without a token the mock refuses (what an IMDSv1 client would get).
-  auto plain = http.Send({"GET", mock_ + "/latest/meta-data/iam/security-credentials/", {}, {}});
+  auto plain = http.Send(
+      {"GET", mock_ + "/latest/meta-data/iam/security-credentials/", {}, {}});
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(plain->status, 401);
 

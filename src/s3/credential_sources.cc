@@ -133,8 +133,10 @@ std::string FormEncode(
 
 Result<std::string> ImdsToken(HttpClient& http, const std::string& base,
                               std::string_view what) {
-  HttpRequest put{"PUT", base + "/latest/api/token",
-                  {"X-aws-ec2-metadata-token-ttl-seconds: 21600"}, {}};
+  HttpRequest put{"PUT",
+                  base + "/latest/api/token",
+                  {"X-aws-ec2-metadata-token-ttl-seconds: 21600"},
+                  {}};
   TXFLOW_ASSIGN_OR_RETURN(HttpResponse r, http.Send(put));
   if (r.status != 200 || r.body.empty()) {
     return HttpFailure(std::string(what) + ": PUT /latest/api/token", r.status,
@@ -146,8 +148,8 @@ Result<std::string> ImdsToken(HttpClient& http, const std::string& base,
 Result<std::string> ImdsGet(HttpClient& http, const std::string& base,
                             const std::string& path, const std::string& token,
                             std::string_view what) {
-  HttpRequest get{"GET", base + path, {"X-aws-ec2-metadata-token: " + token},
-                  {}};
+  HttpRequest get{
+      "GET", base + path, {"X-aws-ec2-metadata-token: " + token}, {}};
   TXFLOW_ASSIGN_OR_RETURN(HttpResponse r, http.Send(get));
   if (r.status != 200) {
     return HttpFailure(std::string(what) + ": GET " + path, r.status, "");
@@ -181,8 +183,8 @@ Result<std::string> ContainerAuthorization(const CredentialSource& s) {
   std::string value = s.auth_token;
   if (!s.auth_token_file.empty()) {
     TXFLOW_ASSIGN_OR_RETURN(
-        value,
-        ReadTokenFile(s.auth_token_file, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+        value, ReadTokenFile(s.auth_token_file,
+                             "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
   }
   if (HasLineBreak(value)) {
     return Status::InvalidArgument(
@@ -244,9 +246,9 @@ Result<TimedCredentials> FetchWebIdentity(const CredentialSource& s,
   if (sent->status != 200) {
     const std::string code = XmlText(sent->body, "Code").value_or("");
     const std::string message = XmlText(sent->body, "Message").value_or("");
-    Status st = HttpFailure(what, sent->status,
-                            Scrub(code + (message.empty() ? "" : ": " + message),
-                                  {token}));
+    Status st = HttpFailure(
+        what, sent->status,
+        Scrub(code + (message.empty() ? "" : ": " + message), {token}));
     if (code == "IDPCommunicationError" || code == "Throttling") {
       return Status::Unavailable(st.message());
     }

@@ -46,8 +46,13 @@
 namespace txflow::s3 {
 
 struct CredentialSource {
-  enum class Kind { kStatic, kWebIdentity, kContainer, kInstanceMetadata,
-                    kProcess };
+  enum class Kind {
+    kStatic,
+    kWebIdentity,
+    kContainer,
+    kInstanceMetadata,
+    kProcess
+  };
   Kind kind = Kind::kStatic;
   // For messages: which variable or profile chose this source.
   std::string origin;

@@ -53,13 +53,13 @@ std::shared_ptr<CredentialsProvider> StaticCredentialsProvider(
 WallClock::time_point RefreshTime(WallClock::time_point fetched,
                                   WallClock::time_point expiration) {
   const auto lifetime = std::max(expiration - fetched, WallClock::duration{0});
-  const auto window =
-      std::min<WallClock::duration>(minutes(5), lifetime / 2);
+  const auto window = std::min<WallClock::duration>(minutes(5), lifetime / 2);
   return std::max(expiration - window, fetched + kMinRefreshInterval);
 }
 
-RefreshingCredentialsProvider::RefreshingCredentialsProvider(
-    std::string source, Fetcher fetch, Clock clock)
+RefreshingCredentialsProvider::RefreshingCredentialsProvider(std::string source,
+                                                             Fetcher fetch,
+                                                             Clock clock)
     : source_(std::move(source)),
       fetch_(std::move(fetch)),
       clock_(std::move(clock)) {}
@@ -112,10 +112,10 @@ Result<Credentials> RefreshingCredentialsProvider::Refresh() {
   // at start is one clear line); later failures are retryable.
   const bool first = !cached_.has_value();
   if (fetched.ok() && fetched->expiration && *fetched->expiration <= now) {
-    fetched = Status::Unavailable(
-        source_ + ": the credentials served (access key id " +
-        fetched->credentials.access_key_id + ") expired at " +
-        Utc(*fetched->expiration));
+    fetched = Status::Unavailable(source_ +
+                                  ": the credentials served (access key id " +
+                                  fetched->credentials.access_key_id +
+                                  ") expired at " + Utc(*fetched->expiration));
   }
   if (!fetched.ok()) {
     refresh_at_ = now + kMinRefreshInterval;
@@ -123,16 +123,15 @@ Result<Credentials> RefreshingCredentialsProvider::Refresh() {
     return Status::Unavailable(fetched.status().message() +
                                " (refreshing expired or rejected credentials)");
   }
-  const bool rotated =
-      !first && cached_->credentials.access_key_id !=
-                    fetched->credentials.access_key_id;
+  const bool rotated = !first && cached_->credentials.access_key_id !=
+                                     fetched->credentials.access_key_id;
   cached_ = std::move(fetched).value();
   rejected_ = false;
   refresh_at_ = cached_->expiration ? RefreshTime(now, *cached_->expiration)
                                     : WallClock::time_point::max();
   if (rotated) {
-    LogInfo("s3 credentials rotated by " + source_ +
-            ": access key id " + cached_->credentials.access_key_id +
+    LogInfo("s3 credentials rotated by " + source_ + ": access key id " +
+            cached_->credentials.access_key_id +
             (cached_->expiration ? ", expires " + Utc(*cached_->expiration)
                                  : std::string()));
   }

@@ -15,7 +15,9 @@
 // refetches while the others keep signing with the cached credentials; a
 // failed refresh is retried at most once a second and the cached credentials
 // are used while they last. Once they have expired (or were rejected, see
-// Invalidate) every caller waits for one fetch, and a failure is returned.
+// Invalidate) every caller waits for one fetch, and a failure is returned
+// (the source's own error until a fetch has succeeded once, Unavailable
+// after). A new access key id is logged once (LogInfo), with its expiry.
 //
 // Thread-safety: every method may be called from any thread at any time.
 // Secrets: no message of any Status returned here, and no log line, contains
@@ -88,7 +90,7 @@ class RefreshingCredentialsProvider final : public CredentialsProvider {
   bool Invalidate(const Credentials& rejected) override;
   const std::string& Source() const override { return source_; }
 
-  // Fetches so far (successful or not), for tests and the refresh log line.
+  // Fetches so far (successful or not), for tests.
   int fetches() const;
 
  private:

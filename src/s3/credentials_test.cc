@@ -130,8 +130,8 @@ std::string ContainerJson(const std::string& key, WallClock::time_point exp) {
 }
 
 void ExpectNoSecret(const Status& s) {
-  for (const char* secret : {"SECRETKEY", "SESSIONTOKEN", "WEBIDTOKEN",
-                             "CONTAINERTOKEN"}) {
+  for (const char* secret :
+       {"SECRETKEY", "SESSIONTOKEN", "WEBIDTOKEN", "CONTAINERTOKEN"}) {
     EXPECT_EQ(s.message().find(secret), std::string::npos) << s.message();
   }
 }
@@ -420,16 +420,19 @@ TEST_F(CredentialsTest, CredentialProcessOutputs) {
   CredentialSource s;
   s.kind = CredentialSource::Kind::kProcess;
   s.origin = "profile default";
-  s.command = Write("good.sh",
-                    "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"P1\", "
-                    "\"SecretAccessKey\": \"SECRETKEY\", \"SessionToken\": "
-                    "\"SESSIONTOKEN\", \"Expiration\": \"2099-01-01T00:00:00Z\"}'\n",
-                    true);
+  s.command =
+      Write("good.sh",
+            "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"P1\", "
+            "\"SecretAccessKey\": \"SECRETKEY\", \"SessionToken\": "
+            "\"SESSIONTOKEN\", \"Expiration\": \"2099-01-01T00:00:00Z\"}'\n",
+            true);
   auto good = FetchProcess(s);
   ASSERT_TRUE(good.ok()) << good.status().ToString();
   EXPECT_EQ(good->credentials.access_key_id, "P1");
   EXPECT_EQ(good->credentials.session_token, "SESSIONTOKEN");
-  s.command = Write("bad.sh", "#!/bin/sh\necho '{\"SecretAccessKey\": \"SECRETKEY\"'\n", true);
+  s.command =
+      Write("bad.sh", "#!/bin/sh\necho '{\"SecretAccessKey\": \"SECRETKEY\"'\n",
+            true);
   auto bad = FetchProcess(s);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("bad JSON"), std::string::npos);
@@ -441,7 +444,10 @@ TEST_F(CredentialsTest, CredentialProcessOutputs) {
             std::string::npos);
   EXPECT_NE(fail.status().message().find("profile default"), std::string::npos);
   ExpectNoSecret(fail.status());
-  s.command = Write("v2.sh", "#!/bin/sh\necho '{\"Version\": 2, \"AccessKeyId\": \"P\", \"SecretAccessKey\": \"S\"}'\n", true);
+  s.command = Write("v2.sh",
+                    "#!/bin/sh\necho '{\"Version\": 2, \"AccessKeyId\": \"P\", "
+                    "\"SecretAccessKey\": \"S\"}'\n",
+                    true);
   EXPECT_FALSE(FetchProcess(s).ok());
 }
 
@@ -450,14 +456,18 @@ TEST_F(CredentialsTest, CredentialProcessIsRunAgainBeforeExpiry) {
   const std::string counter = (dir_ / "n").string();
   CredentialSource s;
   s.kind = CredentialSource::Kind::kProcess;
-  s.command = Write(
-      "rotating.sh",
-      "#!/bin/sh\nn=$(cat " + counter + " 2>/dev/null || echo 0)\n"
-      "n=$((n+1)); echo $n > " + counter + "\n"
-      "exp=$(date -u -d '+2 seconds' +%FT%TZ)\n"
-      "echo \"{\\\"Version\\\": 1, \\\"AccessKeyId\\\": \\\"P$n\\\", "
-      "\\\"SecretAccessKey\\\": \\\"S\\\", \\\"Expiration\\\": \\\"$exp\\\"}\"\n",
-      true);
+  s.command =
+      Write("rotating.sh",
+            "#!/bin/sh\nn=$(cat " + counter +
+                " 2>/dev/null || echo 0)\n"
+                "n=$((n+1)); echo $n > " +
+                counter +
+                "\n"
+                "exp=$(date -u -d '+2 seconds' +%FT%TZ)\n"
+                "echo \"{\\\"Version\\\": 1, \\\"AccessKeyId\\\": \\\"P$n\\\", "
+                "\\\"SecretAccessKey\\\": \\\"S\\\", \\\"Expiration\\\": "
+                "\\\"$exp\\\"}\"\n",
+            true);
   auto p = MakeCredentialsProvider(s, {}, "");
   EXPECT_EQ(p->Get()->access_key_id, "P1");
   EXPECT_EQ(p->Get()->access_key_id, "P1");

@@ -128,9 +128,9 @@ HttpRequest S3Client::Sign(const S3Request& request,
   for (const auto& [name, value] : in.headers) {
     http.headers.push_back(name + ": " + value);
   }
-  http.headers.push_back(
-      "Authorization: " +
-      Authorization(credentials, config_.region, "s3", amz_date, in));
+  http.headers.push_back("Authorization: " + Authorization(credentials,
+                                                           config_.region, "s3",
+                                                           amz_date, in));
   http.body = request.body;
   return http;
 }

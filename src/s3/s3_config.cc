@@ -120,8 +120,9 @@ Result<bool> FromWebIdentity(const EnvLookup& env, S3Config& c) {
       Source(Kind::kWebIdentity, "AWS_WEB_IDENTITY_TOKEN_FILE");
   s.token_file = *file;
   s.role_arn = *role;
-  s.session_name = NonEmpty(env, "AWS_ROLE_SESSION_NAME")
-                       .value_or("txflow-" + std::to_string(std::time(nullptr)));
+  s.session_name =
+      NonEmpty(env, "AWS_ROLE_SESSION_NAME")
+          .value_or("txflow-" + std::to_string(std::time(nullptr)));
   s.url = NonEmpty(env, "AWS_ENDPOINT_URL_STS")
               .value_or("https://sts." + c.region + ".amazonaws.com");
   auto parsed = ParseEndpoint(s.url);
@@ -170,10 +171,9 @@ Result<bool> FromContainer(const EnvLookup& env, S3Config& c) {
   const auto relative = NonEmpty(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
   const auto full = NonEmpty(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
   if (!relative && !full) return false;
-  CredentialSource s =
-      Source(Kind::kContainer, relative
-                                   ? "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
-                                   : "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  CredentialSource s = Source(
+      Kind::kContainer, relative ? "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+                                 : "AWS_CONTAINER_CREDENTIALS_FULL_URI");
   if (relative) {
     if (relative->front() != '/') {
       return Status::InvalidArgument(
@@ -185,14 +185,16 @@ Result<bool> FromContainer(const EnvLookup& env, S3Config& c) {
     s.url = *full;
     const bool https = full->rfind("https://", 0) == 0;
     const bool http = full->rfind("http://", 0) == 0;
-    if (UrlHost(*full).empty() || !(https || (http && AllowedHttpHost(UrlHost(*full))))) {
+    if (UrlHost(*full).empty() ||
+        !(https || (http && AllowedHttpHost(UrlHost(*full))))) {
       return Status::InvalidArgument(
           "AWS_CONTAINER_CREDENTIALS_FULL_URI=" + *full +
           ": expected https://, or http:// to a loopback address or the "
           "container agent (169.254.170.2, 169.254.170.23)");
     }
   }
-  s.auth_token = NonEmpty(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN").value_or("");
+  s.auth_token =
+      NonEmpty(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN").value_or("");
   s.auth_token_file =
       NonEmpty(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE").value_or("");
   c.credential_source = std::move(s);
@@ -200,7 +202,8 @@ Result<bool> FromContainer(const EnvLookup& env, S3Config& c) {
 }
 
 Result<bool> FromInstanceMetadata(const EnvLookup& env, S3Config& c) {
-  std::string disabled = NonEmpty(env, "AWS_EC2_METADATA_DISABLED").value_or("");
+  std::string disabled =
+      NonEmpty(env, "AWS_EC2_METADATA_DISABLED").value_or("");
   for (char& ch : disabled) ch = static_cast<char>(std::tolower(ch));
   if (disabled == "true") return false;
   CredentialSource s =
@@ -233,7 +236,8 @@ Status ResolveCredentials(const EnvLookup& env,
   if (found) return Status::OK();
   return Status::PermissionDenied(
       "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-      "AWS_PROFILE with a profile in " + profile_origin +
+      "AWS_PROFILE with a profile in " +
+      profile_origin +
       ", a web identity or container role, or allow the instance metadata "
       "service (AWS_EC2_METADATA_DISABLED is true)");
 }
@@ -335,9 +339,8 @@ Result<S3Config> LoadS3Config(const EnvLookup& env, std::string_view bucket) {
   }
 
   TXFLOW_RETURN_IF_ERROR(ResolveCredentials(
-      env, from_profile, "profile " + profile + " (" + creds_path + ", " +
-                             config_path + ")",
-      c));
+      env, from_profile,
+      "profile " + profile + " (" + creds_path + ", " + config_path + ")", c));
 
   std::optional<std::string> endpoint = NonEmpty(env, "AWS_ENDPOINT_URL_S3");
   std::string endpoint_source = "AWS_ENDPOINT_URL_S3";

@@ -172,8 +172,9 @@ TEST_F(S3ConfigTest, ChainOrderEnvWebIdentityProfileContainerImds) {
 }
 
 TEST_F(S3ConfigTest, ProfileKeysBeatItsCredentialProcess) {
-  WriteFile("credentials", "[default]\naws_access_key_id = P\n"
-                           "aws_secret_access_key = PS\n");
+  WriteFile("credentials",
+            "[default]\naws_access_key_id = P\n"
+            "aws_secret_access_key = PS\n");
   WriteFile("config", "[default]\ncredential_process = /bin/creds\n");
   EXPECT_EQ(Load()->credential_source.kind, Kind::kStatic);
   EXPECT_EQ(Load()->credentials.access_key_id, "P");
