@@ -20,6 +20,7 @@ FUZZ_DIR   ?= build-fuzz
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 5
 VERSITYGW  := $(abspath $(BUILD_DIR))/tools/bin/versitygw
+IMDS_MOCK  := $(abspath $(BUILD_DIR))/tools/bin/ec2-metadata-mock
 S3PROXY_DIR := $(abspath $(BUILD_DIR))/tools/s3proxy
 S3PROXY_JAR := $(S3PROXY_DIR)/s3proxy-2.6.0-jar-with-dependencies.jar
 
@@ -56,6 +57,7 @@ build: $(BUILD_DIR)/build.ninja
 test: deps build venv
 	@tools/install-versitygw.sh $(BUILD_DIR)/tools/bin
 	@tools/install-s3proxy.sh $(S3PROXY_DIR)
+	@tools/install-ec2-metadata-mock.sh $(BUILD_DIR)/tools/bin
 	@tools/install-deploy-tools.sh $(BUILD_DIR)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2
 	@$(MAKE) --no-print-directory fuzz-smoke
@@ -107,9 +109,10 @@ fuzz:
 test-sanitize: deps
 	@tools/install-versitygw.sh $(BUILD_DIR)/tools/bin
 	@tools/install-s3proxy.sh $(S3PROXY_DIR)
+	@tools/install-ec2-metadata-mock.sh $(BUILD_DIR)/tools/bin
 	cmake -S . -B $(SAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DTXFLOW_WERROR=ON -DTXFLOW_SANITIZE=ON -DTXFLOW_VERSITYGW=$(VERSITYGW) \
-	  -DTXFLOW_S3PROXY_JAR=$(S3PROXY_JAR)
+	  -DTXFLOW_S3PROXY_JAR=$(S3PROXY_JAR) -DTXFLOW_EC2_METADATA_MOCK=$(IMDS_MOCK)
 	cmake --build $(SAN_DIR)
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(SAN_DIR) --output-on-failure -j 2 -LE "lint|python|spark|deploy"

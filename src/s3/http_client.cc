@@ -82,6 +82,19 @@ bool IsTransient(CURLcode code) {
   }
 }
 
+bool HasHeader(const HttpRequest& request, std::string_view lower_name) {
+  for (const auto& h : request.headers) {
+    if (h.size() > lower_name.size() && h[lower_name.size()] == ':' &&
+        std::equal(lower_name.begin(), lower_name.end(), h.begin(),
+                   [](char a, char b) {
+                     return a == std::tolower(static_cast<unsigned char>(b));
+                   })) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::once_flag global_init;
 
 }  // namespace
@@ -168,9 +181,11 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
     headers = curl_slist_append(headers, h.c_str());
   }
   // No "Expect: 100-continue" round trip, and no default content type that
-  // nobody signed.
+  // nobody signed (a request that names its own type keeps it).
   headers = curl_slist_append(headers, "Expect:");
-  headers = curl_slist_append(headers, "Content-Type:");
+  if (!HasHeader(request, "content-type")) {
+    headers = curl_slist_append(headers, "Content-Type:");
+  }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
   const CURLcode code = curl_easy_perform(curl);

@@ -48,6 +48,17 @@ bool RetryableStatus(long status) {
          status == 503 || status == 504;
 }
 
+// The server refused the credentials themselves (unknown, expired), so fresh
+// ones may succeed. A HEAD answer has no body to say why: any 403 counts.
+bool CredentialsRefused(const S3Request& request, const S3Response& r) {
+  if (r.status != 400 && r.status != 403) return false;
+  if (request.method == "HEAD") return r.status == 403;
+  return r.error_code == "ExpiredToken" ||
+         r.error_code == "InvalidAccessKeyId" ||
+         r.error_code == "InvalidToken" ||
+         r.error_code == "TokenRefreshRequired";
+}
+
 }  // namespace
 
 S3RequestCounts GlobalS3RequestCounts() {
@@ -70,14 +81,22 @@ std::string S3Response::Describe() const {
 }
 
 S3Client::S3Client(S3Config config, std::string bucket)
+    : S3Client(config, std::move(bucket),
+               MakeCredentialsProvider(config.credential_source,
+                                       config.credentials, config.ca_bundle)) {}
+
+S3Client::S3Client(S3Config config, std::string bucket,
+                   std::shared_ptr<CredentialsProvider> credentials)
     : config_(std::move(config)),
       bucket_(std::move(bucket)),
+      credentials_(std::move(credentials)),
       http_(HttpOptions{config_.ca_bundle, config_.connect_timeout_ms,
                         config_.stall_timeout_ms}) {}
 
 HttpRequest S3Client::Sign(const S3Request& request,
                            const std::string& payload_hash,
-                           const std::string& amz_date) const {
+                           const std::string& amz_date,
+                           const Credentials& credentials) const {
   std::string host = config_.endpoint.Authority();
   std::string path = "/";
   if (config_.path_style) {
@@ -96,9 +115,8 @@ HttpRequest S3Client::Sign(const S3Request& request,
   in.headers.emplace_back("host", host);
   in.headers.emplace_back("x-amz-content-sha256", payload_hash);
   in.headers.emplace_back("x-amz-date", amz_date);
-  if (!config_.credentials.session_token.empty()) {
-    in.headers.emplace_back("x-amz-security-token",
-                            config_.credentials.session_token);
+  if (!credentials.session_token.empty()) {
+    in.headers.emplace_back("x-amz-security-token", credentials.session_token);
   }
   in.payload_sha256 = payload_hash;
 
@@ -110,11 +128,42 @@ HttpRequest S3Client::Sign(const S3Request& request,
   for (const auto& [name, value] : in.headers) {
     http.headers.push_back(name + ": " + value);
   }
-  http.headers.push_back("Authorization: " + Authorization(config_.credentials,
+  http.headers.push_back("Authorization: " + Authorization(credentials,
                                                            config_.region, "s3",
                                                            amz_date, in));
   http.body = request.body;
   return http;
+}
+
+Result<S3Response> S3Client::SendSigned(const S3Request& request,
+                                        const std::string& payload_hash,
+                                        const Credentials& credentials) {
+  Count(request);
+  TXFLOW_ASSIGN_OR_RETURN(
+      HttpResponse sent,
+      http_.Send(Sign(request, payload_hash, AmzDate(), credentials)));
+  S3Response r;
+  r.status = sent.status;
+  r.headers = std::move(sent.headers);
+  r.body = std::move(sent.body);
+  if (r.status >= 300) {
+    r.error_code = XmlText(r.body, "Code").value_or("");
+    r.error_message = XmlText(r.body, "Message").value_or("");
+  }
+  return r;
+}
+
+Result<S3Response> S3Client::Attempt(const S3Request& request,
+                                     const std::string& payload_hash) {
+  TXFLOW_ASSIGN_OR_RETURN(Credentials creds, credentials_->Get());
+  TXFLOW_ASSIGN_OR_RETURN(S3Response r,
+                          SendSigned(request, payload_hash, creds));
+  if (!CredentialsRefused(request, r) || !credentials_->Invalidate(creds)) {
+    return r;
+  }
+  g_counts.retries++;
+  TXFLOW_ASSIGN_OR_RETURN(creds, credentials_->Get());
+  return SendSigned(request, payload_hash, creds);
 }
 
 Result<S3Response> S3Client::Execute(const S3Request& request,
@@ -127,24 +176,15 @@ Result<S3Response> S3Client::Execute(const S3Request& request,
       std::this_thread::sleep_for(BackoffDelay(attempt, config_.backoff_base_ms,
                                                config_.backoff_cap_ms));
     }
-    Count(request);
-    auto sent = http_.Send(Sign(request, payload_hash, AmzDate()));
+    auto sent = Attempt(request, payload_hash);
     if (!sent.ok()) {
       last = sent.status();
       if (last.code() == StatusCode::kUnavailable) continue;
       return last.WithContext(what);
     }
-    S3Response r;
-    r.status = sent->status;
-    r.headers = std::move(sent->headers);
-    r.body = std::move(sent->body);
-    r.attempts = attempt + 1;
-    if (r.status >= 300) {
-      r.error_code = XmlText(r.body, "Code").value_or("");
-      r.error_message = XmlText(r.body, "Message").value_or("");
-    }
-    if (!RetryableStatus(r.status)) return r;
-    last = Status::Unavailable(request.method + " " + r.Describe());
+    sent->attempts = attempt + 1;
+    if (!RetryableStatus(sent->status)) return sent;
+    last = Status::Unavailable(request.method + " " + sent->Describe());
   }
   return Status::Unavailable(
       std::string(what) + ": " + last.message() + " (gave up after " +

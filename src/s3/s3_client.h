@@ -10,6 +10,13 @@
 // attempt may have taken effect even though its answer was lost (see
 // S3FileSystem for how writes resolve that).
 //
+// Credentials: each attempt asks the CredentialsProvider for the current
+// credentials (refreshed before they expire, credentials_provider.h). An
+// answer that says they were refused as unknown or expired (400/403
+// ExpiredToken, InvalidAccessKeyId, InvalidToken, or a 403 HEAD, which has
+// no body) makes the provider fetch afresh and the attempt is repeated once
+// at once with the new credentials.
+//
 // Thread-safe: one S3Client may serve every thread; connections are pooled.
 #ifndef TXFLOW_S3_S3_CLIENT_H_
 #define TXFLOW_S3_S3_CLIENT_H_
@@ -23,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "s3/credentials_provider.h"
 #include "s3/http_client.h"
 #include "s3/s3_config.h"
 #include "txflow/status.h"
@@ -64,7 +72,11 @@ S3RequestCounts GlobalS3RequestCounts();
 
 class S3Client {
  public:
+  // Credentials from MakeCredentialsProvider(config).
   S3Client(S3Config config, std::string bucket);
+  // Credentials from `credentials` (tests; a provider shared by clients).
+  S3Client(S3Config config, std::string bucket,
+           std::shared_ptr<CredentialsProvider> credentials);
 
   const S3Config& config() const { return config_; }
   const std::string& bucket() const { return bucket_; }
@@ -75,10 +87,19 @@ class S3Client {
  private:
   // The URL to send and the signed headers for one attempt.
   HttpRequest Sign(const S3Request& request, const std::string& payload_hash,
-                   const std::string& amz_date) const;
+                   const std::string& amz_date,
+                   const Credentials& credentials) const;
+  // One attempt with the provider's credentials; repeated once with fresh
+  // ones when the server refused them.
+  Result<S3Response> Attempt(const S3Request& request,
+                             const std::string& payload_hash);
+  Result<S3Response> SendSigned(const S3Request& request,
+                                const std::string& payload_hash,
+                                const Credentials& credentials);
 
   S3Config config_;
   std::string bucket_;
+  std::shared_ptr<CredentialsProvider> credentials_;
   HttpClient http_;
 };
 

@@ -1,6 +1,7 @@
 #include "s3/s3_config.h"
 
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -73,6 +74,172 @@ Result<uint64_t> ParsePositive(std::string_view name, const std::string& text) {
                                    "': expected a positive integer");
   }
   return static_cast<uint64_t>(v);
+}
+
+using ProfileLookup =
+    std::function<std::optional<std::string>(const std::string&)>;
+using Kind = CredentialSource::Kind;
+
+CredentialSource Source(Kind kind, std::string origin) {
+  CredentialSource s;
+  s.kind = kind;
+  s.origin = std::move(origin);
+  return s;
+}
+
+// Each From* below fills c when its source applies and says whether it did;
+// they run in the chain's order.
+
+Result<bool> FromEnvKeys(const EnvLookup& env, S3Config& c) {
+  const auto id = NonEmpty(env, "AWS_ACCESS_KEY_ID");
+  const auto secret = NonEmpty(env, "AWS_SECRET_ACCESS_KEY");
+  if (id.has_value() != secret.has_value()) {
+    return Status::InvalidArgument(
+        std::string("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set "
+                    "together; only ") +
+        (id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY") + " is set");
+  }
+  if (!id) return false;
+  c.credentials = {*id, *secret,
+                   NonEmpty(env, "AWS_SESSION_TOKEN").value_or("")};
+  c.credential_source = Source(Kind::kStatic, "AWS_ACCESS_KEY_ID");
+  return true;
+}
+
+Result<bool> FromWebIdentity(const EnvLookup& env, S3Config& c) {
+  const auto file = NonEmpty(env, "AWS_WEB_IDENTITY_TOKEN_FILE");
+  const auto role = NonEmpty(env, "AWS_ROLE_ARN");
+  if (!file && !role) return false;
+  if (!file || !role) {
+    return Status::InvalidArgument(
+        std::string(file ? "AWS_WEB_IDENTITY_TOKEN_FILE" : "AWS_ROLE_ARN") +
+        " is set without " +
+        (file ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE"));
+  }
+  CredentialSource s =
+      Source(Kind::kWebIdentity, "AWS_WEB_IDENTITY_TOKEN_FILE");
+  s.token_file = *file;
+  s.role_arn = *role;
+  s.session_name =
+      NonEmpty(env, "AWS_ROLE_SESSION_NAME")
+          .value_or("txflow-" + std::to_string(std::time(nullptr)));
+  s.url = NonEmpty(env, "AWS_ENDPOINT_URL_STS")
+              .value_or("https://sts." + c.region + ".amazonaws.com");
+  auto parsed = ParseEndpoint(s.url);
+  if (!parsed.ok()) return parsed.status().WithContext("AWS_ENDPOINT_URL_STS");
+  c.credential_source = std::move(s);
+  return true;
+}
+
+bool FromProfile(const ProfileLookup& from_profile, const std::string& origin,
+                 S3Config& c) {
+  auto id = from_profile("aws_access_key_id");
+  auto secret = from_profile("aws_secret_access_key");
+  if (id && secret) {
+    c.credentials = {*id, *secret,
+                     from_profile("aws_session_token").value_or("")};
+    c.credential_source = Source(Kind::kStatic, origin);
+    return true;
+  }
+  auto command = from_profile("credential_process");
+  if (!command) return false;
+  c.credential_source = Source(Kind::kProcess, origin);
+  c.credential_source.command = *command;
+  return true;
+}
+
+// The host of an http(s) URL, brackets of an IPv6 literal removed.
+std::string UrlHost(std::string_view url) {
+  const size_t sep = url.find("://");
+  std::string_view rest =
+      sep == std::string_view::npos ? url : url.substr(sep + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (!rest.empty() && rest.front() == '[') {
+    return std::string(rest.substr(1, rest.find(']') - 1));
+  }
+  return std::string(rest.substr(0, rest.find(':')));
+}
+
+// The SDKs accept plain http only to the container agents and loopback.
+bool AllowedHttpHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0 ||
+         host == "169.254.170.2" || host == "169.254.170.23" ||
+         host == "fd00:ec2::23";
+}
+
+Result<bool> FromContainer(const EnvLookup& env, S3Config& c) {
+  const auto relative = NonEmpty(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+  const auto full = NonEmpty(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  if (!relative && !full) return false;
+  CredentialSource s = Source(
+      Kind::kContainer, relative ? "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+                                 : "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  if (relative) {
+    if (relative->front() != '/') {
+      return Status::InvalidArgument(
+          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: expected a path starting "
+          "with /");
+    }
+    s.url = "http://169.254.170.2" + *relative;
+  } else {
+    s.url = *full;
+    const bool https = full->rfind("https://", 0) == 0;
+    const bool http = full->rfind("http://", 0) == 0;
+    if (UrlHost(*full).empty() ||
+        !(https || (http && AllowedHttpHost(UrlHost(*full))))) {
+      return Status::InvalidArgument(
+          "AWS_CONTAINER_CREDENTIALS_FULL_URI=" + *full +
+          ": expected https://, or http:// to a loopback address or the "
+          "container agent (169.254.170.2, 169.254.170.23)");
+    }
+  }
+  s.auth_token =
+      NonEmpty(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN").value_or("");
+  s.auth_token_file =
+      NonEmpty(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE").value_or("");
+  c.credential_source = std::move(s);
+  return true;
+}
+
+Result<bool> FromInstanceMetadata(const EnvLookup& env, S3Config& c) {
+  std::string disabled =
+      NonEmpty(env, "AWS_EC2_METADATA_DISABLED").value_or("");
+  for (char& ch : disabled) ch = static_cast<char>(std::tolower(ch));
+  if (disabled == "true") return false;
+  CredentialSource s =
+      Source(Kind::kInstanceMetadata, "AWS_EC2_METADATA_SERVICE_ENDPOINT");
+  s.url = NonEmpty(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT")
+              .value_or("http://169.254.169.254");
+  auto parsed = ParseEndpoint(s.url);
+  if (!parsed.ok()) {
+    return parsed.status().WithContext("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+  }
+  while (s.url.back() == '/') s.url.pop_back();
+  c.credential_source = std::move(s);
+  return true;
+}
+
+// The default chain: environment keys, web identity, the profile's keys or
+// credential_process, container, instance metadata.
+Status ResolveCredentials(const EnvLookup& env,
+                          const ProfileLookup& from_profile,
+                          const std::string& profile_origin, S3Config& c) {
+  TXFLOW_ASSIGN_OR_RETURN(bool found, FromEnvKeys(env, c));
+  if (found) return Status::OK();
+  TXFLOW_ASSIGN_OR_RETURN(found, FromWebIdentity(env, c));
+  if (found || FromProfile(from_profile, profile_origin, c)) {
+    return Status::OK();
+  }
+  TXFLOW_ASSIGN_OR_RETURN(found, FromContainer(env, c));
+  if (found) return Status::OK();
+  TXFLOW_ASSIGN_OR_RETURN(found, FromInstanceMetadata(env, c));
+  if (found) return Status::OK();
+  return Status::PermissionDenied(
+      "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+      "AWS_PROFILE with a profile in " +
+      profile_origin +
+      ", a web identity or container role, or allow the instance metadata "
+      "service (AWS_EC2_METADATA_DISABLED is true)");
 }
 
 }  // namespace
@@ -163,31 +330,6 @@ Result<S3Config> LoadS3Config(const EnvLookup& env, std::string_view bucket) {
     return std::nullopt;
   };
 
-  // Credentials: the environment's pair, or the profile's, never a mix.
-  const auto env_id = NonEmpty(env, "AWS_ACCESS_KEY_ID");
-  const auto env_secret = NonEmpty(env, "AWS_SECRET_ACCESS_KEY");
-  if (env_id.has_value() != env_secret.has_value()) {
-    return Status::InvalidArgument(
-        std::string("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set "
-                    "together; only ") +
-        (env_id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY") + " is set");
-  }
-  if (env_id) {
-    c.credentials = {*env_id, *env_secret,
-                     NonEmpty(env, "AWS_SESSION_TOKEN").value_or("")};
-  } else {
-    auto id = from_profile("aws_access_key_id");
-    auto secret = from_profile("aws_secret_access_key");
-    if (!id || !secret) {
-      return Status::PermissionDenied(
-          "no AWS credentials: set AWS_ACCESS_KEY_ID and "
-          "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with a profile in " +
-          creds_path);
-    }
-    c.credentials = {*id, *secret,
-                     from_profile("aws_session_token").value_or("")};
-  }
-
   if (auto r = NonEmpty(env, "AWS_REGION")) {
     c.region = *r;
   } else if (auto r2 = NonEmpty(env, "AWS_DEFAULT_REGION")) {
@@ -195,6 +337,10 @@ Result<S3Config> LoadS3Config(const EnvLookup& env, std::string_view bucket) {
   } else if (auto r3 = from_profile("region")) {
     c.region = *r3;
   }
+
+  TXFLOW_RETURN_IF_ERROR(ResolveCredentials(
+      env, from_profile,
+      "profile " + profile + " (" + creds_path + ", " + config_path + ")", c));
 
   std::optional<std::string> endpoint = NonEmpty(env, "AWS_ENDPOINT_URL_S3");
   std::string endpoint_source = "AWS_ENDPOINT_URL_S3";

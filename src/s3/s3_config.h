@@ -1,11 +1,26 @@
 // Where S3 is and who we are, resolved the way the AWS CLI and SDKs do it.
 //
-// Credentials, first match wins:
+// Credentials, first source that applies wins (the SDKs' default chain):
 //   1. AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN);
-//   2. the profile AWS_PROFILE (default "default") in the credentials file
+//   2. web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN
+//      (+ AWS_ROLE_SESSION_NAME), STS at AWS_ENDPOINT_URL_STS or
+//      https://sts.REGION.amazonaws.com (not AWS_ENDPOINT_URL, which names
+//      the S3 endpoint here);
+//   3. the profile AWS_PROFILE (default "default") in the credentials file
 //      (AWS_SHARED_CREDENTIALS_FILE, default ~/.aws/credentials), then in the
 //      config file (AWS_CONFIG_FILE, default ~/.aws/config, section
-//      "[profile NAME]" or "[default]").
+//      "[profile NAME]" or "[default]"): its keys, else its
+//      credential_process;
+//   4. container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI, with
+//      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or _TOKEN;
+//   5. instance metadata (IMDSv2) at AWS_EC2_METADATA_SERVICE_ENDPOINT
+//      (default http://169.254.169.254), unless AWS_EC2_METADATA_DISABLED is
+//      true.
+// Keys (1, 3) land in `credentials`; the other sources are described in
+// `credential_source` and fetched, and refreshed before they expire, by the
+// provider S3Client makes from it (credential_sources.h,
+// credentials_provider.h). Choosing a source reads variables and files only;
+// no request is sent here.
 // Region: AWS_REGION, AWS_DEFAULT_REGION, the profile's `region`, us-east-1.
 // Endpoint: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL (the --s3-endpoint flag sets
 // this one), the profile's `endpoint_url`, else
@@ -26,6 +41,7 @@
 #include <string>
 #include <string_view>
 
+#include "s3/credential_sources.h"
 #include "s3/sigv4.h"
 #include "txflow/status.h"
 
@@ -43,7 +59,8 @@ struct Endpoint {
 Result<Endpoint> ParseEndpoint(std::string_view url);
 
 struct S3Config {
-  Credentials credentials;
+  Credentials credentials;  // static keys; used when the source is kStatic
+  CredentialSource credential_source;
   std::string region = "us-east-1";
   Endpoint endpoint;
   bool path_style = true;
@@ -67,8 +84,10 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
 EnvLookup ProcessEnv();
 
 // Resolves the configuration for `bucket` (which decides virtual-hosted vs
-// path style). PermissionDenied when no credentials are found; InvalidArgument
-// for a malformed value or a named profile that does not exist.
+// path style). PermissionDenied when no credentials source applies (only
+// possible with AWS_EC2_METADATA_DISABLED=true); InvalidArgument for a
+// malformed value, half a key pair or half a web identity, or a named profile
+// that does not exist.
 Result<S3Config> LoadS3Config(const EnvLookup& env, std::string_view bucket);
 
 }  // namespace txflow::s3

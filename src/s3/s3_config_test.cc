@@ -102,6 +102,7 @@ TEST_F(S3ConfigTest, CustomEndpointMeansPathStyleAndFlagWinsOverProfile) {
 }
 
 TEST_F(S3ConfigTest, MissingCredentialsIsOneClearError) {
+  env_["AWS_EC2_METADATA_DISABLED"] = "true";
   auto c = Load();
   ASSERT_EQ(c.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(c.status().message().find("AWS_ACCESS_KEY_ID"), std::string::npos);
@@ -138,6 +139,101 @@ TEST_F(S3ConfigTest, BadEndpointsAndTuningAreRefused) {
   env_["TXFLOW_S3_PART_SIZE"] = "8388608";
   EXPECT_EQ(Load()->max_attempts, 3);
   EXPECT_EQ(Load()->part_size, 8388608u);
+}
+
+using Kind = CredentialSource::Kind;
+
+// Every source configured at once: each one, removed in turn, reveals the
+// next, in the SDKs' order.
+TEST_F(S3ConfigTest, ChainOrderEnvWebIdentityProfileContainerImds) {
+  env_["AWS_ACCESS_KEY_ID"] = "AKID";
+  env_["AWS_SECRET_ACCESS_KEY"] = "SECRET";
+  env_["AWS_WEB_IDENTITY_TOKEN_FILE"] = "/var/run/token";
+  env_["AWS_ROLE_ARN"] = "arn:aws:iam::1:role/r";
+  WriteFile("config", "[default]\ncredential_process = /bin/creds\n");
+  env_["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] = "/v2/credentials/x";
+  env_["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "http://127.0.0.1:9";
+  EXPECT_EQ(Load()->credential_source.kind, Kind::kStatic);
+  EXPECT_EQ(Load()->credentials.access_key_id, "AKID");
+  env_.erase("AWS_ACCESS_KEY_ID");
+  env_.erase("AWS_SECRET_ACCESS_KEY");
+  EXPECT_EQ(Load()->credential_source.kind, Kind::kWebIdentity);
+  env_.erase("AWS_WEB_IDENTITY_TOKEN_FILE");
+  env_.erase("AWS_ROLE_ARN");
+  EXPECT_EQ(Load()->credential_source.kind, Kind::kProcess);
+  EXPECT_EQ(Load()->credential_source.command, "/bin/creds");
+  WriteFile("config", "");
+  EXPECT_EQ(Load()->credential_source.kind, Kind::kContainer);
+  EXPECT_EQ(Load()->credential_source.url,
+            "http://169.254.170.2/v2/credentials/x");
+  env_.erase("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+  EXPECT_EQ(Load()->credential_source.kind, Kind::kInstanceMetadata);
+  EXPECT_EQ(Load()->credential_source.url, "http://127.0.0.1:9");
+}
+
+TEST_F(S3ConfigTest, ProfileKeysBeatItsCredentialProcess) {
+  WriteFile("credentials",
+            "[default]\naws_access_key_id = P\n"
+            "aws_secret_access_key = PS\n");
+  WriteFile("config", "[default]\ncredential_process = /bin/creds\n");
+  EXPECT_EQ(Load()->credential_source.kind, Kind::kStatic);
+  EXPECT_EQ(Load()->credentials.access_key_id, "P");
+}
+
+TEST_F(S3ConfigTest, WebIdentityDetails) {
+  env_["AWS_WEB_IDENTITY_TOKEN_FILE"] = "/t";
+  env_["AWS_ROLE_ARN"] = "arn:aws:iam::1:role/r";
+  env_["AWS_REGION"] = "eu-west-3";
+  auto c = Load();
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->credential_source.url, "https://sts.eu-west-3.amazonaws.com");
+  EXPECT_EQ(c->credential_source.session_name.rfind("txflow-", 0), 0u);
+  env_["AWS_ROLE_SESSION_NAME"] = "job-x";
+  env_["AWS_ENDPOINT_URL_STS"] = "http://127.0.0.1:5000";
+  // AWS_ENDPOINT_URL names the S3 endpoint here, never STS.
+  env_["AWS_ENDPOINT_URL"] = "http://127.0.0.1:7070";
+  EXPECT_EQ(Load()->credential_source.session_name, "job-x");
+  EXPECT_EQ(Load()->credential_source.url, "http://127.0.0.1:5000");
+  env_.erase("AWS_ROLE_ARN");
+  auto half = Load();
+  ASSERT_EQ(half.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(half.status().message().find("AWS_ROLE_ARN"), std::string::npos);
+}
+
+TEST_F(S3ConfigTest, ContainerFullUriMustBeHttpsOrLocal) {
+  env_["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "CONTAINERSECRET";
+  for (const char* ok : {"http://127.0.0.1:8080/creds", "http://localhost/c",
+                         "http://169.254.170.23/v1/credentials",
+                         "https://creds.example.com/x"}) {
+    env_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = ok;
+    auto c = Load();
+    ASSERT_TRUE(c.ok()) << ok << ": " << c.status().ToString();
+    EXPECT_EQ(c->credential_source.kind, Kind::kContainer);
+    EXPECT_EQ(c->credential_source.url, ok);
+    EXPECT_EQ(c->credential_source.auth_token, "CONTAINERSECRET");
+  }
+  env_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "http://evil.example.com/c";
+  auto bad = Load();
+  ASSERT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+            std::string::npos);
+  EXPECT_EQ(bad.status().message().find("CONTAINERSECRET"), std::string::npos);
+  // The relative URI wins over the full one, as in the SDKs.
+  env_["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] = "/v2/x";
+  EXPECT_EQ(Load()->credential_source.url, "http://169.254.170.2/v2/x");
+}
+
+TEST_F(S3ConfigTest, MetadataIsTheDefaultUnlessDisabled) {
+  auto c = Load();
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->credential_source.kind, Kind::kInstanceMetadata);
+  EXPECT_EQ(c->credential_source.url, "http://169.254.169.254");
+  env_["AWS_EC2_METADATA_DISABLED"] = "TRUE";
+  EXPECT_EQ(Load().status().code(), StatusCode::kPermissionDenied);
+  env_["AWS_EC2_METADATA_DISABLED"] = "false";
+  EXPECT_TRUE(Load().ok());
+  env_["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "169.254.169.254";
+  EXPECT_EQ(Load().status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

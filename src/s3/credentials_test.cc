@@ -1,0 +1,487 @@
+// The credential sources against a loopback HTTP server of the test's own
+// (there is no ECS agent or STS here) and shell scripts as
+// credential_process, the refresh rule with an injected clock, and the JSON
+// parser. IMDSv2 runs against AWS's metadata mock in
+// tests/credentials_e2e_test.cc.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "s3/credential_sources.h"
+#include "s3/credentials_provider.h"
+#include "s3/json.h"
+
+namespace txflow::s3 {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// One request per connection, answered with `answer` (status, body).
+class LoopbackServer {
+ public:
+  struct Request {
+    std::string head, body;
+  };
+  LoopbackServer(int status, std::string body)
+      : status_(status), body_(std::move(body)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 8);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~LoopbackServer() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string Url(const std::string& path = "") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  std::vector<Request> requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+  void Answer(int status, std::string body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_ = status;
+    body_ = std::move(body);
+  }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      Request r = Read(c);
+      std::string out;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        requests_.push_back(r);
+        out = "HTTP/1.1 " + std::to_string(status_) +
+              " X\r\nConnection: close\r\nContent-Length: " +
+              std::to_string(body_.size()) + "\r\n\r\n" + body_;
+      }
+      (void)!::write(c, out.data(), out.size());
+      ::close(c);
+    }
+  }
+  static Request Read(int c) {
+    std::string data;
+    char buf[4096];
+    size_t need = std::string::npos;
+    while (data.size() < need) {
+      const ssize_t n = ::read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      data.append(buf, n);
+      const size_t end = data.find("\r\n\r\n");
+      if (need == std::string::npos && end != std::string::npos) {
+        size_t length = 0;
+        const size_t at = data.find("Content-Length: ");
+        if (at != std::string::npos && at < end) {
+          length = std::stoul(data.substr(at + 16));
+        }
+        need = end + 4 + length;
+      }
+    }
+    const size_t end = data.find("\r\n\r\n");
+    if (end == std::string::npos) return {data, ""};
+    return {data.substr(0, end), data.substr(end + 4)};
+  }
+
+  int fd_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  int status_;
+  std::string body_;
+  std::vector<Request> requests_;
+};
+
+std::string Utc(WallClock::time_point t) {
+  const std::time_t s = WallClock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string ContainerJson(const std::string& key, WallClock::time_point exp) {
+  return R"({"AccessKeyId": ")" + key +
+         R"(", "SecretAccessKey": "SECRETKEY", "Token": "SESSIONTOKEN", )"
+         R"("Expiration": ")" +
+         Utc(exp) + R"("})";
+}
+
+void ExpectNoSecret(const Status& s) {
+  for (const char* secret :
+       {"SECRETKEY", "SESSIONTOKEN", "WEBIDTOKEN", "CONTAINERTOKEN"}) {
+    EXPECT_EQ(s.message().find(secret), std::string::npos) << s.message();
+  }
+}
+
+class CredentialsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("txflow-creds-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& text,
+                    bool executable = false) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p) << text;
+    if (executable) {
+      fs::permissions(p, fs::perms::owner_all, fs::perm_options::add);
+    }
+    return p.string();
+  }
+  fs::path dir_;
+  HttpClient http_{HttpOptions{"", 1000, 5000}};
+};
+
+TEST(FlatJson, ParsesAFlatObjectAndRefusesTheRest) {
+  auto j = ParseFlatJsonObject(
+      R"( {"a": "x\"\u00e9\ud83d\ude00", "Version": 1, "t": true, "n": null} )");
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ(j->at("a"), "x\"\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ(j->at("Version"), "1");
+  EXPECT_EQ(j->at("t"), "true");
+  for (const char* bad :
+       {"", "[]", R"({"a": {"b": 1}})", R"({"a": [1]})", R"({"a": "x"} y)",
+        R"({"a": "x",})", R"({"a": "x", "a": "y"})", R"({"a": "\q"})",
+        R"({"a": "\ud800"})", R"({"a": "SECRET)", R"({"a": })",
+        R"({"a": "SECRET" junk})"}) {
+    auto r = ParseFlatJsonObject(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().message().find("SECRET"), std::string::npos);
+    }
+  }
+}
+
+TEST(RefreshRule, FiveMinutesOrHalfTheLifetime) {
+  const auto t0 = WallClock::from_time_t(1'000'000);
+  EXPECT_EQ(RefreshTime(t0, t0 + 6h), t0 + 6h - 5min);
+  EXPECT_EQ(RefreshTime(t0, t0 + 20s), t0 + 10s);
+  // Never sooner than a second after the fetch, even when nearly expired.
+  EXPECT_EQ(RefreshTime(t0, t0 + 500ms), t0 + 1s);
+}
+
+// A provider over a scripted fetcher and a clock the test moves.
+struct Scripted {
+  WallClock::time_point now = WallClock::from_time_t(1'000'000);
+  std::vector<Result<TimedCredentials>> answers;
+  size_t next = 0;
+  RefreshingCredentialsProvider Make() {
+    return RefreshingCredentialsProvider(
+        "scripted",
+        [this]() -> Result<TimedCredentials> {
+          return answers.at(std::min(next++, answers.size() - 1));
+        },
+        [this] { return now; });
+  }
+};
+
+TimedCredentials Timed(const std::string& id, WallClock::time_point exp) {
+  return {{id, "SECRETKEY", "SESSIONTOKEN"}, exp};
+}
+
+TEST(RefreshingProvider, RefreshesBeforeExpiryNotBefore) {
+  Scripted s;
+  s.answers = {Timed("A", s.now + 1h), Timed("B", s.now + 2h)};
+  auto p = s.Make();
+  EXPECT_EQ(p.Get()->access_key_id, "A");
+  s.now += 54min;  // 6 min left: still fresh
+  EXPECT_EQ(p.Get()->access_key_id, "A");
+  EXPECT_EQ(p.fetches(), 1);
+  s.now += 2min;  // 4 min left: refreshed
+  EXPECT_EQ(p.Get()->access_key_id, "B");
+  EXPECT_EQ(p.fetches(), 2);
+}
+
+TEST(RefreshingProvider, FailedRefreshKeepsValidCredentialsThenFails) {
+  Scripted s;
+  s.answers = {Timed("A", s.now + 10min),
+               Status::Unavailable("scripted: HTTP 503")};
+  auto p = s.Make();
+  EXPECT_EQ(p.Get()->access_key_id, "A");
+  s.now += 8min;  // in the window; the refresh fails, A still works
+  EXPECT_EQ(p.Get()->access_key_id, "A");
+  s.now += 3min;  // expired: the failure is the answer, retryable
+  auto r = p.Get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  ExpectNoSecret(r.status());
+}
+
+TEST(RefreshingProvider, RejectedCredentialsAreFetchedAgainAtOnce) {
+  Scripted s;
+  s.answers = {Timed("A", s.now + 1h), Timed("B", s.now + 1h)};
+  auto p = s.Make();
+  const Credentials a = *p.Get();
+  EXPECT_TRUE(p.Invalidate(a));
+  EXPECT_EQ(p.Get()->access_key_id, "B");
+  // A stale rejection (of A, after B came) does not throw B away.
+  EXPECT_TRUE(p.Invalidate(a));
+  EXPECT_EQ(p.Get()->access_key_id, "B");
+  EXPECT_EQ(p.fetches(), 2);
+  EXPECT_FALSE(StaticCredentialsProvider(a, "env")->Invalidate(a));
+}
+
+TEST(RefreshingProvider, ExpiredAnswerIsAnErrorWithoutSecrets) {
+  Scripted s;
+  s.answers = {Timed("A", s.now - 1s)};
+  auto r = s.Make().Get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("expired"), std::string::npos);
+  ExpectNoSecret(r.status());
+}
+
+// Many threads across several expiries: every Get() succeeds and fetches
+// never overlap.
+TEST(RefreshingProvider, ThreadsShareOneFetchAtATime) {
+  std::atomic<int> in_fetch{0}, overlaps{0}, fetches{0};
+  RefreshingCredentialsProvider p("threads", [&]() -> Result<TimedCredentials> {
+    if (in_fetch++ > 0) overlaps++;
+    std::this_thread::sleep_for(2ms);
+    in_fetch--;
+    return Timed("K" + std::to_string(fetches++), WallClock::now() + 1500ms);
+  });
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      const auto end = std::chrono::steady_clock::now() + 3s;
+      while (std::chrono::steady_clock::now() < end) {
+        if (!p.Get().ok()) failures++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(overlaps, 0);
+  EXPECT_GE(fetches, 3);  // refreshed at least every ~0.75 s
+}
+
+TEST_F(CredentialsTest, ContainerRequestAndAnswer) {
+  LoopbackServer server(200, ContainerJson("ASIA1", WallClock::now() + 1h));
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kContainer;
+  s.url = server.Url("/v2/credentials/abc");
+  s.auth_token = "CONTAINERTOKEN";
+  auto got = FetchContainer(s, http_);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->credentials.access_key_id, "ASIA1");
+  EXPECT_EQ(got->credentials.secret_access_key, "SECRETKEY");
+  EXPECT_EQ(got->credentials.session_token, "SESSIONTOKEN");
+  ASSERT_EQ(server.requests().size(), 1u);
+  const std::string head = server.requests()[0].head;
+  EXPECT_EQ(head.rfind("GET /v2/credentials/abc HTTP/1.1", 0), 0u) << head;
+  EXPECT_NE((head + "\r\n").find("\r\nAuthorization: CONTAINERTOKEN\r\n"),
+            std::string::npos)
+      << head;
+  // The token file wins and is read at every fetch (EKS rotates it).
+  s.auth_token_file = Write("token", "FILETOKEN\n");
+  ASSERT_TRUE(FetchContainer(s, http_).ok());
+  EXPECT_NE((server.requests()[1].head + "\r\n")
+                .find("\r\nAuthorization: FILETOKEN\r\n"),
+            std::string::npos);
+}
+
+TEST_F(CredentialsTest, ContainerErrorsNameTheCauseWithoutSecrets) {
+  LoopbackServer server(200, R"({"AccessKeyId": "A", "SecretAccessKey": )");
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kContainer;
+  s.url = server.Url("/creds");
+  s.auth_token = "CONTAINERTOKEN";
+  auto bad_json = FetchContainer(s, http_);
+  ASSERT_FALSE(bad_json.ok());
+  EXPECT_NE(bad_json.status().message().find("bad JSON"), std::string::npos);
+  EXPECT_NE(bad_json.status().message().find(s.url), std::string::npos);
+  ExpectNoSecret(bad_json.status());
+
+  server.Answer(403, "CONTAINERTOKEN refused");
+  auto denied = FetchContainer(s, http_);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(denied.status().message().find("HTTP 403"), std::string::npos);
+  ExpectNoSecret(denied.status());
+
+  s.auth_token_file = (dir_ / "missing").string();
+  auto no_file = FetchContainer(s, http_);
+  ASSERT_FALSE(no_file.ok());
+  EXPECT_NE(no_file.status().message().find(
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=" + s.auth_token_file),
+            std::string::npos);
+
+  s.auth_token_file.clear();
+  s.url = "http://127.0.0.1:1/creds";
+  auto unreachable = FetchContainer(s, http_);
+  ASSERT_FALSE(unreachable.ok());
+  EXPECT_EQ(unreachable.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(unreachable.status().message().find("127.0.0.1:1"),
+            std::string::npos);
+  ExpectNoSecret(unreachable.status());
+}
+
+TEST_F(CredentialsTest, ContainerCredentialsAreRefreshedWhenTheyExpire) {
+  LoopbackServer server(200, ContainerJson("OLD", WallClock::now() + 2s));
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kContainer;
+  s.url = server.Url("/creds");
+  auto p = MakeCredentialsProvider(s, {}, "");
+  EXPECT_EQ(p->Get()->access_key_id, "OLD");
+  server.Answer(200, ContainerJson("NEW", WallClock::now() + 1h));
+  EXPECT_EQ(p->Get()->access_key_id, "OLD");  // half the lifetime left
+  std::this_thread::sleep_for(1200ms);
+  EXPECT_EQ(p->Get()->access_key_id, "NEW");
+  EXPECT_EQ(server.requests().size(), 2u);
+}
+
+const char kStsAnswer[] = R"(<AssumeRoleWithWebIdentityResponse>
+<AssumeRoleWithWebIdentityResult><Credentials>
+<AccessKeyId>ASIASTS</AccessKeyId><SecretAccessKey>SECRETKEY</SecretAccessKey>
+<SessionToken>SESSIONTOKEN</SessionToken>
+<Expiration>2099-01-01T00:00:00Z</Expiration>
+</Credentials></AssumeRoleWithWebIdentityResult>
+</AssumeRoleWithWebIdentityResponse>)";
+
+TEST_F(CredentialsTest, WebIdentityAsksStsUnsignedWithTheToken) {
+  LoopbackServer server(200, kStsAnswer);
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kWebIdentity;
+  s.url = server.Url();
+  s.role_arn = "arn:aws:iam::123:role/job";
+  s.session_name = "txflow-test";
+  s.token_file = Write("token", "WEBIDTOKEN\n");
+  auto got = FetchWebIdentity(s, http_);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->credentials.access_key_id, "ASIASTS");
+  EXPECT_EQ(got->credentials.session_token, "SESSIONTOKEN");
+  EXPECT_EQ(*got->expiration, *ParseIso8601("2099-01-01T00:00:00Z"));
+  const auto r = server.requests().at(0);
+  EXPECT_EQ(r.head.rfind("POST / HTTP/1.1", 0), 0u) << r.head;
+  EXPECT_EQ(r.head.find("Authorization"), std::string::npos) << r.head;
+  EXPECT_NE(r.head.find("application/x-www-form-urlencoded"),
+            std::string::npos);
+  for (const char* field :
+       {"Action=AssumeRoleWithWebIdentity", "Version=2011-06-15",
+        "RoleArn=arn%3Aaws%3Aiam%3A%3A123%3Arole%2Fjob",
+        "RoleSessionName=txflow-test", "WebIdentityToken=WEBIDTOKEN"}) {
+    EXPECT_NE(r.body.find(field), std::string::npos) << r.body;
+  }
+}
+
+TEST_F(CredentialsTest, WebIdentityErrorsWithoutTheToken) {
+  LoopbackServer server(
+      400,
+      "<ErrorResponse><Error><Code>InvalidIdentityToken</Code>"
+      "<Message>bad token WEBIDTOKEN</Message></Error></ErrorResponse>");
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kWebIdentity;
+  s.url = server.Url();
+  s.role_arn = "arn:aws:iam::123:role/job";
+  s.token_file = Write("token", "WEBIDTOKEN");
+  auto refused = FetchWebIdentity(s, http_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(refused.status().message().find("InvalidIdentityToken"),
+            std::string::npos);
+  EXPECT_NE(refused.status().message().find(s.role_arn), std::string::npos);
+  ExpectNoSecret(refused.status());
+  s.token_file = (dir_ / "missing").string();
+  auto missing = FetchWebIdentity(s, http_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("AWS_WEB_IDENTITY_TOKEN_FILE=" +
+                                            s.token_file),
+            std::string::npos);
+}
+
+TEST_F(CredentialsTest, CredentialProcessOutputs) {
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kProcess;
+  s.origin = "profile default";
+  s.command =
+      Write("good.sh",
+            "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"P1\", "
+            "\"SecretAccessKey\": \"SECRETKEY\", \"SessionToken\": "
+            "\"SESSIONTOKEN\", \"Expiration\": \"2099-01-01T00:00:00Z\"}'\n",
+            true);
+  auto good = FetchProcess(s);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->credentials.access_key_id, "P1");
+  EXPECT_EQ(good->credentials.session_token, "SESSIONTOKEN");
+  s.command =
+      Write("bad.sh", "#!/bin/sh\necho '{\"SecretAccessKey\": \"SECRETKEY\"'\n",
+            true);
+  auto bad = FetchProcess(s);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bad JSON"), std::string::npos);
+  ExpectNoSecret(bad.status());
+  s.command = Write("fail.sh", "#!/bin/sh\necho SECRETKEY\nexit 3\n", true);
+  auto fail = FetchProcess(s);
+  ASSERT_FALSE(fail.ok());
+  EXPECT_NE(fail.status().message().find("exited with status 3"),
+            std::string::npos);
+  EXPECT_NE(fail.status().message().find("profile default"), std::string::npos);
+  ExpectNoSecret(fail.status());
+  s.command = Write("v2.sh",
+                    "#!/bin/sh\necho '{\"Version\": 2, \"AccessKeyId\": \"P\", "
+                    "\"SecretAccessKey\": \"S\"}'\n",
+                    true);
+  EXPECT_FALSE(FetchProcess(s).ok());
+}
+
+// The process is run again when its credentials near their expiry.
+TEST_F(CredentialsTest, CredentialProcessIsRunAgainBeforeExpiry) {
+  const std::string counter = (dir_ / "n").string();
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kProcess;
+  s.command =
+      Write("rotating.sh",
+            "#!/bin/sh\nn=$(cat " + counter +
+                " 2>/dev/null || echo 0)\n"
+                "n=$((n+1)); echo $n > " +
+                counter +
+                "\n"
+                "exp=$(date -u -d '+2 seconds' +%FT%TZ)\n"
+                "echo \"{\\\"Version\\\": 1, \\\"AccessKeyId\\\": \\\"P$n\\\", "
+                "\\\"SecretAccessKey\\\": \\\"S\\\", \\\"Expiration\\\": "
+                "\\\"$exp\\\"}\"\n",
+            true);
+  auto p = MakeCredentialsProvider(s, {}, "");
+  EXPECT_EQ(p->Get()->access_key_id, "P1");
+  EXPECT_EQ(p->Get()->access_key_id, "P1");
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(p->Get()->access_key_id, "P2");
+}
+
+TEST(Iso8601, FormsTheSourcesUse) {
+  const auto z = *ParseIso8601("2030-01-02T03:04:05Z");
+  EXPECT_EQ(*ParseIso8601("2030-01-02T03:04:05.123Z"), z);
+  EXPECT_EQ(*ParseIso8601("2030-01-02T05:04:05+02:00"), z);
+  EXPECT_FALSE(ParseIso8601("2030-01-02 03:04:05").ok());
+  EXPECT_FALSE(ParseIso8601("2030-01-02T03:04:05").ok());
+}
+
+}  // namespace
+}  // namespace txflow::s3
