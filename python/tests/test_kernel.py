@@ -264,6 +264,7 @@ def test_detection_file_cursor_splits_like_the_kernel():
     assert txflow.DETECTIONS_PER_FILE == 50
     c = txflow.DetectionFileCursor()
     assert _spans(c.add(49)) == [] and (c.files, c.pending) == (0, 49)
+    assert _spans(c.add(1)) == [(1, 0, 50)] and (c.files, c.pending) == (1, 0)
     c = txflow.DetectionFileCursor()
     assert _spans(c.add(120)) == [(1, 0, 50), (2, 50, 50)]
     assert (c.files, c.pending) == (2, 20)
