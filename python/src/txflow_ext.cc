@@ -260,9 +260,8 @@ nb::list OrderDetections(nb::handle rows) {
   return out;
 }
 
-// One detection file's bytes; rows are (pattern_id, customer, merchant,
-// detected_at_ms).
-nb::bytes EncodeFile(nb::handle rows, int64_t ystart_ms, int tz_minutes) {
+// Detections from rows (pattern_id, customer, merchant, detected_at_ms).
+std::vector<Detection> DetectionRows(nb::handle rows) {
   const Items items(rows, "rows must be a sequence");
   std::vector<Detection> ds;
   ds.reserve(items.size());
@@ -280,8 +279,24 @@ nb::bytes EncodeFile(nb::handle rows, int64_t ystart_ms, int tz_minutes) {
     d.detected_at_ms = Int(row[3], "detected_at_ms");
     ds.push_back(std::move(d));
   }
-  const std::string text = EncodeDetectionFile(ds, ystart_ms, tz_minutes);
+  return ds;
+}
+
+// One detection file's bytes.
+nb::bytes EncodeFile(nb::handle rows, int64_t ystart_ms, int tz_minutes) {
+  const std::string text =
+      EncodeDetectionFile(DetectionRows(rows), ystart_ms, tz_minutes);
   return nb::bytes(text.data(), text.size());
+}
+
+// One detection file: (key, bytes).
+nb::tuple DetectionFile(uint64_t seq, nb::handle rows, int64_t ystart_ms,
+                        int tz_minutes) {
+  const std::vector<Detection> ds = DetectionRows(rows);
+  if (ds.empty()) throw nb::value_error("a detection file has rows");
+  const std::string text = EncodeDetectionFile(ds, ystart_ms, tz_minutes);
+  return nb::make_tuple(Str(DetectionFileKeyFor(seq, ds)),
+                        nb::bytes(text.data(), text.size()));
 }
 
 nb::bytes Serialize(const MerchantState& m) {
@@ -487,7 +502,44 @@ NB_MODULE(_txflow, m) {
         nb::arg("ystart_ms"), nb::arg("tz_offset_minutes"),
         "A detection file's bytes; rows are (pattern_id, customer, merchant, "
         "detected_at_ms).");
+  m.def("detection_file", &DetectionFile, nb::arg("seq"), nb::arg("rows"),
+        nb::arg("ystart_ms"), nb::arg("tz_offset_minutes"),
+        "Detection file `seq` holding rows (pattern_id, customer, merchant, "
+        "detected_at_ms): (key, bytes), named by its last row's second.");
   m.attr("DETECTIONS_PER_FILE") = kDetectionsPerFile;
+  nb::class_<DetectionFileSpan>(
+      m, "DetectionFileSpan",
+      "A detection file to write: its seq and its detections, pending[first : "
+      "first + count].")
+      .def(nb::init<uint64_t, uint64_t, uint64_t>(), nb::arg("seq"),
+           nb::arg("first"), nb::arg("count"))
+      .def_ro("seq", &DetectionFileSpan::seq)
+      .def_ro("first", &DetectionFileSpan::first)
+      .def_ro("count", &DetectionFileSpan::count)
+      .def("__eq__", [](const DetectionFileSpan& a,
+                        const DetectionFileSpan& b) { return a == b; })
+      .def("__repr__", [](const DetectionFileSpan& f) {
+        return "DetectionFileSpan(seq=" + std::to_string(f.seq) +
+               ", first=" + std::to_string(f.first) +
+               ", count=" + std::to_string(f.count) + ")";
+      });
+  nb::class_<DetectionFileCursor>(
+      m, "DetectionFileCursor",
+      "The split of detections into files of DETECTIONS_PER_FILE (SPEC 4.4): "
+      "given the files written and the detections pending after them, which "
+      "files to write. Counts only; the caller keeps the detections.")
+      .def(nb::init<uint64_t, uint64_t>(), nb::arg("files") = 0,
+           nb::arg("pending") = 0)
+      .def("add", &DetectionFileCursor::Add, nb::arg("n"),
+           "Appends n detections; returns the complete files at the front of "
+           "the pending list, in order (indexes into the list with the n "
+           "appended). Fewer than DETECTIONS_PER_FILE stay pending.")
+      .def("flush", &DetectionFileCursor::Flush,
+           "add(0), then the pending rest as a last, shorter file.")
+      .def("file_seq_of", &DetectionFileCursor::FileSeqOf, nb::arg("i"),
+           "The seq of the file pending detection i (0: the front) goes into.")
+      .def_prop_ro("files", &DetectionFileCursor::files)
+      .def_prop_ro("pending", &DetectionFileCursor::pending);
   m.def(
       "detection_file_key",
       [](int64_t epoch, uint64_t seq) { return DetectionFileKey(epoch, seq); },

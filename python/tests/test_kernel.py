@@ -254,6 +254,49 @@ def test_detection_file_names_and_text():
         txflow.parse_timezone("Mars/Base")
 
 
+def _spans(files):
+    return [(f.seq, f.first, f.count) for f in files]
+
+
+def test_detection_file_cursor_splits_like_the_kernel():
+    # The same cases as src/detector/detection_file_test.cc, by hand:
+    # 50 to a file, numbered from 1, a flush writes the rest as a short file.
+    assert txflow.DETECTIONS_PER_FILE == 50
+    c = txflow.DetectionFileCursor()
+    assert _spans(c.add(49)) == [] and (c.files, c.pending) == (0, 49)
+    assert _spans(c.add(1)) == [(1, 0, 50)] and (c.files, c.pending) == (1, 0)
+    c = txflow.DetectionFileCursor()
+    assert _spans(c.add(120)) == [(1, 0, 50), (2, 50, 50)]
+    assert (c.files, c.pending) == (2, 20)
+    c = txflow.DetectionFileCursor()
+    assert _spans(c.add(30)) == []
+    assert (c.file_seq_of(30), c.file_seq_of(49), c.file_seq_of(50)) == (1, 1, 2)
+    assert _spans(c.add(30)) == [(1, 0, 50)]
+    assert _spans(c.add(95)) == [(2, 0, 50), (3, 50, 50)]
+    assert (c.files, c.pending) == (3, 5)
+    c = txflow.DetectionFileCursor(files=3, pending=7)
+    assert _spans(c.flush()) == [(4, 0, 7)]
+    assert (c.files, c.pending, c.file_seq_of(0)) == (4, 0, 5)
+    assert _spans(txflow.DetectionFileCursor(2, 0).flush()) == []
+    assert _spans(txflow.DetectionFileCursor(0, 73).flush()) == [
+        (1, 0, 50), (2, 50, 23)]
+    c = txflow.DetectionFileCursor(4, 130)
+    assert [c.file_seq_of(i) for i in (0, 49, 50, 129, 130)] == [5, 5, 6, 7, 7]
+    assert c.add(0) == [txflow.DetectionFileSpan(5, 0, 50),
+                        txflow.DetectionFileSpan(6, 50, 50)]
+    assert c.pending == 30
+
+
+def test_detection_file_is_named_by_its_last_rows_second():
+    rows = [("PatId2", b"C,1", b"M1", 1_700_000_000_000),
+            ("PatId3", "", "M2", 1_700_000_002_999)]
+    key, text = txflow.detection_file(7, rows, 0, 0)
+    assert key == "detections/detections_1700000002_000007.csv"
+    assert text == txflow.encode_detection_file(rows, 0, 0)
+    with pytest.raises(ValueError):
+        txflow.detection_file(1, [], 0, 0)
+
+
 def test_decode_chunk_missing_column_is_an_error():
     with pytest.raises(txflow.TxflowError) as e:
         txflow.decode_chunk("customer,merchant,amount\nC,M,1\n", KEY, 0, False)

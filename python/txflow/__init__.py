@@ -17,8 +17,11 @@ as lone surrogates, "surrogateescape"); bytes are accepted as input too.
 - ``decode_chunk_columns(...)``: the same as columns, names as bytes.
 - ``action_type('PatId1')`` -> ``'UPGRADE'``; ``order_detections(rows)``
   (SPEC 4.1 order across chunks); ``encode_detection_file(rows, ystart_ms,
-  tz)``; the names ``chunk_key``, ``parse_chunk_key``, ``quarantine_key``,
-  ``detection_file_key``, ``parse_detection_file_seq``; ``offset_next_record``
+  tz)``; ``DetectionFileCursor(files, pending)``: ``add(n)``, ``flush()``
+  -> [``DetectionFileSpan`` (seq, first, count)], ``file_seq_of(i)``: which
+  detections go in which file of 50 (SPEC 4.4); ``detection_file(seq, rows,
+  ystart_ms, tz)`` -> (key, bytes); the names ``chunk_key``,
+  ``parse_chunk_key``, ``quarantine_key``, ``detection_file_key``, ``parse_detection_file_seq``; ``offset_next_record``
   (state/offset.csv); ``parse_timezone``, ``format_timestamp``,
   ``parse_amount_paise``.
 - ``txflow.spark``: the Spark Structured Streaming engine (docs/spark.md).
@@ -28,6 +31,8 @@ as lone surrogates, "surrogateescape"); bytes are accepted as input too.
 from ._txflow import (
     DETECTIONS_PER_FILE,
     OFFSET_KEY,
+    DetectionFileCursor,
+    DetectionFileSpan,
     ImportanceTable,
     MerchantState,
     Thresholds,
@@ -36,6 +41,7 @@ from ._txflow import (
     chunk_key,
     decode_chunk,
     decode_chunk_columns,
+    detection_file,
     detection_file_key,
     encode_detection_file,
     format_timestamp,
@@ -50,6 +56,8 @@ from ._txflow import (
 
 __all__ = [
     "DETECTIONS_PER_FILE",
+    "DetectionFileCursor",
+    "DetectionFileSpan",
     "OFFSET_KEY",
     "ImportanceTable",
     "MerchantState",
@@ -59,6 +67,7 @@ __all__ = [
     "chunk_key",
     "decode_chunk",
     "decode_chunk_columns",
+    "detection_file",
     "detection_file_key",
     "encode_detection_file",
     "format_timestamp",

@@ -85,4 +85,32 @@ size_t CountDetectionRows(std::string_view text) {
   return all == 0 ? 0 : all - 1;
 }
 
+std::string DetectionFileKeyFor(uint64_t seq,
+                                const std::vector<Detection>& rows) {
+  return DetectionFileKey(rows.back().detected_at_ms / 1000, seq);
+}
+
+std::vector<DetectionFileSpan> DetectionFileCursor::Add(uint64_t n) {
+  pending_ += n;
+  std::vector<DetectionFileSpan> out;
+  uint64_t first = 0;
+  while (pending_ >= kDetectionsPerFile) {
+    out.push_back({++files_, first, kDetectionsPerFile});
+    first += kDetectionsPerFile;
+    pending_ -= kDetectionsPerFile;
+  }
+  return out;
+}
+
+std::vector<DetectionFileSpan> DetectionFileCursor::Flush() {
+  std::vector<DetectionFileSpan> out = Add(0);
+  if (pending_ > 0) {
+    const uint64_t first =
+        out.empty() ? 0 : out.back().first + out.back().count;
+    out.push_back({++files_, first, pending_});
+    pending_ = 0;
+  }
+  return out;
+}
+
 }  // namespace txflow

@@ -157,6 +157,7 @@ Status Detector::Open() {
   pending_.erase(pending_.begin(),
                  pending_.begin() + static_cast<ptrdiff_t>(already));
   stats_.pending = pending_.size();
+  files_ = DetectionFileCursor(stats_.files, pending_.size());
   return Status::OK();
 }
 
@@ -285,7 +286,7 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   std::vector<Detection> found;
   for (MerchantState* m : touched) m->Evaluate(options_.thresholds, &found);
   std::sort(found.begin(), found.end());
-  Queue(&found);
+  const size_t queued = Queue(&found);
   last_chunk_key_ = key;
   next_record_ = start + records;
   ++stats_.chunks;
@@ -293,7 +294,7 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   // The chunk is done in memory; its files are queued. If the writer has
   // stopped at a failure, say so now (the next Poll retries the writes
   // before taking another chunk) rather than computing ahead of it.
-  WriteFullFiles();
+  WriteFiles(files_.Add(queued));
   const Status files = writer_->error();
   const int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - t0)
@@ -352,48 +353,48 @@ void Detector::ApplyRows() {
   targets_.clear();
 }
 
-void Detector::Queue(std::vector<Detection>* found) {
+size_t Detector::Queue(std::vector<Detection>* found) {
   // A wall clock that jumps backwards must not make detection times (and
   // the file names built from them) go backwards: they stay monotonic.
   const int64_t now = std::max(clock_->NowMs(), last_detected_ms_);
   if (!found->empty()) last_detected_ms_ = now;
+  size_t queued = 0;
   for (Detection& d : *found) {
     ++stats_.per_pattern[static_cast<size_t>(d.pattern) - 1];
     // Replayed detections that are already in a file are skipped.
     if (detections_++ < written_) continue;
     d.detected_at_ms = now;
     pending_.push_back(std::move(d));
+    ++queued;
   }
   stats_.pending = pending_.size();
+  return queued;
 }
 
-void Detector::WriteFullFiles() {
-  while (pending_.size() >= kDetectionsPerFile) WriteFile(kDetectionsPerFile);
-  stats_.pending = pending_.size();
-}
-
-void Detector::WriteFile(size_t n) {
-  std::vector<Detection> rows(pending_.begin(),
-                              pending_.begin() + static_cast<ptrdiff_t>(n));
-  const int64_t epoch = rows.back().detected_at_ms / 1000;
-  writer_->Submit([root = root_,
-                   key = DetectionFileKey(epoch, stats_.files + 1),
-                   rows = std::move(rows), ystart = ystart_ms_,
-                   tz = options_.tz_offset_minutes] {
-    return WriteDetectionFile(root, key, EncodeDetectionFile(rows, ystart, tz));
-  });
-  // Counted as written now: every later write, and so every snapshot that
-  // counts these, lands only after this file is durable.
+void Detector::WriteFiles(const std::vector<DetectionFileSpan>& files) {
+  size_t done = 0;  // pending_'s front that the files hold
+  for (const DetectionFileSpan& f : files) {
+    const auto first = pending_.begin() + static_cast<ptrdiff_t>(f.first);
+    std::vector<Detection> rows(first, first + static_cast<ptrdiff_t>(f.count));
+    std::string key = DetectionFileKeyFor(f.seq, rows);
+    writer_->Submit([root = root_, key = std::move(key), rows = std::move(rows),
+                     ystart = ystart_ms_, tz = options_.tz_offset_minutes] {
+      return WriteDetectionFile(root, key,
+                                EncodeDetectionFile(rows, ystart, tz));
+    });
+    // Counted as written now: every later write, and so every snapshot
+    // that counts these, lands only after this file is durable.
+    written_ += f.count;
+    done = f.first + f.count;
+  }
   pending_.erase(pending_.begin(),
-                 pending_.begin() + static_cast<ptrdiff_t>(n));
-  written_ += n;
-  ++stats_.files;
+                 pending_.begin() + static_cast<ptrdiff_t>(done));
+  stats_.files = files_.files();
+  stats_.pending = pending_.size();
 }
 
 Status Detector::FlushPending() {
-  WriteFullFiles();
-  if (!pending_.empty()) WriteFile(pending_.size());
-  stats_.pending = 0;
+  WriteFiles(files_.Flush());
   return writer_->Sync();
 }
 

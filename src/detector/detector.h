@@ -51,6 +51,7 @@
 #include "detector/checkpoint.h"
 #include "detector/chunk_decoder.h"
 #include "detector/detection.h"
+#include "detector/detection_file.h"
 #include "detector/importance_table.h"
 #include "detector/merchant_state.h"
 #include "txflow/file_system.h"
@@ -119,12 +120,12 @@ class Detector {
   Result<std::string> ChunkerPassed();
   // Applies the chunk in chunk_text_, which starts at record `start`.
   Status ProcessChunk(const std::string& key, uint64_t start);
-  // Adds a chunk's new detections to pending_ (no I/O).
-  void Queue(std::vector<Detection>* found);
-  // Queues pending_ for writing 50 at a time, leaving fewer than 50.
-  void WriteFullFiles();
-  // Queues the first n pending detections as the next detection file.
-  void WriteFile(size_t n);
+  // Adds a chunk's new detections to pending_ (no I/O); returns how many
+  // (replayed ones already in files are skipped).
+  size_t Queue(std::vector<Detection>* found);
+  // Queues the files files_ handed out (ranges of pending_, from its front)
+  // for writing, and drops their detections from pending_.
+  void WriteFiles(const std::vector<DetectionFileSpan>& files);
   // Queues a snapshot of the state as it is now.
   void QueueCheckpoint();
   // Applies decoder_.rows() to targets_ in order, then clears targets_.
@@ -170,6 +171,9 @@ class Detector {
   // detection times never go below it, whatever the wall clock does.
   int64_t last_detected_ms_ = 0;
   std::vector<Detection> pending_;
+  // Which of pending_ go into which file (SPEC §4.4): files_.pending() is
+  // pending_.size(), files_.files() is stats_.files.
+  DetectionFileCursor files_;
   uint64_t since_checkpoint_ = 0;
   std::string last_checkpoint_key_;
   size_t last_image_size_ = 0;  // bytes of the last snapshot, to presize

@@ -13,10 +13,14 @@ of the first attempt stand.
 Files follow the table: every file whose 50 rows are in the table and that
 is not yet in detections/ is written (scratch object, then rename), from the
 table's rows, with the standalone engine's names and bytes
-(txflow.encode_detection_file, txflow.detection_file_key). A crash between
-the commit and the file is repaired at the next start. A drain writes the
-remainder as a last, shorter file; that file's existence closes it, so the
-next detection starts the next file, as in `txflow detect`.
+(txflow.detection_file). A crash between the commit and the file is
+repaired at the next start. A drain writes the remainder as a last, shorter
+file; that file's existence closes it, so the next detection starts the
+next file, as in `txflow detect`.
+
+Which detection goes in which file, and which files are due, is the
+kernel's rule (txflow.DetectionFileCursor, the one `txflow detect` uses),
+asked from where the files stand: `files_written` files, then `pending`.
 """
 
 import concurrent.futures
@@ -28,7 +32,6 @@ import pandas as pd
 import txflow
 
 DETECTIONS_APP_ID = "txflow-detections"
-PER_FILE = txflow.DETECTIONS_PER_FILE
 
 DETECTIONS_DDL = ("seq bigint, file_seq bigint, batch_id bigint, query_id string, "
                   "chunk_start bigint, "
@@ -124,13 +127,10 @@ class Sink:
                 "engine (txflow detect's state/detector/, or detection files "
                 "without tables/detections); run one detector engine per root")
 
-    def _open_file(self):
-        """(file_seq, rows in it) of the file the next detection joins."""
-        if not self.pending:
-            return self.files_written + 1, 0
-        f = self.pending[-1][1]
-        n = sum(1 for p in self.pending if p[1] == f)
-        return (f + 1, 0) if n == PER_FILE else (f, n)
+    def _cursor(self):
+        """The kernel's split into files, from where they stand: the files
+        written, then the pending rows (any number, after a crash)."""
+        return txflow.DetectionFileCursor(self.files_written, len(self.pending))
 
     # -- one micro-batch ----------------------------------------------------
     def process(self, df, batch_id):
@@ -167,15 +167,12 @@ class Sink:
             self.last_query = self._query_id()
         # Times never go backwards, whatever the wall clock does.
         now = max(int(time.time() * 1000), self.last_ms)
-        f, n = self._open_file()
+        cursor, first = self._cursor(), len(self.pending)
         new = []
-        for chunk_start, pattern, customer, merchant in ordered:
-            if n == PER_FILE:
-                f, n = f + 1, 0
-            n += 1
+        for i, (chunk_start, pattern, customer, merchant) in enumerate(ordered):
             self.last_seq += 1
-            new.append((self.last_seq, f, batch_id, chunk_start, pattern,
-                        customer, merchant))
+            new.append((self.last_seq, cursor.file_seq_of(first + i), batch_id,
+                        chunk_start, pattern, customer, merchant))
         stamp = txflow.format_timestamp(now, self.tz)
         ystart = txflow.format_timestamp(self.ystart_ms, self.tz)
         pdf = pd.DataFrame({
@@ -204,29 +201,33 @@ class Sink:
         return True
 
     def write_full_files(self):
-        while True:
-            f = self.files_written + 1
-            rows = [p for p in self.pending if p[1] == f]
-            if len(rows) < PER_FILE:
-                return
-            self._write_file(f, rows)
+        """Writes every complete file of the pending rows."""
+        self._write_files(self._cursor().add(0))
 
     def flush(self):
         """Drain: the remainder as a last, shorter file. Reloads from the
         table first: a stopped query may have committed a batch it did not
         report."""
         self._load()
-        self.write_full_files()
-        if self.pending:
-            self._write_file(self.pending[0][1], self.pending)
+        self._write_files(self._cursor().flush())
 
-    def _write_file(self, f, rows):
-        text = txflow.encode_detection_file(
-            [(p[2], p[3], p[4], p[5]) for p in rows], self.ystart_ms, self.tz)
-        key = txflow.detection_file_key(rows[-1][5] // 1000, f)
-        self.storage.write_once(key, text)
-        self.files_written = f
-        self.pending = [p for p in self.pending if p[1] > f]
+    def _write_files(self, files):
+        """Writes the files the cursor handed out (ranges of self.pending as
+        it is now, from its front), each dropped from pending once written."""
+        done = 0  # rows of self.pending's original front already dropped
+        for f in files:
+            rows = self.pending[f.first - done:f.first - done + f.count]
+            if any(p[1] != f.seq for p in rows):
+                raise RuntimeError(
+                    f"{self.tables['detections']}: rows numbered for files "
+                    f"{sorted({p[1] for p in rows})} where file {f.seq} is due")
+            key, text = txflow.detection_file(
+                f.seq, [(p[2], p[3], p[4], p[5]) for p in rows],
+                self.ystart_ms, self.tz)
+            self.storage.write_once(key, text)
+            self.files_written = f.seq
+            del self.pending[:f.first - done + f.count]
+            done = f.first + f.count
 
     # -- state tables -------------------------------------------------------
     def _merge_stats(self, df, batch_id):
