@@ -17,21 +17,33 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 BINARY = Path(__file__).resolve().parent / "bin" / "txflow"
 
 
 def _run_as_child(argv):
-    child = subprocess.Popen([str(BINARY), *argv])
+    # Handlers first, so no signal falls between the child's start and them;
+    # Python allows them on the main thread only (elsewhere the caller's own
+    # handling stands).
+    child = None
 
     def forward(signum, _frame):
-        child.send_signal(signum)
+        if child is not None:
+            child.send_signal(signum)
 
-    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
+        child = subprocess.Popen([str(BINARY), *argv])
         code = child.wait()
     finally:
+        if child is not None and child.poll() is None:
+            # Leaving early (an exception in this thread): never orphan it.
+            child.kill()
+            child.wait()
         for s, handler in previous.items():
             signal.signal(s, handler)
     return 128 - code if code < 0 else code
@@ -39,10 +51,14 @@ def _run_as_child(argv):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not os.access(BINARY, os.X_OK):
+    if not BINARY.is_file():
         sys.stderr.write(f"txflow: {BINARY}: the binary is missing from this install "
                          "(a kernel-only build has none; install the wheel from `make wheel`)\n")
         return 127
+    if not os.access(BINARY, os.X_OK):
+        sys.stderr.write(f"txflow: {BINARY}: not executable (restore it with chmod +x or "
+                         "reinstall the wheel)\n")
+        return 126
     if os.environ.get("DATABRICKS_RUNTIME_VERSION"):
         code = _run_as_child(argv)
         if code != 0:

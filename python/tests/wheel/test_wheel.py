@@ -144,10 +144,13 @@ def test_console_script_becomes_the_binary(venv, work):
     proc = subprocess.Popen([os.path.join(venv, "bin", "txflow"), "detect", "--root", root,
                              "--poll", "50ms"], stderr=subprocess.PIPE, text=True)
     try:
+        # Until the binary runs and has made its root (its signal handlers are
+        # in place by then); generous, since CI machines are loaded.
         exe = ""
-        for _ in range(200):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             exe = os.readlink(f"/proc/{proc.pid}/exe")
-            if exe.endswith("/bin/txflow"):
+            if exe.endswith("/bin/txflow") and os.path.exists(os.path.join(root, "state")):
                 break
             time.sleep(0.02)
         assert exe == installed(venv, "bin", "txflow")
@@ -178,7 +181,8 @@ def test_databricks_task_forwards_sigterm_and_keeps_the_exit_code(venv, work):
                              "--poll", "50ms"], stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, DATABRICKS_RUNTIME_VERSION="15.4"))
     children = []
-    for _ in range(250):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         try:
             with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
                 children = f.read().split()
@@ -200,3 +204,34 @@ def test_kernel_extension_imports_from_the_wheel(venv):
     out = run([py, "-c", "import txflow; print(txflow.DETECTIONS_PER_FILE, "
                          "txflow.action_type('PatId1'))"])
     assert out.stdout.split() == ["50", "UPGRADE"]
+
+
+def test_databricks_task_entry_point_works_off_the_main_thread(venv):
+    """Python refuses signal handlers off the main thread; the entry point
+    must still run the binary there and return its exit code."""
+    py = os.path.join(venv, "bin", "python")
+    script = ("import threading, txflow._cli as c\n"
+              "out = {}\n"
+              "def go():\n"
+              "    try:\n"
+              "        out['code'] = c.main(['version'])\n"
+              "    except BaseException as e:\n"
+              "        out['code'] = repr(e)\n"
+              "t = threading.Thread(target=go); t.start(); t.join()\n"
+              "print(out['code'])\n")
+    r = run([py, "-c", script], env=dict(os.environ, DATABRICKS_RUNTIME_VERSION="15.4"))
+    assert r.stdout.splitlines()[-1] == "0"
+    assert r.stdout.splitlines()[0] == run([BINARY, "version"]).stdout.strip()
+
+
+def test_binary_without_exec_bit_is_named_as_such(venv):
+    binary = installed(venv, "bin", "txflow")
+    mode = os.stat(binary).st_mode
+    os.chmod(binary, mode & ~0o111)
+    try:
+        r = subprocess.run([os.path.join(venv, "bin", "txflow"), "version"],
+                           capture_output=True, text=True)
+    finally:
+        os.chmod(binary, mode)
+    assert r.returncode == 126
+    assert r.stderr.count("\n") == 1 and "not executable" in r.stderr
