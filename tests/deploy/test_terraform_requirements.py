@@ -519,3 +519,38 @@ def test_role_is_for_ec2_instances_and_has_an_instance_profile(access):
     assert profile["role"] == "${aws_iam_role.this.name}"
     passrole = tm.strip(access.data[("aws_iam_policy_document", "pass_role")])
     assert passrole["statement"][0]["resources"] == ["${aws_iam_role.this.arn}"]
+
+
+# --- the order of the first apply ----------------------------------------
+# databricks_instance_profile (modules/jobs) makes the workspace verify the
+# profile; it fails ("Invalid IAM Instance Profile ARN") when it runs before
+# the iam:PassRole grant exists or while IAM is still propagating the new
+# profile (databricks/terraform-provider-databricks issues 779 and 1226).
+
+IAM_PREREQUISITES = {"${aws_iam_instance_profile.this}", "${aws_iam_role_policy.txflow}",
+                     "${aws_iam_role_policy.pass_role}"}
+
+
+def test_instance_profile_is_registered_only_after_iam_is_ready_and_propagated(access, jobs, modules):
+    wait = tm.strip(access.resources[("time_sleep", "iam_propagation")])
+    assert IAM_PREREQUISITES <= set(wait.get("depends_on", [])), \
+        f"the IAM wait starts before {sorted(IAM_PREREQUISITES - set(wait.get('depends_on', [])))}"
+    assert seconds(wait["create_duration"]) >= 20, wait["create_duration"]
+    assert wait["triggers"]["instance_profile_arn"] == "${aws_iam_instance_profile.this.arn}"
+    out = access.outputs["instance_profile_arn"]
+    assert "time_sleep.iam_propagation" in out["value"], \
+        f"the ARN is handed out without the wait: {out['value']}"
+    assert IAM_PREREQUISITES | {"${time_sleep.iam_propagation}"} <= set(out.get("depends_on", [])), \
+        f"output instance_profile_arn does not wait for the IAM resources: {out.get('depends_on')}"
+    # The registration reads exactly that output: through the example's
+    # wiring into the jobs module's variable.
+    dev = modules["examples/dev"]
+    assert dev.modules["jobs"]["instance_profile_arn"] == "${module.access.instance_profile_arn}"
+    assert jobs.resources[("databricks_instance_profile", "txflow")]["instance_profile_arn"] \
+        == "${var.instance_profile_arn}"
+    # hashicorp/time is pinned where it is used and in the example.
+    for name in ("modules/access", "examples/dev"):
+        required = {k: v for t in modules[name].terraform
+                    for block in t.get("required_providers", []) for k, v in block.items()}
+        assert required.get("time", {}).get("source") == "hashicorp/time", \
+            f"{name}: hashicorp/time is not in required_providers"
