@@ -166,6 +166,23 @@ def test_chunker_ticks_every_5_seconds(jobs):
     assert seconds(used["--every"]) == 5
 
 
+# Flags that end the process after one pass: --once (one tick), --drain
+# (everything present, then exit). A continuous job whose process exits is
+# restarted by Databricks on a new cluster run, so either flag turns a
+# streaming job into a cluster restart per tick. --flush-on-exit cuts a short
+# detection file at every stop, and a continuous job is stopped at every
+# update or restart: the detection files would depend on when that happened.
+ONE_SHOT_FLAGS = ("--once", "--drain", "--flush-on-exit")
+
+
+@pytest.mark.parametrize("name", sorted(JOBS))
+def test_no_continuous_job_runs_a_one_shot_command(jobs, name):
+    params = task(jobs, name)["python_wheel_task"]["parameters"]
+    found = [p for p in params if isinstance(p, str)
+             for flag in ONE_SHOT_FLAGS if p == flag or p.startswith(flag + "=")]
+    assert not found, f"job {name} is continuous but runs {found}: an exit per pass, or a short file per stop"
+
+
 # --- job Y ---------------------------------------------------------------
 
 
