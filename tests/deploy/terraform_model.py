@@ -56,6 +56,7 @@ class Module:
         self.variables: dict[str, dict] = {}
         self.locals: dict = {}
         self.modules: dict[str, dict] = {}
+        self.outputs: dict[str, dict] = {}
         self.terraform: list[dict] = []
         for path in sorted(folder.glob("*.tf")):
             doc = hcl2.loads(path.read_text(), serialization_options=_OPTIONS)
@@ -69,6 +70,9 @@ class Module:
                     self.variables[name.strip('"')] = strip(body)
             for entry in doc.get("locals", []):
                 self.locals.update(strip(entry))
+            for entry in doc.get("output", []):
+                for name, body in entry.items():
+                    self.outputs[name.strip('"')] = strip(body)
             for entry in doc.get("module", []):
                 for name, body in entry.items():
                     self.modules[name.strip('"')] = strip(body)

@@ -166,6 +166,23 @@ def test_chunker_ticks_every_5_seconds(jobs):
     assert seconds(used["--every"]) == 5
 
 
+# Flags that end the process after one pass: --once (one tick), --drain
+# (everything present, then exit). A continuous job whose process exits is
+# restarted by Databricks on a new cluster run, so either flag turns a
+# streaming job into a cluster restart per tick. --flush-on-exit cuts a short
+# detection file at every stop, and a continuous job is stopped at every
+# update or restart: the detection files would depend on when that happened.
+ONE_SHOT_FLAGS = ("--once", "--drain", "--flush-on-exit")
+
+
+@pytest.mark.parametrize("name", sorted(JOBS))
+def test_no_continuous_job_runs_a_one_shot_command(jobs, name):
+    params = task(jobs, name)["python_wheel_task"]["parameters"]
+    found = [p for p in params if isinstance(p, str)
+             for flag in ONE_SHOT_FLAGS if p == flag or p.startswith(flag + "=")]
+    assert not found, f"job {name} is continuous but runs {found}: an exit per pass, or a short file per stop"
+
+
 # --- job Y ---------------------------------------------------------------
 
 
@@ -296,6 +313,101 @@ def test_runtime_and_node_types_are_validated_variables_defaulting_to_15_4_lts(j
         assert cluster["new_cluster"]["spark_version"] == "15.4.x-scala2.12"
 
 
+# --- the runtime and the wheel's tag --------------------------------------
+# pip on the cluster refuses a wheel whose CPython tag is not the runtime's
+# Python; a continuous job would then fail and restart for ever. The rule is
+# evaluated here from the .tf text: the variables' validations and the wheel
+# upload's precondition, with their regexes run by Python's re (the patterns
+# use nothing where RE2 and re differ).
+
+_CAN_REGEX = re.compile(r'^\$\{can\(regex\("((?:[^"\\]|\\.)*)", ([\w.]+)\)\)\}$')
+
+
+def _can_regex(condition: str, subject: str, interpolate: dict | None = None) -> re.Pattern:
+    """The pattern of a `can(regex("PATTERN", SUBJECT))` condition, with HCL's
+    string escapes undone and `${local.NAME}` replaced from `interpolate`."""
+    m = _CAN_REGEX.match(condition)
+    assert m, f"not a can(regex(...)) condition: {condition}"
+    assert m.group(2) == subject, f"the condition tests {m.group(2)}, not {subject}"
+    pattern = re.sub(r"\\(.)", r"\1", m.group(1))
+    for name, value in (interpolate or {}).items():
+        pattern = pattern.replace("${local.%s}" % name, value)
+    assert "${" not in pattern, f"unevaluated interpolation left in {pattern}"
+    return re.compile(pattern)
+
+
+def apply_accepts(jobs, spark_version: str, wheel_path: str) -> bool:
+    """Whether the jobs module lets `spark_version` and `wheel_path` through:
+    both variables' validations, then the wheel upload's precondition."""
+    (sv,) = jobs.variables["spark_version"]["validation"]
+    (wp,) = jobs.variables["wheel_path"]["validation"]
+    if not _can_regex(sv["condition"], "var.spark_version").search(spark_version):
+        return False
+    if not _can_regex(wp["condition"], "var.wheel_path").search(wheel_path):
+        return False
+    assert jobs.locals["wheel_name"] == "${basename(var.wheel_path)}"
+    assert jobs.locals["wheel_tag"] == \
+        '${local.wheel_tag_of_runtime[split(".", var.spark_version)[0]]}'
+    tags = tm.strip(jobs.locals["wheel_tag_of_runtime"])
+    major = spark_version.split(".")[0]
+    assert major in tags, f"spark_version {spark_version} passes validation but has no wheel tag"
+    upload = tm.strip(jobs.resources[("databricks_workspace_file", "wheel")])
+    lifecycles = upload.get("lifecycle", [])
+    pre = [p for lc in lifecycles for p in lc.get("precondition", [])]
+    assert len(pre) == 1, "the wheel upload has no precondition tying its tag to spark_version"
+    (pre,) = pre
+    check = _can_regex(pre["condition"], "local.wheel_name", {"wheel_tag": tags[major]})
+    return bool(check.search(wheel_path.rsplit("/", 1)[-1]))
+
+
+CP311 = "/repo/build/dist/txflow-0.1.0-cp311-cp311-linux_x86_64.whl"
+CP312 = "/repo/build/dist/txflow-0.1.0-cp312-cp312-linux_x86_64.whl"
+
+
+@pytest.mark.parametrize("spark_version,wheel,accepted", [
+    ("15.4.x-scala2.12", CP311, True),
+    ("15.4.x-scala2.12", CP312, False),     # Python 3.11: pip refuses cp312
+    ("15.4.x-cpu-ml-scala2.12", CP312, False),
+    ("16.4.x-scala2.12", CP312, True),      # the documented 16.4 route
+    ("16.4.x-scala2.13", CP311, False),     # Python 3.12: pip refuses cp311
+    ("17.3.x-scala2.13", CP312, True),
+    ("17.3.x-scala2.13", CP311, False),
+    ("18.0.x-scala2.13", CP312, False),     # Python not known here: refused
+    ("14.3.x-scala2.12", CP311, False),     # Ubuntu 22.04 but Python 3.10
+    ("15.4.x-scala2.12", "/repo/txflow-0.1.0-cp310-cp310-linux_x86_64.whl", False),
+])
+def test_runtime_and_wheel_tag_must_agree(jobs, spark_version, wheel, accepted):
+    assert apply_accepts(jobs, spark_version, wheel) is accepted, \
+        f"{spark_version} with {wheel.rsplit('/', 1)[-1]}: expected {'accepted' if accepted else 'refused'}"
+
+
+def test_every_runtime_the_validation_admits_has_a_wheel_tag(jobs):
+    (sv,) = jobs.variables["spark_version"]["validation"]
+    pattern = _can_regex(sv["condition"], "var.spark_version")
+    tags = tm.strip(jobs.locals["wheel_tag_of_runtime"])
+    admitted = {str(major) for major in range(1, 40) for scala in ("2.12", "2.13")
+                if pattern.search(f"{major}.4.x-scala{scala}")}
+    assert admitted and admitted <= set(tags), \
+        f"runtimes admitted without a known Python: {sorted(admitted - set(tags))}"
+    assert tags["15"] == "cp311"
+    assert {tags[m] for m in tags if int(m) >= 16} == {"cp312"}
+
+
+def test_dev_example_exposes_runtime_and_node_types_with_the_modules_defaults(modules, jobs):
+    dev = modules["examples/dev"]
+    wiring = dev.modules["jobs"]
+    for var in ("spark_version", "x_node_type_id", "y_node_type_id"):
+        assert var in dev.variables, f"examples/dev does not expose {var}"
+        assert dev.variables[var]["default"] == jobs.variables[var]["default"], var
+        assert wiring.get(var) == "${var.%s}" % var, f"examples/dev does not pass {var} to the jobs"
+    # The example's defaults go together: 15.4 LTS and the cp311 wheel.
+    default_wheel = dev.variables["wheel_path"]["default"]
+    assert apply_accepts(jobs, dev.variables["spark_version"]["default"], default_wheel)
+    tfvars = tm.hcl2.loads((dev.folder / "terraform.tfvars.example").read_text(),
+                           serialization_options=tm._OPTIONS)
+    assert apply_accepts(jobs, tfvars["spark_version"], tfvars["wheel_path"])
+
+
 # --- the bucket ----------------------------------------------------------
 
 
@@ -424,3 +536,38 @@ def test_role_is_for_ec2_instances_and_has_an_instance_profile(access):
     assert profile["role"] == "${aws_iam_role.this.name}"
     passrole = tm.strip(access.data[("aws_iam_policy_document", "pass_role")])
     assert passrole["statement"][0]["resources"] == ["${aws_iam_role.this.arn}"]
+
+
+# --- the order of the first apply ----------------------------------------
+# databricks_instance_profile (modules/jobs) makes the workspace verify the
+# profile; it fails ("Invalid IAM Instance Profile ARN") when it runs before
+# the iam:PassRole grant exists or while IAM is still propagating the new
+# profile (databricks/terraform-provider-databricks issues 779 and 1226).
+
+IAM_PREREQUISITES = {"${aws_iam_instance_profile.this}", "${aws_iam_role_policy.txflow}",
+                     "${aws_iam_role_policy.pass_role}"}
+
+
+def test_instance_profile_is_registered_only_after_iam_is_ready_and_propagated(access, jobs, modules):
+    wait = tm.strip(access.resources[("time_sleep", "iam_propagation")])
+    assert IAM_PREREQUISITES <= set(wait.get("depends_on", [])), \
+        f"the IAM wait starts before {sorted(IAM_PREREQUISITES - set(wait.get('depends_on', [])))}"
+    assert seconds(wait["create_duration"]) >= 20, wait["create_duration"]
+    assert wait["triggers"]["instance_profile_arn"] == "${aws_iam_instance_profile.this.arn}"
+    out = access.outputs["instance_profile_arn"]
+    assert "time_sleep.iam_propagation" in out["value"], \
+        f"the ARN is handed out without the wait: {out['value']}"
+    assert IAM_PREREQUISITES | {"${time_sleep.iam_propagation}"} <= set(out.get("depends_on", [])), \
+        f"output instance_profile_arn does not wait for the IAM resources: {out.get('depends_on')}"
+    # The registration reads exactly that output: through the example's
+    # wiring into the jobs module's variable.
+    dev = modules["examples/dev"]
+    assert dev.modules["jobs"]["instance_profile_arn"] == "${module.access.instance_profile_arn}"
+    assert jobs.resources[("databricks_instance_profile", "txflow")]["instance_profile_arn"] \
+        == "${var.instance_profile_arn}"
+    # hashicorp/time is pinned where it is used and in the example.
+    for name in ("modules/access", "examples/dev"):
+        required = {k: v for t in modules[name].terraform
+                    for block in t.get("required_providers", []) for k, v in block.items()}
+        assert required.get("time", {}).get("source") == "hashicorp/time", \
+            f"{name}: hashicorp/time is not in required_providers"

@@ -30,6 +30,9 @@ module "jobs" {
   source_uri           = "s3://${module.storage.bucket_name}/${var.input_prefix}/${var.source_key}"
   root_uri             = module.storage.root_uri
   importance_uri       = "s3://${module.storage.bucket_name}/${var.input_prefix}/${var.importance_key}"
+  spark_version        = var.spark_version
+  x_node_type_id       = var.x_node_type_id
+  y_node_type_id       = var.y_node_type_id
   y_variant            = var.y_variant
   notification_emails  = var.notification_emails
   webhook_url          = var.webhook_url

@@ -14,3 +14,7 @@ provider "databricks" {
   host    = var.databricks_host
   profile = var.databricks_profile
 }
+
+# modules/access waits for IAM propagation with time_sleep; the provider has
+# no settings, and is named here so that this root module pins it.
+provider "time" {}

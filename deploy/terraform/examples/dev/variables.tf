@@ -51,9 +51,27 @@ variable "importance_key" {
 }
 
 variable "wheel_path" {
-  description = "The wheel `make wheel` builds, relative to this folder or absolute."
+  description = "The wheel `make wheel` builds, relative to this folder or absolute. Its tag must fit spark_version: cp311 for 15.x, cp312 for 16.x and 17.x (docs/deploy.md, The wheel)."
   type        = string
   default     = "../../../../build/dist/txflow-0.1.0-cp311-cp311-linux_x86_64.whl"
+}
+
+variable "spark_version" {
+  description = "Databricks Runtime of the job clusters (modules/jobs validates it): 15.4.x-scala2.12 with the cp311 wheel, or 16.4.x-scala2.12 / 17.3.x-scala2.13 with a cp312 wheel."
+  type        = string
+  default     = "15.4.x-scala2.12"
+}
+
+variable "x_node_type_id" {
+  description = "EC2 instance type of job X's single node."
+  type        = string
+  default     = "m5d.large"
+}
+
+variable "y_node_type_id" {
+  description = "EC2 instance type of job Y's node(s)."
+  type        = string
+  default     = "m5d.large"
 }
 
 variable "y_variant" {

@@ -12,5 +12,9 @@ terraform {
       source  = "databricks/databricks"
       version = "~> 1.99"
     }
+    time = {
+      source  = "hashicorp/time"
+      version = "~> 0.13"
+    }
   }
 }

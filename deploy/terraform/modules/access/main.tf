@@ -120,3 +120,30 @@ resource "aws_iam_role_policy" "pass_role" {
   role   = var.databricks_cross_account_role_name
   policy = data.aws_iam_policy_document.pass_role.json
 }
+
+# The workspace verifies an instance profile when it is registered
+# (databricks_instance_profile in modules/jobs: a dry-run launch with it),
+# and that fails with "Invalid IAM Instance Profile ARN" while a new profile
+# or the cross-account role's iam:PassRole is still propagating through IAM
+# (databricks/terraform-provider-databricks issues 779 and 1226). So the
+# ARN is handed out (output instance_profile_arn) only after the role's
+# policies and the profile exist and a further 30 s have passed.
+# Waiting keeps that verification, which catches a missing PassRole at
+# apply; skip_validation would instead defer the error to the first cluster
+# start, where a continuous job fails and restarts over and over.
+resource "time_sleep" "iam_propagation" {
+  create_duration = "30s"
+
+  # A replaced profile or policy waits again.
+  triggers = {
+    instance_profile_arn = aws_iam_instance_profile.this.arn
+    role_policy          = aws_iam_role_policy.txflow.policy
+    pass_role_policy     = join("", aws_iam_role_policy.pass_role[*].policy)
+  }
+
+  depends_on = [
+    aws_iam_instance_profile.this,
+    aws_iam_role_policy.txflow,
+    aws_iam_role_policy.pass_role,
+  ]
+}

@@ -7,6 +7,18 @@
 locals {
   wheel_name = basename(var.wheel_path)
 
+  # The CPython tag the runtime's Python needs: pip on the cluster refuses a
+  # wheel of another tag, and a continuous job would fail and restart for
+  # ever. 15.x: Python 3.11; 16.x and 17.x: Python 3.12 (Databricks Runtime
+  # release notes, "System environment"). spark_version's validation admits
+  # only these majors.
+  wheel_tag_of_runtime = {
+    "15" = "cp311"
+    "16" = "cp312"
+    "17" = "cp312"
+  }
+  wheel_tag = local.wheel_tag_of_runtime[split(".", var.spark_version)[0]]
+
   webhook_ids  = concat(databricks_notification_destination.webhook[*].id, var.webhook_destination_ids)
   start_emails = var.notify_on_start ? var.notification_emails : []
   start_hooks  = var.notify_on_start ? local.webhook_ids : []
@@ -36,6 +48,13 @@ resource "databricks_workspace_file" "wheel" {
   source = var.wheel_path
   path   = "${var.workspace_dir}/${local.wheel_name}"
   md5    = filemd5(var.wheel_path)
+
+  lifecycle {
+    precondition {
+      condition     = can(regex("-${local.wheel_tag}-${local.wheel_tag}-[^/]*\\.whl$", local.wheel_name))
+      error_message = "spark_version ${var.spark_version} needs a ${local.wheel_tag} wheel (docs/deploy.md, The wheel); wheel_path is ${local.wheel_name}."
+    }
+  }
 }
 
 resource "databricks_notification_destination" "webhook" {

@@ -30,12 +30,12 @@ variable "aws_region" {
 }
 
 variable "wheel_path" {
-  description = "Local path of the txflow wheel that `make wheel` builds (build/dist/txflow-0.1.0-cp311-cp311-linux_x86_64.whl); uploaded to the workspace."
+  description = "Local path of the txflow wheel that `make wheel` builds (build/dist/txflow-0.1.0-cp311-cp311-linux_x86_64.whl); uploaded to the workspace. Its CPython tag must be the one spark_version's Python needs (cp311 for 15.x, cp312 for 16.x and 17.x): the wheel upload's precondition (main.tf) checks it."
   type        = string
 
   validation {
-    condition     = can(regex("txflow-[^/]+-cp311-cp311-[^/]*linux_x86_64\\.whl$", var.wheel_path))
-    error_message = "wheel_path must name a txflow cp311 linux x86_64 wheel (Databricks Runtime 15.4 LTS runs Python 3.11)."
+    condition     = can(regex("txflow-[^/]+-(cp311-cp311|cp312-cp312)-[^/]*linux_x86_64\\.whl$", var.wheel_path))
+    error_message = "wheel_path must name a txflow cp311 or cp312 linux x86_64 wheel (make wheel)."
   }
 }
 
@@ -103,13 +103,15 @@ variable "spark_checkpoint_uri" {
 }
 
 variable "spark_version" {
-  description = "Databricks Runtime of every job cluster. Default 15.4 LTS: Ubuntu 22.04 (glibc 2.35) and Python 3.11, which the cp311 wheel needs."
+  description = "Databricks Runtime of every job cluster. Default 15.4 LTS (Python 3.11: the cp311 wheel); 16.x and 17.x run Python 3.12 and need the cp312 wheel (local.wheel_tag_of_runtime in main.tf)."
   type        = string
   default     = "15.4.x-scala2.12"
 
   validation {
-    condition     = can(regex("^1[5-9]\\.[0-9]+\\.x-(cpu-ml-)?scala2\\.1[23]$", var.spark_version))
-    error_message = "spark_version must be a Databricks Runtime key such as 15.4.x-scala2.12 (15.x or later, for Python 3.11)."
+    # Only the runtimes whose Python is known (local.wheel_tag_of_runtime):
+    # a wheel pip refuses fails every run of a continuous job.
+    condition     = can(regex("^1[5-7]\\.[0-9]+\\.x-(cpu-ml-)?scala2\\.1[23]$", var.spark_version))
+    error_message = "spark_version must be a Databricks Runtime 15.x, 16.x or 17.x key such as 15.4.x-scala2.12 or 16.4.x-scala2.12."
   }
 }
 
