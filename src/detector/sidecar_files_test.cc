@@ -1,0 +1,1 @@
+#include "detector/sidecar_files.h"
