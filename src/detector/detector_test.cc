@@ -950,6 +950,30 @@ TEST_F(DetectorTest, OtherThresholdsThanTheCheckpointAreRefused) {
   EXPECT_NE(s.message().find("thresholds differ"), std::string::npos);
 }
 
+TEST(DetectorCheckpoint, PendingDetectionsKeepTheirEvidence) {
+  DetectorCheckpoint c;
+  c.detections = 1;
+  Detection d{Pattern::kUpgrade, "C1", "M1", 1'795'614'222'123, {}};
+  d.evidence = {true,  "landing_zone/chunk-000000000100.csv",
+                60001, 7,
+                -250,  123'456'789,
+                420,   1.25e6 + 0.5,
+                3,     4};
+  c.pending = {d};
+  const auto back = DecodeCheckpoint(EncodeCheckpoint(c), "c").value();
+  ASSERT_EQ(back.pending.size(), 1u);
+  EXPECT_EQ(back.pending[0].evidence, d.evidence);
+  // Version 1 (no evidence) is still read: here without pending detections,
+  // where the two versions' payloads are the same bytes.
+  c.detections = 0;
+  c.pending.clear();
+  std::string v1 = EncodeCheckpoint(c);
+  v1[8] = 1;  // the u32 version after the 8-byte magic, little-endian
+  EXPECT_TRUE(DecodeCheckpoint(v1, "c").ok());
+  v1[8] = 3;
+  EXPECT_EQ(DecodeCheckpoint(v1, "c").status().code(), StatusCode::kCorruption);
+}
+
 TEST(DetectionFile, RowsAndNamesFollowTheSpec) {
   EXPECT_EQ(FormatTimestamp(1'795'614'222'123, 330),
             "2026-11-25T19:13:42.123+05:30");

@@ -111,13 +111,13 @@ void AppendChecksumTrailer(std::string_view tag, std::string* out) {
 Result<std::string_view> CheckChecksumTrailer(std::string_view text,
                                               std::string_view tag,
                                               const std::string& uri) {
-  // The trailer is the last line: after the last '\n' but the final one.
-  const size_t end = text.size() > 1 ? text.rfind('\n', text.size() - 2) : 0;
-  const std::string_view body = end == std::string_view::npos
-                                    ? std::string_view()
-                                    : text.substr(0, end + 1);
-  const std::string_view trailer =
-      end == std::string_view::npos ? text : text.substr(end + 1);
+  // The trailer is the last line, from after the '\n' that ends the line
+  // before it (or from the start) to the final '\n'.
+  const size_t nl =
+      text.size() >= 2 ? text.rfind('\n', text.size() - 2) : std::string::npos;
+  const size_t start = nl == std::string::npos ? 0 : nl + 1;
+  const std::string_view body = text.substr(0, start);
+  const std::string_view trailer = text.substr(start);
   if (trailer != TrailerLine(tag, Crc32c(body))) {
     return Status::Corruption(uri + ": no valid '# " + std::string(tag) +
                               " crc32c=' trailer (truncated or damaged)");
