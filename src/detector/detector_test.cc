@@ -618,6 +618,36 @@ TEST_F(DetectorTest, CrashesAndRestartsEqualUninterruptedRun) {
               crashes);
 }
 
+// C1's 6th transaction at M1 is record 6, in the second chunk of 5
+// (records 5-8: C1 three times, one bad row): the CHILD detection's evidence
+// names that chunk, with the numbers at its evaluation, after the whole
+// chunk (C1 7 transactions, M1 8). The stats file has one row per chunk (the
+// last one with no backlog: nothing followed it).
+TEST_F(DetectorTest, EvidenceNamesTheChunkThatTriggeredAndStatsCountChunks) {
+  Dataset d;
+  d.source = "customer,merchant,gender,amount\n'C2','M1','M',1.00\n";
+  for (int i = 0; i < 7; ++i) d.source += "'C1','M1','F',1.00\n";
+  d.source += "'C3','M1'\n";  // bad: wrong field count
+  auto root = Chunked("evidence-chunk", d, 5);
+  Thresholds t;
+  t.child_min_txns = 6;
+  ASSERT_NO_FATAL_FAILURE(Detect(root.get(), nullptr, t));
+  const auto evidence = ReadEvidence(root.get());
+  ASSERT_EQ(evidence.size(), 1u);
+  EXPECT_NE(evidence[0].find("\n1,landing_zone/chunk-000000000005.csv,PatId2,"
+                             "C1,M1,8,,,,,7,1.000000,"),
+            std::string::npos)
+      << evidence[0];
+  using S = std::tuple<uint64_t, uint64_t, uint64_t>;
+  EXPECT_EQ(ReadStats(root.get()),
+            (std::map<std::string, S>{
+                {"landing_zone/chunk-000000000000.csv", S{5, 0, 0}},
+                {"landing_zone/chunk-000000000005.csv", S{4, 1, 1}}}));
+  const std::string stats = root->Read(ChunkStatsKey(0)).value();
+  EXPECT_NE(stats.find(",-1\n"), std::string::npos) << stats;
+  EXPECT_NE(stats.find(",0\n#"), std::string::npos) << stats;
+}
+
 TEST_F(DetectorTest, BadRowsAreQuarantinedWithReasonsAndChangeNothing) {
   Dataset d;
   d.source =
