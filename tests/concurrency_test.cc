@@ -21,6 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::DetectionsWithoutTimes;
+using testing::EvidenceFiles;
 using testing::Slurp;
 using testing::Spawn;
 using testing::TreeOf;
@@ -54,6 +55,8 @@ class XAndYTogether : public ::testing::Test {
     chunks_ =
         new std::map<std::string, std::string>(TreeOf(ref + "/landing_zone"));
     detections_ = new std::vector<std::string>(DetectionsWithoutTimes(ref));
+    evidence_ = new std::vector<std::string>(EvidenceFiles(ref));
+    ASSERT_EQ(evidence_->size(), DetectionFileCount(ref));
     ASSERT_EQ(chunks_->size(), kRecords / 50);
     // Enough detections to make the comparison mean something.
     ASSERT_GE(detections_->size(), 3u);
@@ -63,6 +66,13 @@ class XAndYTogether : public ::testing::Test {
     fs::remove_all(dir_);
     delete chunks_;
     delete detections_;
+    delete evidence_;
+  }
+  static size_t DetectionFileCount(const std::string& root) {
+    size_t n = 0;
+    for (const auto& [name, bytes] : TreeOf(root + "/detections"))
+      n += name.rfind("detections_", 0) == 0;
+    return n;
   }
 
   static std::vector<std::string> Chunk(const std::string& root) {
@@ -87,12 +97,15 @@ class XAndYTogether : public ::testing::Test {
     EXPECT_TRUE(TreeOf(root + "/landing_zone") == *chunks_)
         << what << ": chunks differ from the sequential run's";
     EXPECT_EQ(DetectionsWithoutTimes(root), *detections_) << what;
+    // Evidence for every detection file, the same as the sequential run's.
+    EXPECT_EQ(EvidenceFiles(root), *evidence_) << what;
   }
 
   static inline fs::path dir_;
   static inline std::string source_, importance_, base_;
   static inline std::map<std::string, std::string>* chunks_ = nullptr;
   static inline std::vector<std::string>* detections_ = nullptr;
+  static inline std::vector<std::string>* evidence_ = nullptr;
 };
 
 TEST_F(XAndYTogether, RunDrainWithFiftyRecordChunksEqualsSequentialRun) {

@@ -1,6 +1,8 @@
 // kill -9 of `txflow detect --drain` at random moments: the detection files,
 // time columns removed, must equal an uninterrupted run's; no detection is
-// missing or repeated, and no file changes after it first appeared. Runs on
+// missing or repeated, and no file changes after it first appeared. Each
+// detection file has its evidence file at every kill, and at the end the
+// evidence equals the uninterrupted run's, byte for byte. Runs on
 // local directories, and (TXFLOW_TEST_STORAGE=s3) with the source, the
 // importance table and every root on the S3 test server.
 #include <gtest/gtest.h>
@@ -17,6 +19,7 @@ namespace txflow {
 namespace {
 
 using testing::DetectionsWithoutTimes;
+using testing::EvidenceFiles;
 using testing::Spawn;
 using testing::TreeOf;
 using testing::Wait;
@@ -64,6 +67,8 @@ TEST(DetectorKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
                              .count();
   const auto reference = DetectionsWithoutTimes(base + "/ref");
   ASSERT_GT(reference.size(), 3u);
+  const auto reference_evidence = EvidenceFiles(base + "/ref");
+  ASSERT_EQ(reference_evidence.size(), reference.size());
   size_t detections = 0;
   for (const auto& f : reference)
     detections += std::count(f.begin(), f.end(), '\n') - 1;
@@ -75,11 +80,21 @@ TEST(DetectorKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
   int kills = 0, rounds = 0, in_round = 0;
   std::string root;
   std::map<std::string, std::string> seen;  // file -> bytes when first seen
+  // Detection files never change once they appear, nor does the evidence
+  // of one; and a kill never leaves a detection file without its evidence
+  // (an evidence file without its detection file is an unfinished write,
+  // which the next start removes).
   auto check_immutable = [&] {
-    for (const auto& [name, bytes] : TreeOf(root + "/detections")) {
-      auto [it, fresh] = seen.emplace(name, bytes);
-      ASSERT_TRUE(fresh || it->second == bytes)
-          << name << " changed after it appeared";
+    const auto tree = TreeOf(root + "/detections");
+    for (const auto& [name, bytes] : tree) {
+      if (name.rfind("detections_", 0) != 0) continue;
+      const auto evidence = tree.find("evidence/" + name);
+      ASSERT_TRUE(evidence != tree.end()) << name << " has no evidence";
+      for (const auto& it : {tree.find(name), evidence}) {
+        auto [was, fresh] = seen.emplace(it->first, it->second);
+        ASSERT_TRUE(fresh || was->second == it->second)
+            << it->first << " changed after it appeared";
+      }
     }
   };
   for (int attempt = 0; attempt < 2000 && (kills < 60 || !root.empty());
@@ -109,6 +124,7 @@ TEST(DetectorKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
     }
     ASSERT_EQ(code, 0) << "attempt " << attempt;
     EXPECT_EQ(DetectionsWithoutTimes(root), reference) << root;
+    EXPECT_EQ(EvidenceFiles(root), reference_evidence) << root;
     ++rounds;
     in_round = 0;
     testing::RemoveTree(root);

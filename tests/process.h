@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -145,6 +146,8 @@ inline std::vector<std::string> DetectionsWithoutTimes(
     const std::string& root) {
   std::map<std::string, std::string> by_seq;  // "_<seq>.csv", zero-padded
   for (const auto& [name, bytes] : TreeOf(root + "/detections")) {
+    // Only the detection files: not the evidence/ sidecars beside them.
+    if (name.rfind("detections_", 0) != 0) continue;
     std::string stripped, line;
     std::stringstream in(bytes);
     while (std::getline(in, line)) {
@@ -153,6 +156,28 @@ inline std::vector<std::string> DetectionsWithoutTimes(
     }
     by_seq[name.substr(name.rfind('_'))] = stripped;
   }
+  std::vector<std::string> out;
+  for (auto& [seq, text] : by_seq) out.push_back(text);
+  return out;
+}
+
+// The evidence files under <root>/detections/evidence/ (docs/formats.md) in
+// file sequence order, after checking that exactly the detection files have
+// one (none missing, none without its detection file). Deterministic: a run
+// that equals another's detections has the same evidence byte for byte.
+inline std::vector<std::string> EvidenceFiles(const std::string& root) {
+  std::set<std::string> detection_names;
+  for (const auto& [name, bytes] : TreeOf(root + "/detections")) {
+    if (name.rfind("detections_", 0) == 0) detection_names.insert(name);
+  }
+  std::set<std::string> evidence_names;
+  std::map<std::string, std::string> by_seq;
+  for (const auto& [name, bytes] : TreeOf(root + "/detections/evidence")) {
+    evidence_names.insert(name);
+    by_seq[name.substr(name.rfind('_'))] = bytes;
+  }
+  EXPECT_EQ(evidence_names, detection_names)
+      << root << ": evidence files must match the detection files";
   std::vector<std::string> out;
   for (auto& [seq, text] : by_seq) out.push_back(text);
   return out;

@@ -2,6 +2,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 
 #include "common/coding.h"
 #include "common/crc32c.h"
@@ -10,6 +11,35 @@ namespace txflow {
 namespace {
 
 constexpr std::string_view kMagic = "TXFYCKPT";
+
+void PutEvidence(const Evidence& e, std::string* p) {
+  p->push_back(e.known ? 1 : 0);
+  PutString(p, e.chunk);
+  PutVarint(p, e.merchant_total);
+  PutVarint(p, e.count);
+  PutSigned(p, e.amount_paise);
+  PutSigned(p, e.weight_micro);
+  PutVarint(p, e.count_bound_x100);
+  uint64_t bits;
+  std::memcpy(&bits, &e.weight_bound_micro, sizeof bits);
+  PutFixed64(p, bits);
+  PutVarint(p, e.female);
+  PutVarint(p, e.male);
+}
+
+bool GetEvidence(std::string_view* p, Evidence* e) {
+  if (p->empty() || static_cast<uint8_t>(p->front()) > 1) return false;
+  e->known = p->front() == 1;
+  p->remove_prefix(1);
+  uint64_t bits = 0;
+  const bool ok = GetString(p, &e->chunk) && GetVarint(p, &e->merchant_total) &&
+                  GetVarint(p, &e->count) && GetSigned(p, &e->amount_paise) &&
+                  GetSigned(p, &e->weight_micro) &&
+                  GetVarint(p, &e->count_bound_x100) && GetFixed64(p, &bits) &&
+                  GetVarint(p, &e->female) && GetVarint(p, &e->male);
+  std::memcpy(&e->weight_bound_micro, &bits, sizeof bits);
+  return ok;
+}
 
 }  // namespace
 
@@ -53,6 +83,7 @@ void BeginCheckpoint(const DetectorCheckpoint& c, std::string* out) {
     PutString(&p, d.customer);
     PutString(&p, d.merchant);
     PutSigned(&p, d.detected_at_ms);
+    PutEvidence(d.evidence, &p);
   }
   PutVarint(&p, c.merchant_count);
 }
@@ -87,10 +118,10 @@ Result<DetectorCheckpoint> DecodeCheckpoint(std::string_view data,
   uint32_t version = 0, crc = 0;
   uint64_t len = 0;
   if (!GetFixed32(&data, &version)) return corrupt("truncated");
-  if (version != kCheckpointVersion) {
+  if (version != kCheckpointVersion && version != 1) {
     return Status::Corruption(uri + ": detector checkpoint format version " +
                               std::to_string(version) +
-                              " is not supported (expects " +
+                              " is not supported (expects 1 to " +
                               std::to_string(kCheckpointVersion) + ")");
   }
   if (!GetFixed64(&data, &len) || len > data.size() || data.size() - len != 4) {
@@ -119,7 +150,8 @@ Result<DetectorCheckpoint> DecodeCheckpoint(std::string_view data,
     if (pat < 1 || pat > 3) return corrupt("bad pattern");
     d.pattern = static_cast<Pattern>(pat);
     if (!GetString(&p, &d.customer) || !GetString(&p, &d.merchant) ||
-        !GetSigned(&p, &d.detected_at_ms)) {
+        !GetSigned(&p, &d.detected_at_ms) ||
+        (version >= 2 && !GetEvidence(&p, &d.evidence))) {
       return corrupt("truncated pending list");
     }
     c.pending.push_back(std::move(d));

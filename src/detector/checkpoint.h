@@ -23,7 +23,9 @@ inline constexpr std::string_view kDetectorStateDir = "state/detector/";
 inline constexpr std::string_view kDetectorCurrentKey =
     "state/detector/CURRENT";
 inline constexpr std::string_view kDetectorLockKey = "state/detector.lock";
-inline constexpr uint32_t kCheckpointVersion = 1;
+// 2: each pending detection carries its Evidence. Version 1 is still read
+// (its pending detections get evidence.known = false).
+inline constexpr uint32_t kCheckpointVersion = 2;
 
 struct DetectorCheckpoint {
   uint64_t chunks = 0;         // chunks processed

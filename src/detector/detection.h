@@ -22,11 +22,33 @@ inline std::string_view ActionType(Pattern p) {
                                 : "DEI-NEEDED";
 }
 
+// The numbers that made a detection true, as MerchantState::Evaluate saw
+// them when it decided (docs/formats.md, "Evidence files"). merchant_total
+// always applies; the rest by pattern: UPGRADE count, weight_micro and the
+// two percentile bounds; CHILD count and amount_paise; DEI-NEEDED female and
+// male. Fields that do not apply are 0. Filled only for detections (rare),
+// never on the per-row path.
+struct Evidence {
+  // false only for a detection restored from a checkpoint written before
+  // txflow kept evidence: its numbers are gone (written as empty cells).
+  bool known = false;
+  std::string chunk;  // landing_zone key of the chunk evaluated (the caller)
+  uint64_t merchant_total = 0;
+  uint64_t count = 0;             // the customer's transactions here
+  int64_t amount_paise = 0;       // the customer's amount sum
+  int64_t weight_micro = 0;       // the customer's weight sum, 10^-6 units
+  uint64_t count_bound_x100 = 0;  // P(counts) * 100, exact
+  double weight_bound_micro = 0;  // P(avg weights) as compared, 10^-6 units
+  uint64_t female = 0, male = 0;  // customers by pair gender
+  bool operator==(const Evidence&) const = default;
+};
+
 struct Detection {
   Pattern pattern = Pattern::kUpgrade;
   std::string customer;  // "" for DEI-NEEDED
   std::string merchant;
   int64_t detected_at_ms = 0;
+  Evidence evidence;
 
   // SPEC §4.1 order within a chunk: pattern, merchant, customer (bytewise).
   bool operator<(const Detection& o) const {

@@ -101,8 +101,8 @@ TEST(DetectionFileCursor, FileSeqOfCountsFromTheFrontOfThePendingList) {
 
 TEST(DetectionFile, KeyIsNamedByTheLastDetectionsSecond) {
   const std::vector<Detection> rows = {
-      {Pattern::kDei, "C1", "M1", 1'795'614'100'000},
-      {Pattern::kChild, "C2", "M1", 1'795'614'222'999}};
+      {Pattern::kDei, "C1", "M1", 1'795'614'100'000, {}},
+      {Pattern::kChild, "C2", "M1", 1'795'614'222'999, {}}};
   EXPECT_EQ(DetectionFileKeyFor(7, rows),
             "detections/detections_1795614222_000007.csv");
 }

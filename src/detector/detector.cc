@@ -9,6 +9,7 @@
 #include "chunker/offset_state.h"
 #include "common/log.h"
 #include "detector/detection_file.h"
+#include "detector/sidecar_files.h"
 
 namespace txflow {
 namespace {
@@ -34,6 +35,19 @@ Status WriteDetectionFile(FileSystem* root, const std::string& key,
                            "on one root?)");
   }
   return Status::OK();
+}
+
+// Writes a detection file's evidence, then the file (docs/detector.md,
+// "Evidence"): the evidence is durable before its detection is visible, so no
+// detection file is ever without it. Overwriting is safe: until its
+// detection file exists an evidence file is only an unfinished write of
+// this detector (the lock holder), and a replay writes the same bytes.
+Status WriteDetectionAndEvidence(FileSystem* root, const std::string& key,
+                                 const std::string& text,
+                                 const std::string& evidence) {
+  TXFLOW_RETURN_IF_ERROR(
+      root->Write(EvidenceKeyFor(key), evidence, {}).status());
+  return WriteDetectionFile(root, key, text);
 }
 
 }  // namespace
@@ -149,6 +163,8 @@ Status Detector::Open() {
     written_ += CountDetectionRows(text);
     stats_.files = seq;
   }
+  TXFLOW_RETURN_IF_ERROR(RemoveOrphanEvidence(by_seq));
+  stats_rows_.clear();
   for (const Detection& d : pending_) {
     last_detected_ms_ = std::max(last_detected_ms_, d.detected_at_ms);
   }
@@ -158,6 +174,26 @@ Status Detector::Open() {
                  pending_.begin() + static_cast<ptrdiff_t>(already));
   stats_.pending = pending_.size();
   files_ = DetectionFileCursor(stats_.files, pending_.size());
+  return Status::OK();
+}
+
+Status Detector::RemoveOrphanEvidence(
+    const std::map<uint64_t, std::string>& files) {
+  // An evidence file whose detection file is absent is from a write that a
+  // crash (or a failure) cut between the two; the replay writes it again,
+  // possibly under another <epoch>. Removed, so evidence never stands
+  // without its detection.
+  TXFLOW_ASSIGN_OR_RETURN(auto evidence,
+                          root_->List({std::string(kEvidencePrefix), "", 0}));
+  for (const auto& e : evidence) {
+    const std::string det = DetectionKeyForEvidence(e.key);
+    if (det.empty()) continue;  // not ours
+    const auto seq = ParseDetectionFileSeq(det);
+    const auto it = files.find(*seq);
+    if (it != files.end() && it->second == det) continue;
+    const Status s = root_->Delete(e.key);
+    if (!s.ok() && !s.IsNotFound()) return s;
+  }
   return Status::OK();
 }
 
@@ -171,7 +207,12 @@ Result<PollReport> Detector::Poll(const std::function<bool()>& stop) {
       break;
     }
     TXFLOW_ASSIGN_OR_RETURN(const bool found, ReadNextChunk());
-    if (!found) break;
+    if (!found) {
+      // Nothing after the last chunk: no backlog when it finished.
+      if (!stats_rows_.empty() && stats_rows_.back().backlog_chunks < 0)
+        stats_rows_.back().backlog_chunks = 0;
+      break;
+    }
     // The snapshot due after `checkpoint_every` chunks is taken when the
     // next chunk starts (the same state): a drain that ends there then
     // writes one final snapshot, not two back to back.
@@ -286,6 +327,7 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   std::vector<Detection> found;
   for (MerchantState* m : touched) m->Evaluate(options_.thresholds, &found);
   std::sort(found.begin(), found.end());
+  for (Detection& d : found) d.evidence.chunk = key;
   const size_t queued = Queue(&found);
   last_chunk_key_ = key;
   next_record_ = start + records;
@@ -300,6 +342,8 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
                              std::chrono::steady_clock::now() - t0)
                              .count();
   if (chunk_micros_.size() < 10'000'000) chunk_micros_.push_back(micros);
+  stats_rows_.push_back(
+      {key, records, bad_rows, found.size(), micros, clock_->NowMs(), -1});
   char line[256];
   std::snprintf(line, sizeof(line),
                 "y: %s records=%" PRIu64
@@ -378,9 +422,11 @@ void Detector::WriteFiles(const std::vector<DetectionFileSpan>& files) {
     std::vector<Detection> rows(first, first + static_cast<ptrdiff_t>(f.count));
     std::string key = DetectionFileKeyFor(f.seq, rows);
     writer_->Submit([root = root_, key = std::move(key), rows = std::move(rows),
-                     ystart = ystart_ms_, tz = options_.tz_offset_minutes] {
-      return WriteDetectionFile(root, key,
-                                EncodeDetectionFile(rows, ystart, tz));
+                     ystart = ystart_ms_, tz = options_.tz_offset_minutes,
+                     t = options_.thresholds] {
+      return WriteDetectionAndEvidence(root, key,
+                                       EncodeDetectionFile(rows, ystart, tz),
+                                       EncodeEvidenceFile(rows, t));
     });
     // Counted as written now: every later write, and so every snapshot
     // that counts these, lands only after this file is durable.
@@ -403,7 +449,21 @@ Status Detector::Checkpoint() {
   return writer_->Sync();
 }
 
+void Detector::QueueStats() {
+  if (stats_rows_.empty()) return;
+  // Keyed by the interval's first chunk: a replay of the same interval
+  // (after a crash) overwrites it with the same rows, other timings.
+  const auto first = ParseChunkKey(stats_rows_.front().chunk);
+  writer_->Submit([root = root_, key = ChunkStatsKey(first.value_or(0)),
+                   text = EncodeChunkStats(stats_rows_)] {
+    return root->Write(key, text, {}).status();
+  });
+  stats_rows_.clear();
+}
+
 void Detector::QueueCheckpoint() {
+  // Before the snapshot: a snapshot stored means its chunks' stats are too.
+  QueueStats();
   DetectorCheckpoint c;
   c.chunks = stats_.chunks;
   c.last_chunk_key = last_chunk_key_;

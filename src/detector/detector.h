@@ -54,6 +54,7 @@
 #include "detector/detection_file.h"
 #include "detector/importance_table.h"
 #include "detector/merchant_state.h"
+#include "detector/sidecar_files.h"
 #include "txflow/file_system.h"
 
 namespace txflow {
@@ -126,8 +127,13 @@ class Detector {
   // Queues the files files_ handed out (ranges of pending_, from its front)
   // for writing, and drops their detections from pending_.
   void WriteFiles(const std::vector<DetectionFileSpan>& files);
-  // Queues a snapshot of the state as it is now.
+  // Queues a snapshot of the state as it is now (after QueueStats).
   void QueueCheckpoint();
+  // Queues the stats file of the chunks processed since the last one.
+  void QueueStats();
+  // Deletes evidence files whose detection file (in `files`, by seq) is
+  // absent: left by a write cut between the two.
+  Status RemoveOrphanEvidence(const std::map<uint64_t, std::string>& files);
   // Applies decoder_.rows() to targets_ in order, then clears targets_.
   void ApplyRows();
 
@@ -179,6 +185,8 @@ class Detector {
   size_t last_image_size_ = 0;  // bytes of the last snapshot, to presize
   DetectorStats stats_;
   std::vector<int64_t> chunk_micros_;
+  // Chunks processed since the last stats file (docs/formats.md).
+  std::vector<ChunkStatsRow> stats_rows_;
   // Last member: destroyed first, so its thread stops before the rest goes.
   std::unique_ptr<OrderedWorker> writer_;
 };

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "csv/row_decoder.h"
 #include "detector/detection_file.h"
+#include "detector/sidecar_files.h"
 #include "io/fault_injection_file_system.h"
 #include "io/file_system_wrapper.h"
 #include "testing/test_storage.h"
@@ -227,6 +228,82 @@ Thresholds SmallThresholds() {
   return t;
 }
 
+// The evidence files' bodies (trailer checked and removed) in detection-file
+// order, after checking that exactly the detection files have evidence
+// (none missing, none extra) and that each evidence row names the detection
+// on the same row of its detection file.
+std::vector<std::string> ReadEvidence(FileSystem* root) {
+  std::map<uint64_t, std::string> files;
+  for (const auto& info :
+       root->List({std::string(kDetectionsPrefix), "", 0}).value()) {
+    files[*ParseDetectionFileSeq(info.key)] = info.key;
+  }
+  std::set<std::string> want_keys, got_keys;
+  for (const auto& [seq, key] : files) want_keys.insert(EvidenceKeyFor(key));
+  for (const auto& info :
+       root->List({std::string(kEvidencePrefix), "", 0}).value()) {
+    got_keys.insert(info.key);
+  }
+  EXPECT_EQ(got_keys, want_keys) << "evidence files must match detection files";
+  std::vector<std::string> out;
+  std::vector<std::string> det, ev;
+  for (const auto& [seq, key] : files) {
+    auto text = root->Read(EvidenceKeyFor(key));
+    if (!text.ok()) continue;  // reported above
+    auto body = CheckChecksumTrailer(*text, kEvidenceTag, key);
+    EXPECT_TRUE(body.ok()) << body.status().ToString();
+    if (!body.ok()) continue;
+    const std::string detections = root->Read(key).value();
+    size_t dpos = detections.find('\n') + 1;
+    size_t epos = body->find('\n') + 1;
+    EXPECT_EQ(body->substr(0, epos), kEvidenceHeader);
+    while (dpos < detections.size() || epos < body->size()) {
+      const size_t dnl = detections.find('\n', dpos);
+      const size_t enl = body->find('\n', epos);
+      if (dnl == std::string::npos || enl == std::string_view::npos) {
+        ADD_FAILURE() << key
+                      << ": evidence and detection rows differ in number";
+        break;
+      }
+      (void)SplitFields(std::string_view(detections).substr(dpos, dnl - dpos),
+                        &det);
+      (void)SplitFields(body->substr(epos, enl - epos), &ev);
+      EXPECT_EQ(std::tie(ev[2], ev[3], ev[4]), std::tie(det[2], det[4], det[5]))
+          << key;
+      dpos = dnl + 1;
+      epos = enl + 1;
+    }
+    out.emplace_back(*body);
+  }
+  return out;
+}
+
+// The per-chunk stats rows (docs/formats.md), trailers checked, one per
+// chunk: files in key order, a later row for the same chunk replacing an
+// earlier one (a replay's). Maps chunk key to (records, bad_rows,
+// detections).
+std::map<std::string, std::tuple<uint64_t, uint64_t, uint64_t>> ReadStats(
+    FileSystem* root) {
+  std::map<std::string, std::tuple<uint64_t, uint64_t, uint64_t>> out;
+  std::vector<std::string> f;
+  for (const auto& info :
+       root->List({std::string(kChunkStatsPrefix), "", 0}).value()) {
+    const std::string text = root->Read(info.key).value();
+    auto body = CheckChecksumTrailer(text, kChunkStatsTag, info.key);
+    EXPECT_TRUE(body.ok()) << body.status().ToString();
+    if (!body.ok()) continue;
+    size_t pos = body->find('\n') + 1;
+    EXPECT_EQ(body->substr(0, pos), kChunkStatsHeader);
+    while (pos < body->size()) {
+      const size_t nl = body->find('\n', pos);
+      (void)SplitFields(body->substr(pos, nl - pos), &f);
+      out[f[0]] = {std::stoull(f[1]), std::stoull(f[2]), std::stoull(f[3])};
+      pos = nl + 1;
+    }
+  }
+  return out;
+}
+
 // Reads the detection files in sequence order.
 std::vector<Finding> ReadFindings(FileSystem* root,
                                   std::vector<size_t>* sizes = nullptr) {
@@ -289,6 +366,7 @@ class DetectorTest : public ::testing::Test {
       if (r->chunks == 0) break;
     }
     ASSERT_TRUE(det.FlushPending().ok());
+    ASSERT_TRUE(det.Checkpoint().ok());  // as a drain ends
   }
 
   ManualClock clock_{kStart};
@@ -480,6 +558,16 @@ TEST_F(DetectorTest, CrashesAndRestartsEqualUninterruptedRun) {
   ASSERT_NO_FATAL_FAILURE(Detect(ref.get(), &imp, SmallThresholds()));
   const auto want = ReadFindings(ref.get());
   ASSERT_GT(want.size(), 100u);
+  const auto want_evidence = ReadEvidence(ref.get());
+  const auto want_stats = ReadStats(ref.get());
+  uint64_t stats_records = 0, stats_detections = 0;
+  for (const auto& [chunk, r] : want_stats) {
+    stats_records += std::get<0>(r);
+    stats_detections += std::get<2>(r);
+  }
+  EXPECT_EQ(want_stats.size(), (d.rows.size() + 6) / 7);  // chunks of 7
+  EXPECT_EQ(stats_records, d.rows.size());
+  EXPECT_EQ(stats_detections, want.size());
 
   int crashes = 0, restarts = 0;
   for (int trial = 0; trial < 8; ++trial) {
@@ -500,13 +588,16 @@ TEST_F(DetectorTest, CrashesAndRestartsEqualUninterruptedRun) {
         if (!faulty->crashed()) ADD_FAILURE() << "open: " << s.ToString();
         continue;  // crashed while opening: try again
       }
+      // After Open: every detection file has its evidence, and no evidence
+      // file stands without its detection file (a crash's leftover is gone).
+      ReadEvidence(faulty.get());
       // A life outlasts one checkpoint interval on average, as a real
       // process must to make progress.
       for (int polls = static_cast<int>(rng() % 40); polls >= 0; --polls) {
         auto r = det.Poll();
         if (!r.ok()) break;  // the "process" died
         if (r->chunks == 0) {
-          done = det.FlushPending().ok();
+          done = det.FlushPending().ok() && det.Checkpoint().ok();
           break;
         }
       }
@@ -516,11 +607,45 @@ TEST_F(DetectorTest, CrashesAndRestartsEqualUninterruptedRun) {
     }
     ASSERT_TRUE(done) << "trial " << trial << " never finished";
     EXPECT_EQ(ReadFindings(root.get()), want) << "trial " << trial;
+    // Deterministic: the replays wrote the same evidence, byte for byte.
+    EXPECT_EQ(ReadEvidence(root.get()), want_evidence) << "trial " << trial;
+    // Every chunk has its stats row, with the uninterrupted run's counts.
+    EXPECT_EQ(ReadStats(root.get()), want_stats) << "trial " << trial;
   }
   EXPECT_GT(crashes, 20);
   EXPECT_GT(restarts, 40);
   std::printf("restart equivalence: %d lives, %d crashed mid-write\n", restarts,
               crashes);
+}
+
+// C1's 6th transaction at M1 is record 6, in the second chunk of 5
+// (records 5-8: C1 three times, one bad row): the CHILD detection's evidence
+// names that chunk, with the numbers at its evaluation, after the whole
+// chunk (C1 7 transactions, M1 8). The stats file has one row per chunk (the
+// last one with no backlog: nothing followed it).
+TEST_F(DetectorTest, EvidenceNamesTheChunkThatTriggeredAndStatsCountChunks) {
+  Dataset d;
+  d.source = "customer,merchant,gender,amount\n'C2','M1','M',1.00\n";
+  for (int i = 0; i < 7; ++i) d.source += "'C1','M1','F',1.00\n";
+  d.source += "'C3','M1'\n";  // bad: wrong field count
+  auto root = Chunked("evidence-chunk", d, 5);
+  Thresholds t;
+  t.child_min_txns = 6;
+  ASSERT_NO_FATAL_FAILURE(Detect(root.get(), nullptr, t));
+  const auto evidence = ReadEvidence(root.get());
+  ASSERT_EQ(evidence.size(), 1u);
+  EXPECT_NE(evidence[0].find("\n1,landing_zone/chunk-000000000005.csv,PatId2,"
+                             "C1,M1,8,,,,,7,1.000000,"),
+            std::string::npos)
+      << evidence[0];
+  using S = std::tuple<uint64_t, uint64_t, uint64_t>;
+  EXPECT_EQ(ReadStats(root.get()),
+            (std::map<std::string, S>{
+                {"landing_zone/chunk-000000000000.csv", S{5, 0, 0}},
+                {"landing_zone/chunk-000000000005.csv", S{4, 1, 1}}}));
+  const std::string stats = root->Read(ChunkStatsKey(0)).value();
+  EXPECT_NE(stats.find(",-1\n"), std::string::npos) << stats;
+  EXPECT_NE(stats.find(",0\n#"), std::string::npos) << stats;
 }
 
 TEST_F(DetectorTest, BadRowsAreQuarantinedWithReasonsAndChangeNothing) {
@@ -855,6 +980,30 @@ TEST_F(DetectorTest, OtherThresholdsThanTheCheckpointAreRefused) {
   EXPECT_NE(s.message().find("thresholds differ"), std::string::npos);
 }
 
+TEST(DetectorCheckpoint, PendingDetectionsKeepTheirEvidence) {
+  DetectorCheckpoint c;
+  c.detections = 1;
+  Detection d{Pattern::kUpgrade, "C1", "M1", 1'795'614'222'123, {}};
+  d.evidence = {true,  "landing_zone/chunk-000000000100.csv",
+                60001, 7,
+                -250,  123'456'789,
+                420,   1.25e6 + 0.5,
+                3,     4};
+  c.pending = {d};
+  const auto back = DecodeCheckpoint(EncodeCheckpoint(c), "c").value();
+  ASSERT_EQ(back.pending.size(), 1u);
+  EXPECT_EQ(back.pending[0].evidence, d.evidence);
+  // Version 1 (no evidence) is still read: here without pending detections,
+  // where the two versions' payloads are the same bytes.
+  c.detections = 0;
+  c.pending.clear();
+  std::string v1 = EncodeCheckpoint(c);
+  v1[8] = 1;  // the u32 version after the 8-byte magic, little-endian
+  EXPECT_TRUE(DecodeCheckpoint(v1, "c").ok());
+  v1[8] = 3;
+  EXPECT_EQ(DecodeCheckpoint(v1, "c").status().code(), StatusCode::kCorruption);
+}
+
 TEST(DetectionFile, RowsAndNamesFollowTheSpec) {
   EXPECT_EQ(FormatTimestamp(1'795'614'222'123, 330),
             "2026-11-25T19:13:42.123+05:30");
@@ -871,8 +1020,8 @@ TEST(DetectionFile, RowsAndNamesFollowTheSpec) {
       ParseDetectionFileSeq("detections/detections_1795614222_000007.csv"), 7u);
   EXPECT_EQ(ParseDetectionFileSeq("detections/other.csv"), std::nullopt);
   const std::string text =
-      EncodeDetectionFile({{Pattern::kDei, "", "M1", 1'795'614'222'123},
-                           {Pattern::kChild, "C,1", "M2", 0}},
+      EncodeDetectionFile({{Pattern::kDei, "", "M1", 1'795'614'222'123, {}},
+                           {Pattern::kChild, "C,1", "M2", 0, {}}},
                           1'795'614'000'000, 330);
   EXPECT_EQ(
       text,

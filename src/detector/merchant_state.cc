@@ -167,6 +167,21 @@ void MerchantState::Update(uint32_t id, int64_t amount_paise,
   ++total_;
 }
 
+Evidence MerchantState::MerchantEvidence() const {
+  Evidence e;
+  e.known = true;
+  e.merchant_total = total_;
+  return e;
+}
+
+Evidence MerchantState::PairEvidence(const Pair& p) const {
+  Evidence e = MerchantEvidence();
+  e.count = p.count;
+  e.amount_paise = p.amount_paise;
+  e.weight_micro = p.weight_micro;
+  return e;
+}
+
 void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
   if (touched_pairs_.empty()) return;
   const bool upgrade = total_ > t.upgrade_min_txns;
@@ -209,7 +224,8 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
             static_cast<Int128>(t.child_max_avg_paise) *
                 static_cast<Int128>(p.count)) {
       p.child_reported = true;
-      out->push_back({Pattern::kChild, std::string(p.name()), id_, 0});
+      out->push_back(
+          {Pattern::kChild, std::string(p.name()), id_, 0, PairEvidence(p)});
     }
   }
   touched_pairs_.clear();
@@ -245,15 +261,22 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
     std::vector<uint32_t> found;
     avgs_.Take(p_weight, min_count, &found);  // now no longer eligible
     for (uint32_t id : found) {
+      const Pair& p = pairs_[id];
       pairs_[id].upgrade_reported = true;
+      Evidence e = PairEvidence(p);
+      e.count_bound_x100 = static_cast<uint64_t>(count_bound);
+      e.weight_bound_micro = p_weight;
       out->push_back(
-          {Pattern::kUpgrade, std::string(pairs_[id].name()), id_, 0});
+          {Pattern::kUpgrade, std::string(p.name()), id_, 0, std::move(e)});
     }
   }
   // PatId3 DEI-NEEDED.
   if (!dei_reported_ && female_ > t.dei_min_female && female_ < male_) {
     dei_reported_ = true;
-    out->push_back({Pattern::kDei, "", id_, 0});
+    Evidence e = MerchantEvidence();
+    e.female = female_;
+    e.male = male_;
+    out->push_back({Pattern::kDei, "", id_, 0, std::move(e)});
   }
 }
 

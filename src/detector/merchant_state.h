@@ -119,7 +119,9 @@ class MerchantState {
 
   // Appends the detections that the transactions applied since the last call
   // make true for the first time (unsorted; the caller orders them), marks
-  // them reported, and forgets which pairs were touched.
+  // them reported, and forgets which pairs were touched. Each carries its
+  // Evidence: the values this call compared (all but Evidence::chunk, which
+  // the caller knows), computed only for the detections found.
   void Evaluate(const Thresholds& t, std::vector<Detection>* out);
 
   // Appends a self-describing binary image; Deserialize consumes one from
@@ -194,6 +196,10 @@ class MerchantState {
     int64_t old_weight_micro;
   };
 
+  // Evidence with the merchant's part filled (known, merchant_total).
+  Evidence MerchantEvidence() const;
+  // The same plus the pair's count, amount and weight sums.
+  Evidence PairEvidence(const Pair& p) const;
   void SetName(Pair* p, std::string_view customer);
   // The pair id of `customer` (whose HashCustomer is `hash`), if it has one.
   std::optional<uint32_t> FindId(std::string_view customer,

@@ -97,6 +97,53 @@ TEST(MerchantState, TiesAtPercentileBoundaryCountForEveryone) {
             (std::vector<std::string>{"W", "X", "Y", "Z"}));
 }
 
+// The evidence of each pattern: the values the decision compared, worked out
+// by hand from the same goldens as above.
+TEST(MerchantState, UpgradeEvidenceIsTheComparedValues) {
+  MerchantState m("M1");
+  Thresholds t;
+  t.upgrade_min_txns = 10;
+  const std::pair<const char*, int> rows[] = {
+      {"A", 5}, {"B", 3}, {"C", 1}, {"D", 1}, {"E", 1}};
+  int64_t rupees = 1;
+  for (auto [c, n] : rows) {
+    for (int i = 0; i < n; ++i) m.Apply(c, Gender::kMale, 100, rupees * kRupee);
+    ++rupees;
+  }
+  const auto d = Eval(m, t);
+  ASSERT_EQ(d.size(), 1u);
+  const Evidence& e = d[0].evidence;
+  EXPECT_TRUE(e.known);
+  EXPECT_EQ(e.merchant_total, 11u);
+  EXPECT_EQ(e.count, 5u);
+  EXPECT_EQ(e.weight_micro, 5 * kRupee);  // five transactions of 1 rupee
+  EXPECT_EQ(e.count_bound_x100, 420u);    // P90 of counts = 4.2
+  EXPECT_EQ(e.weight_bound_micro, 1.4 * kRupee);  // P10 of averages
+  EXPECT_EQ(e.amount_paise, 500);
+  EXPECT_EQ(e.female + e.male, 0u);  // not UPGRADE's
+  EXPECT_EQ(e.chunk, "");            // the caller's to fill
+}
+
+TEST(MerchantState, ChildAndDeiEvidenceAreTheComparedValues) {
+  MerchantState m("M1");
+  for (int i = 0; i < 80; ++i) m.Apply("cheap", Gender::kFemale, 2299, 7);
+  for (int i = 0; i < 3; ++i)
+    m.Apply("m" + std::to_string(i), Gender::kMale, 1, 1);
+  Thresholds t;
+  t.dei_min_female = 0;  // 1 woman > 0 and < 3 men
+  const auto d = Eval(m, t);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].pattern, Pattern::kChild);
+  EXPECT_EQ(d[0].evidence.merchant_total, 83u);
+  EXPECT_EQ(d[0].evidence.count, 80u);
+  EXPECT_EQ(d[0].evidence.amount_paise, 80 * 2299);
+  EXPECT_EQ(d[1].pattern, Pattern::kDei);
+  EXPECT_EQ(d[1].evidence.merchant_total, 83u);
+  EXPECT_EQ(d[1].evidence.female, 1u);
+  EXPECT_EQ(d[1].evidence.male, 3u);
+  EXPECT_EQ(d[1].evidence.count, 0u);  // no customer for DEI-NEEDED
+}
+
 TEST(MerchantState, ChildGoldenAtTheBoundary) {
   // 80 transactions of 22.99: 80*2299 = 183920 < 2300*80 = 184000 -> CHILD.
   // 80 of 23.00: 184000 is not < 184000 -> no. 79 of 1.00: count < 80 -> no.

@@ -9,8 +9,10 @@ sets it generates a hostile case (make_case.py), runs
 
 and compares, with the reference's answer: the detection sequence
 (patternId, ActionType, customerName, MerchantId; time columns and <epoch>
-ignored), the rows per detection file (50 each, the last shorter), and the
-quarantined record numbers. Exits 1 on any mismatch; the last line is
+ignored), the rows per detection file (50 each, the last shorter), the
+quarantined record numbers, and every cell of the evidence files
+(detections/evidence/, checksum checked) against the evidence the reference
+computes from its own state when it decides. Exits 1 on any mismatch; the last line is
 `N passed, M failed`.
 
     differential_test.py --binary build/txflow [--work DIR] [--quick]
@@ -85,12 +87,60 @@ def link_tree(src, dst):
 DET_NAME = re.compile(r"detections_(\d+)_(\d{6})\.csv")
 
 
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC32C = _crc32c_table()
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli), bitwise-table, written here from its definition."""
+    c = 0xFFFFFFFF
+    for b in data:
+        c = _CRC32C[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def read_evidence(path, problems):
+    """The evidence file's rows as dicts (header names as keys), after
+    checking its trailer `# txflow-evidence-1 crc32c=<hex>`; None if absent."""
+    if not os.path.exists(path):
+        problems.append("no evidence file %s" % path)
+        return None
+    with open(path, "rb") as f:
+        data = f.read()
+    body, _, trailer = data[:-1].rpartition(b"\n")
+    body += b"\n"
+    want = b"# txflow-evidence-1 crc32c=%08x" % crc32c(body)
+    if trailer != want or not data.endswith(b"\n"):
+        problems.append("%s: trailer %r, expected %r" % (path, trailer, want))
+        return None
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8",
+                                                   "surrogateescape"))))
+    head = rows[0]
+    if head != ref.EVIDENCE_COLUMNS:
+        problems.append("%s: header %r" % (path, head))
+        return None
+    return [dict(zip(head, r)) for r in rows[1:]]
+
+
 def read_engine(root):
-    """(detections, rows per file, quarantined record numbers, problems)."""
+    """(detections, rows per file, quarantined record numbers, problems,
+    evidence rows in order)."""
     problems = []
     det_dir = os.path.join(root, "detections")
+    ev_dir = os.path.join(det_dir, "evidence")
     files = []
     for name in os.listdir(det_dir) if os.path.isdir(det_dir) else []:
+        if name == "evidence":
+            continue
         m = DET_NAME.fullmatch(name)
         if not m:
             problems.append("unexpected file detections/%s" % name)
@@ -100,8 +150,14 @@ def read_engine(root):
     if [s for s, _ in files] != list(range(1, len(files) + 1)):
         problems.append("file sequence numbers are not 1..%d: %s" % (
             len(files), [s for s, _ in files]))
-    detections, sizes = [], []
+    names = set(n for _, n in files)
+    for name in os.listdir(ev_dir) if os.path.isdir(ev_dir) else []:
+        if name not in names:
+            problems.append("evidence without its detection file: %s" % name)
+    detections, sizes, evidence = [], [], []
     for _, name in files:
+        ev = read_evidence(os.path.join(ev_dir, name), problems)
+        evidence += ev or []
         with open(os.path.join(det_dir, name), newline="",
                   encoding="utf-8", errors="surrogateescape") as f:
             rows = list(csv.reader(f))
@@ -123,7 +179,7 @@ def read_engine(root):
             rows = list(csv.reader(f))
         col = rows[0].index("record")
         quarantined += [int(r[col]) for r in rows[1:]]
-    return detections, sizes, sorted(quarantined), problems
+    return detections, sizes, sorted(quarantined), problems, evidence
 
 
 def text(b):
@@ -132,9 +188,10 @@ def text(b):
 
 def compare(job, eng, want):
     """A list of mismatch descriptions (empty: agreed)."""
-    e_det, e_sizes, e_quar, problems = eng
+    e_det, e_sizes, e_quar, problems, e_ev = eng
     r_det = [tuple(text(x) for x in d) for d in want.detections]
     out = list(problems)
+    out += compare_evidence(e_ev, want.evidence)
     if e_det != r_det:
         i = next((k for k in range(min(len(e_det), len(r_det)))
                   if e_det[k] != r_det[k]), min(len(e_det), len(r_det)))
@@ -166,6 +223,23 @@ def compare(job, eng, want):
         out.append("quarantined records differ: only engine %s, only "
                    "reference %s" % (sorted(e_s - r_s)[:10],
                                      sorted(r_s - e_s)[:10]))
+    return out
+
+
+def compare_evidence(engine, reference):
+    """Cell by cell; the first few differing cells, and a count mismatch."""
+    out = []
+    if len(engine) != len(reference):
+        out.append("evidence rows: engine %d, reference %d" % (
+            len(engine), len(reference)))
+    for i, (e, r) in enumerate(zip(engine, reference)):
+        for col in ref.EVIDENCE_COLUMNS:
+            if e.get(col) != r[col]:
+                out.append("evidence #%d (%s %s %s) %s: engine %r, reference "
+                           "%r" % (i, r["patternId"], r["customerName"],
+                                   r["MerchantId"], col, e.get(col), r[col]))
+        if len(out) >= 5:
+            break
     return out
 
 
@@ -212,7 +286,7 @@ def run_job(job):
     mismatches = compare(job, eng, want)
     if not mismatches and not job["keep"]:
         shutil.rmtree(root, ignore_errors=True)
-    job["summary"] = "%d detections (%s), %d files, %d quarantined" % (
+    job["summary"] = "%d detections with evidence (%s), %d files, %d quarantined" % (
         len(want.detections), ", ".join(
             "%s %d" % (p, sum(1 for d in want.detections if d[0] == p))
             for p in (b"PatId1", b"PatId2", b"PatId3")).replace("b'", "").replace("'", ""),

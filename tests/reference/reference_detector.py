@@ -309,9 +309,69 @@ PATTERNS = {1: (b"PatId1", b"UPGRADE"), 2: (b"PatId2", b"CHILD"),
             3: (b"PatId3", b"DEI-NEEDED")}
 
 
+def fixed(value, decimals):
+    """An int count of 10^-decimals as text with exactly `decimals` digits."""
+    sign = "-" if value < 0 else ""
+    whole, frac = divmod(abs(value), 10 ** decimals)
+    return "%s%d.%0*d" % (sign, whole, decimals, frac)
+
+
+def micro_text(value):
+    """A Fraction or float rounded half away from zero to 10^-6, as text."""
+    return fixed(round_half_away(Fraction(value) * 1_000_000), 6)
+
+
+EVIDENCE_COLUMNS = [
+    "row", "chunk", "patternId", "customerName", "MerchantId",
+    "merchant_total", "customer_count", "count_p90", "customer_avg_weight",
+    "weight_p10", "child_count", "child_avg_amount", "female_customers",
+    "male_customers", "upgrade_min_txns", "upgrade_count_percentile",
+    "upgrade_weight_percentile", "child_min_txns", "child_max_avg",
+    "dei_min_female"]
+
+
+def evidence_row(pattern, merchant_id, customer, m, pair, chunk_start,
+                 count_bound, p_weight, t):
+    """The evidence cells (docs/formats.md "Evidence files") but `row`, from
+    this reference's own state at the moment it decided; '' where a cell
+    does not apply to the pattern. Weights are 10^-6 units, so an average in
+    units is weight / count / 10^6; amounts are paise."""
+    cells = {c: "" for c in EVIDENCE_COLUMNS}
+    cells.update({
+        "chunk": "landing_zone/chunk-%012d.csv" % chunk_start,
+        "patternId": PATTERNS[pattern][0].decode(),
+        "customerName": customer.decode("utf-8", "surrogateescape"),
+        "MerchantId": merchant_id.decode("utf-8", "surrogateescape"),
+        "merchant_total": str(m.total),
+        "upgrade_min_txns": str(t.upgrade_min_txns),
+        "upgrade_count_percentile": str(t.upgrade_count_percentile),
+        "upgrade_weight_percentile": str(t.upgrade_weight_percentile),
+        "child_min_txns": str(t.child_min_txns),
+        "child_max_avg": fixed(t.child_max_avg_paise, 2),
+        "dei_min_female": str(t.dei_min_female),
+    })
+    if pattern == 1:
+        cells["customer_count"] = str(pair.count)
+        cells["count_p90"] = fixed(count_bound, 2)  # count_bound is 100·P
+        cells["customer_avg_weight"] = micro_text(
+            Fraction(pair.weight, pair.count * 1_000_000))
+        cells["weight_p10"] = micro_text(Fraction(p_weight) / 1_000_000)
+    elif pattern == 2:
+        cells["child_count"] = str(pair.count)
+        cells["child_avg_amount"] = micro_text(Fraction(pair.amount,
+                                                        pair.count * 100))
+    else:
+        cells["female_customers"] = str(m.female)
+        cells["male_customers"] = str(m.male)
+    return cells
+
+
 @dataclass
 class RefResult:
     detections: list = field(default_factory=list)  # (pid, action, cust, merch)
+    # One dict of evidence cells per detection, in order (row numbered 1-50
+    # within each file).
+    evidence: list = field(default_factory=list)
     files: list = field(default_factory=list)  # rows per file
     quarantined: list = field(default_factory=list)  # record numbers
     records: int = 0
@@ -326,6 +386,7 @@ class Detector:
         self.merchants = {}
         self.fired = set()  # (pattern, customer, merchant)
         self.detections = []
+        self.evidence = []
         self.quarantined = []
 
     def apply_chunk(self, header_values, records, first_record):
@@ -372,7 +433,7 @@ class Detector:
             pair.weight += weight
             touched_merchants.add(merchant)
             touched_pairs.add((customer, merchant))
-        return self.evaluate(touched_merchants, touched_pairs)
+        return self.evaluate(touched_merchants, touched_pairs, first_record)
 
     def decode(self, rec, field_count, idx):
         values, reason = split_fields(rec)
@@ -392,9 +453,10 @@ class Detector:
         return (values[idx[b"customer"]], values[idx[b"merchant"]], gender,
                 paise, category)
 
-    def evaluate(self, touched_merchants, touched_pairs):
+    def evaluate(self, touched_merchants, touched_pairs, chunk_start=0):
         t = self.t
         new = []
+        why = {}  # (pattern, merchant, customer) -> evidence cells
         # PatId1 UPGRADE.
         for merchant in touched_merchants:
             m = self.merchants[merchant]
@@ -416,6 +478,9 @@ class Detector:
                 if (100 * count >= count_bound and avg <= p_weight and
                         (1, customer, merchant) not in self.fired):
                     new.append((1, merchant, customer))
+                    why[new[-1]] = evidence_row(
+                        1, merchant, customer, m, m.customers[customer],
+                        chunk_start, count_bound, p_weight, t)
         # PatId2 CHILD.
         for customer, merchant in touched_pairs:
             if (2, customer, merchant) in self.fired:
@@ -424,6 +489,9 @@ class Detector:
             if (p.count >= t.child_min_txns and
                     p.amount < t.child_max_avg_paise * p.count):
                 new.append((2, merchant, customer))
+                why[new[-1]] = evidence_row(
+                    2, merchant, customer, self.merchants[merchant], p,
+                    chunk_start, None, None, t)
         # PatId3 DEI-NEEDED.
         for merchant in touched_merchants:
             if (3, b"", merchant) in self.fired:
@@ -431,12 +499,15 @@ class Detector:
             m = self.merchants[merchant]
             if m.female > t.dei_min_female and m.female < m.male:
                 new.append((3, merchant, b""))
+                why[new[-1]] = evidence_row(3, merchant, b"", m, None,
+                                            chunk_start, None, None, t)
         new.sort()
         out = []
         for pattern, merchant, customer in new:
             self.fired.add((pattern, customer, merchant))
             pid, action = PATTERNS[pattern]
             out.append((pid, action, customer, merchant))
+            self.evidence.append(why[(pattern, merchant, customer)])
         self.detections.extend(out)
         return out
 
@@ -471,6 +542,8 @@ def reference_run(source, chunk_rows, importance, thresholds):
         result.records += len(recs)
     result.chunks = len(chunks)
     result.detections = det.detections
+    result.evidence = [dict(e, row=str(i % 50 + 1))
+                       for i, e in enumerate(det.evidence)]
     n = len(det.detections)
     result.files = [50] * (n // 50) + ([n % 50] if n % 50 else [])
     result.quarantined = sorted(det.quarantined)

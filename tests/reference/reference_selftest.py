@@ -237,5 +237,36 @@ class Patterns(unittest.TestCase):
         self.assertEqual(names, sorted(names))
 
 
+class EvidenceCells(unittest.TestCase):
+    def test_fixed_and_micro(self):
+        self.assertEqual(rd.fixed(420, 2), "4.20")
+        self.assertEqual(rd.fixed(-5, 6), "-0.000005")
+        # 2/3 = 0.6666666...: rounds up at the 6th decimal.
+        self.assertEqual(rd.micro_text(rd.Fraction(2, 3)), "0.666667")
+        # -22.9901245 is not a half; -0.0000005 is: away from zero.
+        self.assertEqual(rd.micro_text(rd.Fraction(-5, 10_000_000)),
+                         "-0.000001")
+
+    def test_rows_per_pattern(self):
+        # C1 at M1: 3 transactions of 10.00 (CHILD: 3 >= 2, 3000 < 2300·3 is
+        # false at 23.00; with 10.01 max it is 3000 < 3003 -> yes); average
+        # 10.000000 rupees. Two men C1, C2 and one woman C3: DEI with min 0.
+        rows = [row("C1", "M1", "M", "10.00")] * 3 + [
+            row("C2", "M1", "M", "1.00"), row("C3", "M1", "F", "1.00")]
+        t = rd.Thresholds(upgrade_min_txns=10**9, child_min_txns=2,
+                          child_max_avg_paise=1001, dei_min_female=0)
+        r = rd.reference_run(HEADER + b"".join(rows), 10000, None, t)
+        self.assertEqual([d[0] for d in r.detections], [b"PatId2", b"PatId3"])
+        child, dei = r.evidence
+        self.assertEqual((child["row"], child["chunk"], child["child_count"],
+                          child["child_avg_amount"], child["merchant_total"],
+                          child["child_max_avg"], child["count_p90"]),
+                         ("1", "landing_zone/chunk-000000000000.csv", "3",
+                          "10.000000", "5", "10.01", ""))
+        self.assertEqual((dei["row"], dei["customerName"],
+                          dei["female_customers"], dei["male_customers"],
+                          dei["child_count"]), ("2", "", "1", "2", ""))
+
+
 if __name__ == "__main__":
     unittest.main()
