@@ -217,6 +217,51 @@ TEST_F(StatusTest, DrainedRootIsHealthyWithTheNumbersTheRunProduced) {
   EXPECT_EQ(TreeOf(root), before) << "status changed the root";
 }
 
+// The source grows after X and Y caught up with its first half: status shows
+// the unchunked bytes, then the chunks and records Y has not taken.
+TEST_F(StatusTest, GrowingSourceShowsSourceAndChunkBacklogs) {
+  const std::string all = Slurp(dir_ / "transactions.csv");
+  size_t cut = 0;  // the end of the header and 20,000 records
+  for (int lines = 0; lines < 20'001; ++lines) cut = all.find('\n', cut) + 1;
+  const fs::path half_dir = dir_ / "growing";
+  fs::create_directories(half_dir);
+  const fs::path local = half_dir / "growing.csv";
+  std::string source = local.string();
+  auto publish = [&](std::string_view text) {
+    std::ofstream(local, std::ios::binary | std::ios::trunc) << text;
+    if (testing::UsingS3()) {
+      testing::Upload(local.string(), base_ + "/growing-in");
+      source = base_ + "/growing-in/growing.csv";
+    }
+  };
+  publish(std::string_view(all).substr(0, cut));
+  const std::string root = Root("growing");
+  auto chunk = [&] {
+    return Wait(Spawn({"chunk", "--drain", "--chunk-rows", "1000", "--source",
+                       source, "--root", root}));
+  };
+  ASSERT_EQ(chunk(), 0);
+  ASSERT_EQ(Wait(Spawn(Detect(root))), 0);
+  publish(all);
+
+  StatusRun r = Status(root, {"--json"});
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_EQ(r.json["chunker.source_backlog_bytes"],
+            std::to_string(all.size() - cut));
+  EXPECT_EQ(r.json["backlog.chunks"], "0");
+
+  ASSERT_EQ(chunk(), 0);
+  r = Status(root, {"--json"});
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_EQ(r.json["chunker.source_backlog_bytes"], "0");
+  EXPECT_EQ(r.json["detector.next_record"], "20000");
+  EXPECT_EQ(r.json["backlog.chunks"], "21");  // 20,001 records in 1,000s
+  EXPECT_EQ(r.json["backlog.records"], "20001");
+  EXPECT_EQ(r.json["backlog.oldest_chunk"],
+            "\"landing_zone/chunk-000000020000.csv\"");
+  ExpectReadOnly(r);
+}
+
 TEST_F(StatusTest, BacklogOlderThanLagWarnIsLagging) {
   const std::string root = Root("undetected");
   ASSERT_EQ(Wait(Spawn(Chunk(root))), 0);
@@ -292,6 +337,21 @@ TEST_F(StatusTest, MissingChunkIsAGapAndBroken) {
   StatusRun r = Status(root, {"--json"});
   EXPECT_EQ(r.rc, 2) << r.out << r.err;
   EXPECT_NE(r.json["reasons"].find("chunk-000000000000.csv is missing"),
+            std::string::npos)
+      << r.json["reasons"];
+}
+
+TEST_F(StatusTest, ChunkerPastAnAbsentChunkIsAGapAndBroken) {
+  const std::string root = Root("emptied");
+  ASSERT_EQ(Wait(Spawn(Chunk(root))), 0);
+  auto fs = OpenFileSystem(root);
+  ASSERT_TRUE(fs.ok());
+  auto chunks = (*fs)->List({"landing_zone/", "", 0});
+  ASSERT_TRUE(chunks.ok());
+  for (const auto& c : *chunks) ASSERT_TRUE((*fs)->Delete(c.key).ok());
+  StatusRun r = Status(root, {"--json"});
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.json["reasons"].find("says the chunker is at record 40001"),
             std::string::npos)
       << r.json["reasons"];
 }
