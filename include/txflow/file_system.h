@@ -54,6 +54,10 @@ struct ObjectInfo {
   // content). Pass it back in WriteOptions::expected_version for a
   // compare-and-swap. Empty when the backend's List does not report it.
   std::string version;
+  // When the object was last written, Unix ms, as the backend reports it
+  // (local mtime, S3 LastModified in listings); 0 when it does not. For
+  // reports only (ages, lag): never an ordering or a commit decision.
+  int64_t modified_ms = 0;
 };
 
 enum class WriteMode {

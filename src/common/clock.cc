@@ -52,6 +52,42 @@ std::string FormatUtcMs(int64_t unix_ms) {
   return FormatIso8601(unix_ms, 0, true);
 }
 
+std::optional<int64_t> ParseUtcMs(std::string_view text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, n = 0;
+  const std::string t(text);
+  if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
+                  &s, &n) != 6 ||
+      n != 19) {
+    return std::nullopt;
+  }
+  int ms = 0;
+  std::string_view rest = text.substr(19);
+  if (!rest.empty() && rest.front() == '.') {
+    // Milliseconds from the first three digits; S3 may send more or fewer.
+    rest.remove_prefix(1);
+    int digits = 0;
+    while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') {
+      if (digits < 3) ms = ms * 10 + (rest.front() - '0');
+      ++digits;
+      rest.remove_prefix(1);
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 3; ++i) ms *= 10;
+  }
+  if (rest != "Z" || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+      mi > 59 || s > 60) {
+    return std::nullopt;
+  }
+  struct tm tm = {};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  return int64_t{timegm(&tm)} * 1000 + ms;
+}
+
 std::string FormatWithOffsetMs(int64_t unix_ms, int offset_minutes) {
   return FormatIso8601(unix_ms, offset_minutes, false);
 }

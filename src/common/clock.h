@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace txflow {
 
@@ -36,6 +38,11 @@ class ManualClock final : public Clock {
 
 // "2026-11-25T13:43:42.123Z" (UTC, milliseconds).
 std::string FormatUtcMs(int64_t unix_ms);
+
+// The inverse of FormatUtcMs: "2026-11-25T13:43:42.123Z" or without the
+// fraction ("...:42Z", as S3's LastModified may be) to Unix ms; nullopt for
+// anything else.
+std::optional<int64_t> ParseUtcMs(std::string_view text);
 
 // "2026-11-25T19:13:42.123+05:30": local time at `offset_minutes` east of
 // UTC, milliseconds, explicit offset.

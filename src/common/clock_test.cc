@@ -20,5 +20,26 @@ TEST(ManualClock, MovesOnlyWhenTold) {
   EXPECT_EQ(c.NowMs(), 1500);
 }
 
+TEST(ParseUtcMs, InvertsFormatUtcMs) {
+  for (int64_t ms : {int64_t{0}, int64_t{1'795'614'222'123}, int64_t{999}}) {
+    EXPECT_EQ(ParseUtcMs(FormatUtcMs(ms)), ms);
+  }
+}
+
+TEST(ParseUtcMs, AcceptsS3LastModifiedShapes) {
+  // 2026-11-25T13:43:42Z is 1,795,614,222 s after the epoch (FormatUtcMs test).
+  EXPECT_EQ(ParseUtcMs("2026-11-25T13:43:42Z"), 1'795'614'222'000);
+  EXPECT_EQ(ParseUtcMs("2026-11-25T13:43:42.5Z"), 1'795'614'222'500);
+  EXPECT_EQ(ParseUtcMs("2026-11-25T13:43:42.123456Z"), 1'795'614'222'123);
+}
+
+TEST(ParseUtcMs, RefusesOtherText) {
+  for (const char* bad :
+       {"", "2026-11-25", "2026-11-25T13:43:42", "2026-11-25T13:43:42+05:30",
+        "2026-13-25T13:43:42Z", "2026-11-25T13:43:42.Z", "Fri, 27 Nov 2026"}) {
+    EXPECT_EQ(ParseUtcMs(bad), std::nullopt) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace txflow

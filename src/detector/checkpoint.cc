@@ -105,65 +105,104 @@ std::string EncodeCheckpoint(const DetectorCheckpoint& c) {
   return out;
 }
 
-Result<DetectorCheckpoint> DecodeCheckpoint(std::string_view data,
-                                            const std::string& uri) {
-  auto corrupt = [&](const std::string& why) {
-    return Status::Corruption(
-        uri + ": corrupt detector checkpoint: " + why +
-        " (restore it from a backup; txflow will not restart from "
-        "zero silently)");
-  };
-  if (data.substr(0, kMagic.size()) != kMagic) return corrupt("bad magic");
-  data.remove_prefix(kMagic.size());
-  uint32_t version = 0, crc = 0;
-  uint64_t len = 0;
-  if (!GetFixed32(&data, &version)) return corrupt("truncated");
-  if (version != kCheckpointVersion && version != 1) {
-    return Status::Corruption(uri + ": detector checkpoint format version " +
-                              std::to_string(version) +
-                              " is not supported (expects 1 to " +
-                              std::to_string(kCheckpointVersion) + ")");
-  }
-  if (!GetFixed64(&data, &len) || len > data.size() || data.size() - len != 4) {
-    return corrupt("truncated or wrong length");
-  }
-  std::string_view p = data.substr(0, len);
-  data.remove_prefix(len);
-  if (!GetFixed32(&data, &crc) || Crc32c(p) != crc)
-    return corrupt("checksum mismatch");
-  DetectorCheckpoint c;
+namespace {
+
+// The payload's fields up to and including the merchant count, from *p
+// (advanced past them). "" on success, else what is wrong.
+std::string DecodeFields(std::string_view* p, uint32_t version,
+                         DetectorCheckpoint* c) {
   uint64_t n = 0;
-  bool ok = GetVarint(&p, &c.chunks) && GetString(&p, &c.last_chunk_key);
+  bool ok = GetVarint(p, &c->chunks) && GetString(p, &c->last_chunk_key);
   for (uint64_t* v :
-       {&c.next_record, &c.records, &c.bad_rows, &c.detections, &c.written,
-        &c.files, &c.per_pattern[0], &c.per_pattern[1], &c.per_pattern[2]}) {
-    ok = ok && GetVarint(&p, v);
+       {&c->next_record, &c->records, &c->bad_rows, &c->detections, &c->written,
+        &c->files, &c->per_pattern[0], &c->per_pattern[1],
+        &c->per_pattern[2]}) {
+    ok = ok && GetVarint(p, v);
   }
-  ok = ok && GetFixed32(&p, &c.thresholds_crc) &&
-       GetFixed32(&p, &c.importance_crc) && GetVarint(&p, &n) && n <= p.size();
-  if (!ok) return corrupt("bad header fields");
+  ok = ok && GetFixed32(p, &c->thresholds_crc) &&
+       GetFixed32(p, &c->importance_crc) && GetVarint(p, &n) && n <= p->size();
+  if (!ok) return "bad header fields";
   for (uint64_t i = 0; i < n; ++i) {
-    if (p.empty()) return corrupt("truncated pending list");
+    if (p->empty()) return "truncated pending list";
     Detection d;
-    const uint8_t pat = static_cast<uint8_t>(p.front());
-    p.remove_prefix(1);
-    if (pat < 1 || pat > 3) return corrupt("bad pattern");
+    const uint8_t pat = static_cast<uint8_t>(p->front());
+    p->remove_prefix(1);
+    if (pat < 1 || pat > 3) return "bad pattern";
     d.pattern = static_cast<Pattern>(pat);
-    if (!GetString(&p, &d.customer) || !GetString(&p, &d.merchant) ||
-        !GetSigned(&p, &d.detected_at_ms) ||
-        (version >= 2 && !GetEvidence(&p, &d.evidence))) {
-      return corrupt("truncated pending list");
+    if (!GetString(p, &d.customer) || !GetString(p, &d.merchant) ||
+        !GetSigned(p, &d.detected_at_ms) ||
+        (version >= 2 && !GetEvidence(p, &d.evidence))) {
+      return "truncated pending list";
     }
-    c.pending.push_back(std::move(d));
+    c->pending.push_back(std::move(d));
   }
-  if (!GetVarint(&p, &c.merchant_count)) return corrupt("truncated");
-  c.merchants.assign(p);
+  if (!GetVarint(p, &c->merchant_count)) return "truncated";
   // Pending holds detections [written, detections); none while a replay is
   // still behind what the files hold.
   const uint64_t expected_pending =
-      c.detections > c.written ? c.detections - c.written : 0;
-  if (c.pending.size() != expected_pending)
-    return corrupt("inconsistent counters");
+      c->detections > c->written ? c->detections - c->written : 0;
+  if (c->pending.size() != expected_pending) return "inconsistent counters";
+  return "";
+}
+
+Status CorruptCheckpoint(const std::string& uri, const std::string& why) {
+  return Status::Corruption(
+      uri + ": corrupt detector checkpoint: " + why +
+      " (restore it from a backup; txflow will not restart from "
+      "zero silently)");
+}
+
+// Checks magic and version and reads the payload length; *data is left at
+// the payload.
+Status DecodeFrame(std::string_view* data, const std::string& uri,
+                   uint32_t* version, uint64_t* len) {
+  if (data->substr(0, kMagic.size()) != kMagic)
+    return CorruptCheckpoint(uri, "bad magic");
+  data->remove_prefix(kMagic.size());
+  if (!GetFixed32(data, version)) return CorruptCheckpoint(uri, "truncated");
+  // Version 1 has no evidence in its pending list; it is still read.
+  if (*version != kCheckpointVersion && *version != 1) {
+    return Status::Corruption(uri + ": detector checkpoint format version " +
+                              std::to_string(*version) +
+                              " is not supported (expects 1 to " +
+                              std::to_string(kCheckpointVersion) + ")");
+  }
+  if (!GetFixed64(data, len)) return CorruptCheckpoint(uri, "truncated");
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<DetectorCheckpoint> DecodeCheckpoint(std::string_view data,
+                                            const std::string& uri) {
+  uint64_t len = 0;
+  uint32_t version = 0, crc = 0;
+  TXFLOW_RETURN_IF_ERROR(DecodeFrame(&data, uri, &version, &len));
+  if (len > data.size() || data.size() - len != 4)
+    return CorruptCheckpoint(uri, "truncated or wrong length");
+  std::string_view p = data.substr(0, len);
+  data.remove_prefix(len);
+  if (!GetFixed32(&data, &crc) || Crc32c(p) != crc)
+    return CorruptCheckpoint(uri, "checksum mismatch");
+  DetectorCheckpoint c;
+  if (std::string why = DecodeFields(&p, version, &c); !why.empty())
+    return CorruptCheckpoint(uri, why);
+  c.merchants.assign(p);
+  return c;
+}
+
+Result<DetectorCheckpoint> DecodeCheckpointHeader(std::string_view prefix,
+                                                  uint64_t object_size,
+                                                  const std::string& uri) {
+  uint64_t len = 0;
+  uint32_t version = 0;
+  TXFLOW_RETURN_IF_ERROR(DecodeFrame(&prefix, uri, &version, &len));
+  if (object_size < kPayloadAt + 4 || len != object_size - kPayloadAt - 4)
+    return CorruptCheckpoint(uri, "payload length does not match the size");
+  std::string_view p = prefix.substr(0, len);
+  DetectorCheckpoint c;
+  if (std::string why = DecodeFields(&p, version, &c); !why.empty())
+    return CorruptCheckpoint(uri, why);
   return c;
 }
 

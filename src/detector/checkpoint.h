@@ -56,6 +56,18 @@ void FinishCheckpoint(std::string* out);
 Result<DetectorCheckpoint> DecodeCheckpoint(std::string_view data,
                                             const std::string& uri);
 
+// The counters, position and pending detections of a checkpoint (everything
+// but the merchant images, c.merchants left empty) from the first bytes of
+// the object, for a reader such as `txflow status` that must not load a
+// state of hundreds of MB. `object_size` is the whole object's size, checked
+// against the payload length. Does not verify the CRC (that needs every
+// byte); Corruption for a bad magic, version, length or field, and for a
+// prefix that ends before the fields do (read more and retry if the prefix
+// was shorter than the object).
+Result<DetectorCheckpoint> DecodeCheckpointHeader(std::string_view prefix,
+                                                  uint64_t object_size,
+                                                  const std::string& uri);
+
 // "state/detector/checkpoint-<chunks:012>.bin"
 std::string CheckpointKey(uint64_t chunks);
 

@@ -64,19 +64,19 @@ std::string LeaseLock::Encode(const Owner& o) const {
          "\n";
 }
 
-Result<LeaseLock::Owner> LeaseLock::Decode(std::string_view text) const {
+Result<LockHolder> DecodeLockObject(std::string_view text,
+                                    const std::string& uri) {
   auto corrupt = [&] {
-    return Status::Corruption(
-        fs_->Uri(key_) +
-        ": unreadable lock object (remove it if no txflow "
-        "process uses this root)");
+    return Status::Corruption(uri +
+                              ": unreadable lock object (remove it if no "
+                              "txflow process uses this root)");
   };
   if (text.substr(0, kHeader.size()) != kHeader || text.back() != '\n')
     return corrupt();
   text.remove_prefix(kHeader.size());
   text.remove_suffix(1);
   const auto f = Split(text);
-  Owner o;
+  LockHolder o;
   if (f.size() != 7 || f[0] != kFormat || !ParseI64(f[3], &o.pid) ||
       !ParseI64(f[5], &o.acquired_ms) || !ParseI64(f[6], &o.expires_ms)) {
     return corrupt();
@@ -85,6 +85,10 @@ Result<LeaseLock::Owner> LeaseLock::Decode(std::string_view text) const {
   o.boot_id = f[2];
   o.token = f[4];
   return o;
+}
+
+Result<LeaseLock::Owner> LeaseLock::Decode(std::string_view text) const {
+  return DecodeLockObject(text, fs_->Uri(key_));
 }
 
 bool LeaseLock::IsStale(const Owner& o, int64_t now) const {

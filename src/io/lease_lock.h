@@ -30,6 +30,18 @@ namespace txflow {
 // another host blocks the root for at most this long.
 inline constexpr std::chrono::milliseconds kDefaultLockTtl{60'000};
 
+// The content of a lock object: who holds it and until when.
+struct LockHolder {
+  std::string host, boot_id, token;
+  int64_t pid = 0, acquired_ms = 0, expires_ms = 0;
+};
+
+// Decodes a lock object's text (docs/formats.md, "Lock objects"). Corruption
+// naming `uri` for anything LeaseLock did not write. For readers such as
+// `txflow status` that report a holder without taking the lock.
+Result<LockHolder> DecodeLockObject(std::string_view text,
+                                    const std::string& uri);
+
 class LeaseLock {
  public:
   // Does not own `fs` or `clock`; both must outlive the lock.
@@ -46,10 +58,7 @@ class LeaseLock {
   bool held() const { return held_; }
 
  private:
-  struct Owner {
-    std::string host, boot_id, token;
-    int64_t pid = 0, acquired_ms = 0, expires_ms = 0;
-  };
+  using Owner = LockHolder;
   std::string Encode(const Owner& o) const;
   Result<Owner> Decode(std::string_view text) const;
   bool IsStale(const Owner& o, int64_t now) const;

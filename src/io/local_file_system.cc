@@ -211,7 +211,7 @@ Result<ObjectInfo> LocalFileSystem::Stat(std::string_view key) {
   }
   if (!S_ISREG(st.st_mode)) return Status::NotFound(Uri(key) + ": not a file");
   return ObjectInfo{std::string(key), static_cast<uint64_t>(st.st_size),
-                    VersionOf(st)};
+                    VersionOf(st), MtimeNs(st) / 1'000'000};
 }
 
 void LocalFileSystem::SweepStagingFiles(const std::string& dir) {
@@ -377,8 +377,9 @@ Result<std::vector<ObjectInfo>> LocalFileSystem::List(
       if (!S_ISREG(st.st_mode)) continue;
       if (key.compare(0, options.prefix.size(), options.prefix) != 0) continue;
       if (key <= options.start_after) continue;
-      out.push_back(ObjectInfo{
-          std::move(key), static_cast<uint64_t>(st.st_size), VersionOf(st)});
+      out.push_back(ObjectInfo{std::move(key),
+                               static_cast<uint64_t>(st.st_size), VersionOf(st),
+                               MtimeNs(st) / 1'000'000});
     }
     ::closedir(dir);
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/clock.h"
 #include "s3/crypto.h"
 #include "s3/xml.h"
 
@@ -297,6 +298,9 @@ Result<std::vector<ObjectInfo>> S3FileSystem::List(const ListOptions& options) {
       info.size = std::strtoull(
           s3::XmlText(contents, "Size").value_or("0").c_str(), nullptr, 10);
       info.version = s3::XmlText(contents, "ETag").value_or("");
+      info.modified_ms =
+          ParseUtcMs(s3::XmlText(contents, "LastModified").value_or(""))
+              .value_or(0);
       info.key = std::move(key);
       out.push_back(std::move(info));
       if (options.max_keys != 0 && out.size() >= options.max_keys) return out;
