@@ -21,6 +21,7 @@ constexpr const char* kUsage =
     "  chunk, x     Mechanism X: cut the source into chunk files\n"
     "  detect, y    Mechanism Y: detect patterns in the chunks\n"
     "  run          run X and Y together on one root\n"
+    "  report       write an HTML report of a root\n"
     "  version      print the version\n"
     "\n"
     "Run 'txflow <command> --help' for the flags of a command.\n";
@@ -43,6 +44,7 @@ int Main(int argc, char** argv) {
   if (command == "chunk" || command == "x") return RunChunk(args);
   if (command == "detect" || command == "y") return RunDetect(args);
   if (command == "run") return RunPipeline(args);
+  if (command == "report") return RunReport(args);
   std::fprintf(stderr, "txflow: unknown command '%s'\n%s", command.c_str(),
                kUsage);
   return kExitUsage;
