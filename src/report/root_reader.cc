@@ -269,9 +269,13 @@ Status ReadStats(FileSystem* root, const ReportLimits& limits,
   // keys sort by first record, so the last row seen for a chunk wins.
   std::map<std::string, StatsRow> window;
   for (const auto& info : listed) {
-    const std::string first =
-        info.key.substr(kStatsPrefix.size(), 12);  // <first record:012>
-    FlushStats(data, &window, std::string(kLandingPrefix) + first);
+    uint64_t first = 0;  // stats_<first record:012>.csv
+    const char* digits = info.key.data() + kStatsPrefix.size();
+    if (std::from_chars(digits, info.key.data() + info.key.size(), first).ec !=
+        std::errc()) {
+      continue;  // not a stats file
+    }
+    FlushStats(data, &window, ChunkKey(first));
     TXFLOW_ASSIGN_OR_RETURN(auto text, ReadListed(root, info.key));
     if (!text) continue;
     auto body = CheckTrailer(*text, kStatsTag, root->Uri(info.key));
