@@ -12,7 +12,7 @@ constexpr size_t kTopMerchants = 15;
 constexpr size_t kLabelBytes = 48;
 
 constexpr const char* kStyle = R"(<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1280px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
 .chart{width:100%;max-width:720px;height:auto;font-size:11px}
 .chart text{fill:#444}.axis{stroke:#888}.unit{font-weight:bold}
@@ -21,7 +21,7 @@ h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd
 dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{color:#666}
 table{border-collapse:collapse;width:100%;font-size:12px}
 th,td{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;vertical-align:top}
-td.ev{font-family:monospace;font-size:11px;color:#333}
+td.ev{font-family:monospace;font-size:11px;color:#333;min-width:420px}
 #search{width:320px;padding:4px;margin:8px 0}
 </style>)";
 
@@ -126,9 +126,9 @@ std::string StatsCharts(const ReportData& d) {
     return b.max;
   };
   std::string s = Section(
-      "Throughput",
-      LineChart({{"records/s", "#1f77b4", Points(d.records, per_second)}},
-                "records/s"));
+      "Throughput", LineChart({{"records/s", "#1f77b4",
+                                Points(d.records.Smoothed(4, 12), per_second)}},
+                              "records/s"));
   s += Section("Per-chunk latency",
                LineChart({{"mean", "#2ca02c", Points(d.latency_ms, mean)},
                           {"max", "#d62728", Points(d.latency_ms, max)}},
@@ -170,8 +170,9 @@ std::string BarSections(const ReportData& d) {
 std::string EvidenceCell(const DetectionRow& r) {
   if (r.chunk.empty()) return "<td class=\"ev\">(no evidence file)</td>";
   std::string s = "<td class=\"ev\">" + HtmlEscape(r.chunk);
-  for (const auto& [name, value] : r.evidence) {
-    s += "<br>" + HtmlEscape(name) + "=" + HtmlEscape(value);
+  for (size_t i = 0; i < r.evidence.size(); ++i) {
+    s += (i == 0 ? "<br>" : " \u00b7 ") + HtmlEscape(r.evidence[i].first) +
+         "=" + HtmlEscape(r.evidence[i].second);
   }
   return s + "</td>";
 }

@@ -101,8 +101,8 @@ TEST(HtmlEscape, EscapesTheFiveSpecialCharacters) {
 TEST(LineChart, ScalesPointsIntoThePlotArea) {
   const std::string svg = LineChart({{"s", "#000", {{0, 0}, {1000, 10}}}}, "u");
   // x from the left edge (64) to the right (708); y from the bottom (184)
-  // to the top (12): 10 is the axis maximum.
-  EXPECT_NE(svg.find("points=\"64.0,184.0 708.0,12.0\""), std::string::npos)
+  // to the top (24): 10 is the axis maximum.
+  EXPECT_NE(svg.find("points=\"64.0,184.0 708.0,24.0\""), std::string::npos)
       << svg;
   EXPECT_EQ(LineChart({{"s", "#000", {}}}, "u"), "");
 }

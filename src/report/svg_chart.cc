@@ -8,7 +8,7 @@ namespace txflow::report {
 namespace {
 
 constexpr double kWidth = 720, kHeight = 220;
-constexpr double kLeft = 64, kRight = 12, kTop = 12, kBottom = 36;
+constexpr double kLeft = 64, kRight = 12, kTop = 24, kBottom = 36;
 
 std::string Num(double v, const char* format = "%.1f") {
   char buf[64];
@@ -39,8 +39,7 @@ std::string Axes(int64_t t0, int64_t t1, double top, std::string_view unit) {
        "\" text-anchor=\"end\">" + HtmlEscape(Num(top, "%g")) + "</text>";
   s += "<text x=\"" + Num(kLeft - 4) + "\" y=\"" + Num(bottom) +
        "\" text-anchor=\"end\">0</text>";
-  s += "<text x=\"4\" y=\"" + Num(kTop + 4) + "\" class=\"unit\">" +
-       HtmlEscape(unit) + "</text>";
+  s += "<text x=\"4\" y=\"12\" class=\"unit\">" + HtmlEscape(unit) + "</text>";
   s += "<text x=\"" + Num(kLeft) + "\" y=\"" + Num(kHeight - 10) + "\">" +
        FormatUtc(t0) + "</text>";
   s += "<text x=\"" + Num(kWidth - kRight) + "\" y=\"" + Num(kHeight - 10) +

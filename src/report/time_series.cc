@@ -50,6 +50,16 @@ void TimeSeries::Widen() {
   buckets_ = std::move(merged);
 }
 
+TimeSeries TimeSeries::Smoothed(uint64_t min_samples,
+                                size_t min_buckets) const {
+  TimeSeries out = *this;
+  while (out.buckets_.size() > min_buckets &&
+         out.samples_ < min_samples * out.buckets_.size()) {
+    out.Widen();
+  }
+  return out;
+}
+
 std::vector<TimeSeries::Bucket> TimeSeries::Buckets() const {
   std::vector<Bucket> out;
   out.reserve(buckets_.size());

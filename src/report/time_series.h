@@ -30,6 +30,11 @@ class TimeSeries {
 
   int64_t width_ms() const { return width_ms_; }
   uint64_t samples() const { return samples_; }
+  // A copy with the width doubled until the buckets hold `min_samples` samples
+  // on average or only `min_buckets` remain: a rate over buckets that hold
+  // one or two samples each mostly shows where the bucket edges fell.
+  TimeSeries Smoothed(uint64_t min_samples, size_t min_buckets) const;
+
   // Buckets that received a sample, by start time.
   std::vector<Bucket> Buckets() const;
 

@@ -58,5 +58,18 @@ TEST(TimeSeries, OrderOfSamplesDoesNotMatter) {
   }
 }
 
+TEST(TimeSeries, SmoothedMergesUntilBucketsHoldEnoughSamples) {
+  TimeSeries s(1000, 100);
+  for (int i = 0; i < 40; ++i) s.Add(int64_t{i} * 700, 5000);  // 28 s
+  EXPECT_EQ(s.Buckets().size(), 28u);
+  const TimeSeries wide = s.Smoothed(4, 2);
+  // 4 s buckets hold 5 or 6 samples (7 buckets); 2 s ones hold about 3.
+  EXPECT_EQ(wide.width_ms(), 4000);
+  EXPECT_EQ(wide.Buckets().size(), 7u);
+  EXPECT_EQ(wide.samples(), 40u);
+  EXPECT_EQ(s.width_ms(), 1000);  // the original is unchanged
+  EXPECT_EQ(s.Smoothed(100, 5).Buckets().size(), 4u);  // stops at min_buckets
+}
+
 }  // namespace
 }  // namespace txflow::report

@@ -14,15 +14,12 @@ import tempfile
 import time
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 import fixture_root
+from browser import open_chromium
 
 BINARY = os.environ["TXFLOW_BINARY"]
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOT_DIR = os.environ.get("TXFLOW_REPORT_SCREENSHOTS")
 
 
@@ -35,20 +32,7 @@ def work():
 
 @pytest.fixture
 def browser(work):
-    assert os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER), (
-        "Chromium is missing: run tools/install-browser.sh")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    # This machine's network is closed: everything that phones home would
-    # flood refused connections into the log.
-    for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-              "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync",
-              "--disable-dev-shm-usage", "--window-size=1200,1600",
-              "--user-data-dir=" + os.path.join(work, "chromium-profile")]:
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = open_chromium(os.path.join(work, "chromium-profile"))
     yield driver
     driver.quit()
 
