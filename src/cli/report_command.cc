@@ -32,7 +32,11 @@ int RunReport(const Args& args) {
                true);
   flags.Uint("table-rows", &table_rows,
              "detections listed in the table, the most recent ones");
-  AddStorageFlags(flags, &storage);
+  // Only the endpoint of the storage flags: the report never writes to the
+  // root, so --assume-single-writer would mean nothing here.
+  flags.String("s3-endpoint", &storage.s3_endpoint, "URL",
+               "S3-compatible endpoint for s3:// URIs (default: "
+               "AWS_ENDPOINT_URL, else AWS)");
   if (int rc = ParseOrExit(flags, "report", args); rc >= 0) return rc;
   ApplyStorageFlags(storage);
 
