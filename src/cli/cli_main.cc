@@ -22,6 +22,7 @@ constexpr const char* kUsage =
     "  detect, y    Mechanism Y: detect patterns in the chunks\n"
     "  run          run X and Y together on one root\n"
     "  status       report a root's positions, backlog and lag (read-only)\n"
+    "  report       write an HTML report of a root\n"
     "  version      print the version\n"
     "\n"
     "Run 'txflow <command> --help' for the flags of a command.\n";
@@ -45,6 +46,7 @@ int Main(int argc, char** argv) {
   if (command == "detect" || command == "y") return RunDetect(args);
   if (command == "run") return RunPipeline(args);
   if (command == "status") return RunStatus(args);
+  if (command == "report") return RunReport(args);
   std::fprintf(stderr, "txflow: unknown command '%s'\n%s", command.c_str(),
                kUsage);
   return kExitUsage;

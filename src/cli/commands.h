@@ -23,6 +23,7 @@ int RunDetect(const Args& args);
 int RunPipeline(const Args& args);
 int RunVersion(const Args& args);
 int RunStatus(const Args& args);
+int RunReport(const Args& args);  // report_command.cc
 
 // Parses `args` into `flags`. Returns -1 to go on, or the exit code to return
 // now (help printed: 0; usage error printed: 2).
