@@ -17,8 +17,8 @@ DetectorCheckpoint Sample() {
   c.files = 1;
   c.per_pattern = {40, 10, 3};
   for (int i = 0; i < 3; ++i) {
-    c.pending.push_back(
-        Detection{Pattern::kChild, "C" + std::to_string(i), "M1", 1000 + i, {}});
+    c.pending.push_back(Detection{
+        Pattern::kChild, "C" + std::to_string(i), "M1", 1000 + i, {}});
   }
   c.merchant_count = 1;
   c.merchants = std::string(200'000, 'x');  // stands for a large state
