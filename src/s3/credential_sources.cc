@@ -60,6 +60,19 @@ Result<std::string> ReadTokenFile(const std::string& path,
   return token;
 }
 
+// `text` if it is at most `max` printable ASCII characters (letters, digits
+// and '.' only when `word`), else "".
+std::string Printable(const std::optional<std::string>& text, size_t max,
+                      bool word) {
+  if (!text || text->size() > max) return "";
+  for (unsigned char c : *text) {
+    const bool ok =
+        word ? (std::isalnum(c) || c == '.') : (c >= 0x20 && c < 0x7f);
+    if (!ok) return "";
+  }
+  return *text;
+}
+
 bool HasLineBreak(std::string_view v) {
   return v.find_first_of("\r\n") != std::string_view::npos;
 }
@@ -87,6 +100,13 @@ Status HttpFailure(std::string_view what, long status, std::string detail) {
   return Status::PermissionDenied(m);
 }
 
+// The answer's Expiration did not parse; its length is all that is said.
+Status ExpirationError(std::string_view what, std::string_view expiration) {
+  return Status::InvalidArgument(std::string(what) +
+                                 ": Expiration is not an ISO 8601 time (" +
+                                 std::to_string(expiration.size()) + " bytes)");
+}
+
 Result<TimedCredentials> FromJson(const Json& json, std::string_view what,
                                   std::string_view token_key) {
   auto field = [&](std::string_view key) -> std::string {
@@ -103,7 +123,7 @@ Result<TimedCredentials> FromJson(const Json& json, std::string_view what,
   }
   if (const std::string e = field("Expiration"); !e.empty()) {
     auto when = ParseIso8601(e);
-    if (!when.ok()) return when.status().WithContext(what);
+    if (!when.ok()) return ExpirationError(what, e);
     t.expiration = *when;
   }
   return t;
@@ -169,12 +189,22 @@ Result<TimedCredentials> ImdsFetch(const CredentialSource& s,
   if (role.empty()) {
     return Status::PermissionDenied(what + ": no instance profile role");
   }
+  // The role name goes into the next path and into messages: only an IAM
+  // role name ([A-Za-z0-9+=,.@_-], at most 64) is either.
+  if (role.size() > 64 ||
+      role.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw"
+                             "xyz0123456789+=,.@_-") != std::string::npos) {
+    return Status::PermissionDenied(
+        what + ": the role listed is not an IAM role name (" +
+        std::to_string(role.size()) + " bytes)");
+  }
   TXFLOW_ASSIGN_OR_RETURN(std::string body,
                           ImdsGet(http, base, dir + role, token, what));
   const std::string role_what = what + " (role " + role + ")";
   TXFLOW_ASSIGN_OR_RETURN(Json json, ParseAnswer(body, role_what));
   if (json.count("Code") && json.at("Code") != "Success") {
-    return Status::PermissionDenied(role_what + ": Code " + json.at("Code"));
+    // A field of the answer: not echoed.
+    return Status::PermissionDenied(role_what + ": Code is not \"Success\"");
   }
   return FromJson(json, role_what, "Token");
 }
@@ -202,9 +232,11 @@ Result<WallClock::time_point> ParseIso8601(std::string_view text) {
   const std::string t(text);
   std::tm tm{};
   const char* rest = strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  // The text comes from a credentials answer: its length only, never it.
   auto bad = [&] {
-    return Status::InvalidArgument("bad time '" + t +
-                                   "': expected YYYY-MM-DDTHH:MM:SSZ");
+    return Status::InvalidArgument("not an ISO 8601 time (" +
+                                   std::to_string(t.size()) +
+                                   " bytes): expected YYYY-MM-DDTHH:MM:SSZ");
   };
   if (rest == nullptr) return bad();
   if (*rest == '.') {
@@ -244,8 +276,11 @@ Result<TimedCredentials> FetchWebIdentity(const CredentialSource& s,
   auto sent = SendRetrying(http, post, kAttempts);
   if (!sent.ok()) return sent.status().WithContext(what);
   if (sent->status != 200) {
-    const std::string code = XmlText(sent->body, "Code").value_or("");
-    const std::string message = XmlText(sent->body, "Message").value_or("");
+    // STS's error code and message are shown, bounded to what an STS error
+    // looks like (a code word, a line of printable text), token removed.
+    const std::string code = Printable(XmlText(sent->body, "Code"), 64, true);
+    const std::string message =
+        Printable(XmlText(sent->body, "Message"), 256, false);
     Status st = HttpFailure(
         what, sent->status,
         Scrub(code + (message.empty() ? "" : ": " + message), {token}));
@@ -264,7 +299,7 @@ Result<TimedCredentials> FetchWebIdentity(const CredentialSource& s,
     return Status::PermissionDenied(what + ": answer lacks the credentials");
   }
   auto when = ParseIso8601(expiration);
-  if (!when.ok()) return when.status().WithContext(what);
+  if (!when.ok()) return ExpirationError(what, expiration);
   t.expiration = *when;
   return t;
 }

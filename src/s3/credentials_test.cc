@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -62,6 +63,11 @@ class LoopbackServer {
     status_ = status;
     body_ = std::move(body);
   }
+  // Requests for exactly `path` get this answer instead.
+  void Route(const std::string& path, int status, std::string body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    routes_[path] = {status, std::move(body)};
+  }
 
  private:
   void Serve() {
@@ -73,9 +79,16 @@ class LoopbackServer {
       {
         std::lock_guard<std::mutex> lock(mu_);
         requests_.push_back(r);
-        out = "HTTP/1.1 " + std::to_string(status_) +
+        const size_t from = r.head.find(' ') + 1;
+        const auto route =
+            routes_.find(r.head.substr(from, r.head.find(' ', from) - from));
+        const int status =
+            route == routes_.end() ? status_ : route->second.first;
+        const std::string& body =
+            route == routes_.end() ? body_ : route->second.second;
+        out = "HTTP/1.1 " + std::to_string(status) +
               " X\r\nConnection: close\r\nContent-Length: " +
-              std::to_string(body_.size()) + "\r\n\r\n" + body_;
+              std::to_string(body.size()) + "\r\n\r\n" + body;
       }
       (void)!::write(c, out.data(), out.size());
       ::close(c);
@@ -111,6 +124,7 @@ class LoopbackServer {
   int status_;
   std::string body_;
   std::vector<Request> requests_;
+  std::map<std::string, std::pair<int, std::string>> routes_;
 };
 
 std::string Utc(WallClock::time_point t) {
@@ -473,6 +487,101 @@ TEST_F(CredentialsTest, CredentialProcessIsRunAgainBeforeExpiry) {
   EXPECT_EQ(p->Get()->access_key_id, "P1");
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(p->Get()->access_key_id, "P2");
+}
+
+const char kImdsDir[] = "/latest/meta-data/iam/security-credentials/";
+
+// An instance metadata server on `server`: token, role "job", and `answer`
+// for the role's credentials.
+CredentialSource ImdsOn(LoopbackServer& server, const std::string& answer) {
+  server.Route("/latest/api/token", 200, "IMDSTOKEN");
+  server.Route(kImdsDir, 200, "job\n");
+  server.Route(std::string(kImdsDir) + "job", 200, answer);
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kInstanceMetadata;
+  s.url = server.Url();
+  return s;
+}
+
+// A value of a credentials answer never reaches a message: an Expiration
+// that does not parse is reported by its length, by every source.
+TEST_F(CredentialsTest, UnparseableExpirationIsNotEchoedByAnySource) {
+  const std::string json =
+      R"({"AccessKeyId": "A", "SecretAccessKey": "SECRETKEY", )"
+      R"("Token": "SESSIONTOKEN", "Expiration": "SECRETKEY"})";
+  const std::string said = "Expiration is not an ISO 8601 time (9 bytes)";
+  auto expect_refused = [&](const Result<TimedCredentials>& r,
+                            const char* source) {
+    ASSERT_FALSE(r.ok()) << source;
+    EXPECT_NE(r.status().message().find(said), std::string::npos)
+        << source << ": " << r.status().message();
+    ExpectNoSecret(r.status());
+  };
+
+  LoopbackServer container(200, json);
+  CredentialSource c;
+  c.kind = CredentialSource::Kind::kContainer;
+  c.url = container.Url("/creds");
+  expect_refused(FetchContainer(c, http_), "container");
+
+  LoopbackServer imds(404, "");
+  expect_refused(FetchInstanceMetadata(ImdsOn(imds, json), http_), "imds");
+
+  std::string sts = kStsAnswer;
+  sts.replace(sts.find("2099-01-01T00:00:00Z"), 20, "SECRETKEY");
+  LoopbackServer sts_server(200, sts);
+  CredentialSource w;
+  w.kind = CredentialSource::Kind::kWebIdentity;
+  w.url = sts_server.Url();
+  w.role_arn = "arn:aws:iam::123:role/job";
+  w.token_file = Write("token", "WEBIDTOKEN");
+  expect_refused(FetchWebIdentity(w, http_), "web identity");
+
+  CredentialSource p;
+  p.kind = CredentialSource::Kind::kProcess;
+  p.origin = "profile default";
+  p.command = Write(
+      "p.sh", "#!/bin/sh\necho '{\"Version\": 1, " + json.substr(1) + "'\n",
+      true);
+  expect_refused(FetchProcess(p), "credential_process");
+
+  auto parsed = ParseIso8601("SECRETKEY");
+  ASSERT_FALSE(parsed.ok());
+  ExpectNoSecret(parsed.status());
+}
+
+// Other text of an answer is not echoed either: a role listing that is not
+// a role name, the Code field, an STS error message that is not one line.
+TEST_F(CredentialsTest, AnswerFieldsAreNotEchoedInErrors) {
+  LoopbackServer imds(404, "");
+  CredentialSource s = ImdsOn(imds, "");
+  imds.Route(kImdsDir, 200, "SECRETKEY SESSIONTOKEN\n");
+  auto bad_role = FetchInstanceMetadata(s, http_);
+  ASSERT_FALSE(bad_role.ok());
+  EXPECT_NE(bad_role.status().message().find("not an IAM role name"),
+            std::string::npos)
+      << bad_role.status().message();
+  ExpectNoSecret(bad_role.status());
+
+  imds.Route(kImdsDir, 200, "job\n");
+  imds.Route(std::string(kImdsDir) + "job", 200,
+             R"({"Code": "SECRETKEY", "AccessKeyId": "A"})");
+  auto bad_code = FetchInstanceMetadata(s, http_);
+  ASSERT_FALSE(bad_code.ok());
+  EXPECT_NE(bad_code.status().message().find("Code is not"), std::string::npos);
+  ExpectNoSecret(bad_code.status());
+
+  LoopbackServer sts(400,
+                     "<Error><Code>SECRETKEY SESSIONTOKEN</Code>"
+                     "<Message>x\nSESSIONTOKEN</Message></Error>");
+  CredentialSource w;
+  w.kind = CredentialSource::Kind::kWebIdentity;
+  w.url = sts.Url();
+  w.token_file = Write("token", "WEBIDTOKEN");
+  auto refused = FetchWebIdentity(w, http_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("HTTP 400"), std::string::npos);
+  ExpectNoSecret(refused.status());
 }
 
 TEST(Iso8601, FormsTheSourcesUse) {
