@@ -228,6 +228,16 @@ Result<std::string> ContainerAuthorization(const CredentialSource& s) {
 
 }  // namespace
 
+HttpOptions CredentialHttpOptions(const std::string& ca_bundle, bool imds) {
+  HttpOptions o;
+  o.ca_bundle = ca_bundle;
+  o.connect_timeout_ms = imds ? 1000 : 5000;
+  o.stall_timeout_ms = imds ? 2000 : 5000;
+  o.total_timeout_ms = imds ? kImdsStepTimeoutMs : kFetchTimeoutMs;
+  o.max_body_bytes = kMaxAnswerBytes;
+  return o;
+}
+
 Result<WallClock::time_point> ParseIso8601(std::string_view text) {
   const std::string t(text);
   std::tm tm{};
@@ -366,8 +376,8 @@ std::shared_ptr<CredentialsProvider> MakeCredentialsProvider(
   }
   const bool imds = source.kind == Kind::kInstanceMetadata;
   // Shared by the copies of the fetcher (std::function copies it).
-  auto http = std::make_shared<HttpClient>(
-      HttpOptions{ca_bundle, imds ? 1000 : 5000, 10000});
+  auto http =
+      std::make_shared<HttpClient>(CredentialHttpOptions(ca_bundle, imds));
   RefreshingCredentialsProvider::Fetcher fetch;
   std::string where;
   switch (source.kind) {

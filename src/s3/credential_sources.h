@@ -81,6 +81,18 @@ Result<TimedCredentials> FetchProcess(const CredentialSource& s);
 // offset instead of Z. InvalidArgument otherwise.
 Result<WallClock::time_point> ParseIso8601(std::string_view text);
 
+// Limits of every credentials request: each HTTP request (one of up to 3
+// attempts at STS or the container endpoint) ends after kFetchTimeoutMs,
+// each of the three IMDS requests after kImdsStepTimeoutMs, and an answer
+// (or credential_process output) larger than kMaxAnswerBytes is refused.
+constexpr int64_t kFetchTimeoutMs = 5000;
+constexpr int64_t kImdsStepTimeoutMs = 2000;
+constexpr size_t kMaxAnswerBytes = 64 << 10;
+
+// The HttpClient options the credential sources use (never the S3
+// client's): the limits above, TLS roots from `ca_bundle`.
+HttpOptions CredentialHttpOptions(const std::string& ca_bundle, bool imds);
+
 // The provider for `source`: static `credentials` for kStatic, otherwise a
 // RefreshingCredentialsProvider over the source's fetcher, with its own HTTP
 // client (TLS roots from `ca_bundle`).

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <thread>
 #include <vector>
@@ -125,6 +126,66 @@ class LoopbackServer {
   std::string body_;
   std::vector<Request> requests_;
   std::map<std::string, std::pair<int, std::string>> routes_;
+};
+
+// A server that answers each connection with `answer(fd, stop)` after
+// reading the request head: for answers LoopbackServer cannot give (a
+// trickle, an endless body).
+class RawServer {
+ public:
+  using Answer = std::function<void(int, const std::atomic<bool>&)>;
+  explicit RawServer(Answer answer) : answer_(std::move(answer)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 8);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        const int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        std::string head;
+        char ch;
+        while (head.find("\r\n\r\n") == std::string::npos &&
+               ::read(c, &ch, 1) == 1) {
+          head += ch;
+        }
+        ++requests_;
+        answer_(c, stop_);
+        ::close(c);
+      }
+    });
+  }
+  ~RawServer() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string Url(const std::string& path = "") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  int requests() const { return requests_; }
+  // Writes all of `text`; false once the peer is gone.
+  static bool Send(int fd, std::string_view text) {
+    while (!text.empty()) {
+      const ssize_t n = ::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      text.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+ private:
+  Answer answer_;
+  int fd_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
 };
 
 std::string Utc(WallClock::time_point t) {
@@ -582,6 +643,74 @@ TEST_F(CredentialsTest, AnswerFieldsAreNotEchoedInErrors) {
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("HTTP 400"), std::string::npos);
   ExpectNoSecret(refused.status());
+}
+
+// A credentials endpoint that sends a byte now and then never holds a
+// fetch longer than the total timeout (here IMDS: 2 s, one attempt).
+TEST_F(CredentialsTest, TricklingEndpointTimesOut) {
+  RawServer trickle([](int fd, const std::atomic<bool>& stop) {
+    if (!RawServer::Send(fd,
+                         "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")) {
+      return;
+    }
+    // 5 bytes a second (above curl's 1 B/s stall limit) for 8 s at most,
+    // so that without the total timeout the test fails rather than hangs.
+    for (int i = 0; i < 40 && !stop && RawServer::Send(fd, " "); ++i) {
+      std::this_thread::sleep_for(200ms);
+    }
+  });
+  HttpClient http(CredentialHttpOptions("", /*imds=*/true));
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kInstanceMetadata;
+  s.url = trickle.Url();
+  const auto start = std::chrono::steady_clock::now();
+  auto r = FetchInstanceMetadata(s, http);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.ok());
+  EXPECT_LT(took, 4s);
+  EXPECT_GE(took, 1500ms);
+  EXPECT_NE(r.status().message().find("timed out"), std::string::npos)
+      << r.status().message();
+}
+
+// An answer larger than 64 KiB is refused, whether its Content-Length says
+// so or it just keeps coming, and no more of it is read.
+TEST_F(CredentialsTest, OversizedAnswerIsRefusedAtTheCap) {
+  HttpClient http(CredentialHttpOptions("", /*imds=*/false));
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kContainer;
+  const std::string said = "answer larger than 65536 bytes";
+
+  LoopbackServer declared(200, std::string(kMaxAnswerBytes + 1, ' '));
+  s.url = declared.Url("/creds");
+  auto r = FetchContainer(s, http);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(said), std::string::npos)
+      << r.status().message();
+
+  std::atomic<size_t> sent{0};
+  RawServer endless([&](int fd, const std::atomic<bool>& stop) {
+    if (!RawServer::Send(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")) {
+      return;
+    }
+    const std::string block(4096, ' ');
+    while (!stop && sent < (64u << 20) && RawServer::Send(fd, block)) {
+      sent += block.size();
+    }
+  });
+  s.url = endless.Url("/creds");
+  auto e = FetchContainer(s, http);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find(said), std::string::npos)
+      << e.status().message();
+  EXPECT_EQ(endless.requests(), 1);  // not retried
+  EXPECT_LT(sent.load(), 16u << 20);
+
+  // The S3 client's options keep no cap: a large answer is read whole.
+  HttpClient s3_http{HttpOptions{"", 1000, 5000}};
+  auto whole = s3_http.Send({"GET", declared.Url("/x"), {}, {}});
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(whole->body.size(), kMaxAnswerBytes + 1);
 }
 
 TEST(Iso8601, FormsTheSourcesUse) {
