@@ -1,7 +1,13 @@
 #include "s3/credential_sources.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -20,7 +26,6 @@ namespace {
 using Json = std::map<std::string, std::string>;
 
 constexpr int kAttempts = 3;  // STS and the container endpoint
-constexpr size_t kMaxProcessOutput = 1 << 20;
 
 std::string TrimSpace(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
@@ -339,24 +344,81 @@ Result<TimedCredentials> FetchInstanceMetadata(const CredentialSource& s,
       fetched.status().message());
 }
 
-Result<TimedCredentials> FetchProcess(const CredentialSource& s) {
+Result<TimedCredentials> FetchProcess(const CredentialSource& s,
+                                      std::chrono::milliseconds deadline) {
   const std::string what = "credential_process of " + s.origin;
-  FILE* pipe = ::popen(s.command.c_str(), "r");
-  if (pipe == nullptr) {
+  int out_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    return Status::IOError(what +
+                           ": cannot make a pipe: " + std::strerror(errno));
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(out_pipe[0]);
+    ::close(out_pipe[1]);
     return Status::PermissionDenied(what + ": cannot start it");
   }
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0 &&
-         out.size() < kMaxProcessOutput) {
-    out.append(buf, n);
+  if (pid == 0) {
+    // Its own process group, so that a deadline kills whatever it started.
+    ::setpgid(0, 0);
+    ::dup2(out_pipe[1], STDOUT_FILENO);
+    ::execl("/bin/sh", "sh", "-c", s.command.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
   }
-  const int status = ::pclose(pipe);
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  ::setpgid(pid, pid);  // also here, so the group exists before any kill
+  ::close(out_pipe[1]);
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  auto left_ms = [&] {
+    return std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(
+               end - std::chrono::steady_clock::now())
+               .count());
+  };
+  const std::string late =
+      "did not finish within " + std::to_string(deadline.count()) + " ms";
+  std::string out;
+  std::string failure;  // why it was killed
+  char buf[4096];
+  for (;;) {
+    pollfd p{out_pipe[0], POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left_ms()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      failure = late;
+      break;
+    }
+    const ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // end of output
+    if (out.size() + static_cast<size_t>(n) > kMaxAnswerBytes) {
+      failure =
+          "output larger than " + std::to_string(kMaxAnswerBytes) + " bytes";
+      break;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(out_pipe[0]);
+  int status = 0;
+  pid_t waited = 0;
+  while (failure.empty() && (waited = ::waitpid(pid, &status, WNOHANG)) == 0) {
+    if (left_ms() == 0) {
+      failure = late;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!failure.empty()) {
+    ::kill(-pid, SIGKILL);
+    ::kill(pid, SIGKILL);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return Status::Unavailable(what + ": " + failure + "; killed");
+  }
+  if (waited < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return Status::PermissionDenied(
         what + ": " +
-        (status != -1 && WIFEXITED(status)
+        (waited > 0 && WIFEXITED(status)
              ? "exited with status " + std::to_string(WEXITSTATUS(status))
              : std::string("did not exit normally")));
   }

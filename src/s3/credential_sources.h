@@ -36,6 +36,8 @@
 #ifndef TXFLOW_S3_CREDENTIAL_SOURCES_H_
 #define TXFLOW_S3_CREDENTIAL_SOURCES_H_
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -69,18 +71,6 @@ struct CredentialSource {
   std::string command;
 };
 
-Result<TimedCredentials> FetchWebIdentity(const CredentialSource& s,
-                                          HttpClient& http);
-Result<TimedCredentials> FetchContainer(const CredentialSource& s,
-                                        HttpClient& http);
-Result<TimedCredentials> FetchInstanceMetadata(const CredentialSource& s,
-                                               HttpClient& http);
-Result<TimedCredentials> FetchProcess(const CredentialSource& s);
-
-// "2030-01-01T00:00:00Z", with optional fractional seconds and a "+HH:MM"
-// offset instead of Z. InvalidArgument otherwise.
-Result<WallClock::time_point> ParseIso8601(std::string_view text);
-
 // Limits of every credentials request: each HTTP request (one of up to 3
 // attempts at STS or the container endpoint) ends after kFetchTimeoutMs,
 // each of the three IMDS requests after kImdsStepTimeoutMs, and an answer
@@ -88,6 +78,24 @@ Result<WallClock::time_point> ParseIso8601(std::string_view text);
 constexpr int64_t kFetchTimeoutMs = 5000;
 constexpr int64_t kImdsStepTimeoutMs = 2000;
 constexpr size_t kMaxAnswerBytes = 64 << 10;
+
+Result<TimedCredentials> FetchWebIdentity(const CredentialSource& s,
+                                          HttpClient& http);
+Result<TimedCredentials> FetchContainer(const CredentialSource& s,
+                                        HttpClient& http);
+Result<TimedCredentials> FetchInstanceMetadata(const CredentialSource& s,
+                                               HttpClient& http);
+// Runs the command with /bin/sh -c in its own process group; standard error
+// passes through. Past `deadline`, or past kMaxAnswerBytes of output, the
+// group is killed (SIGKILL) and the fetch is Unavailable.
+constexpr std::chrono::milliseconds kProcessTimeout{60000};
+Result<TimedCredentials> FetchProcess(
+    const CredentialSource& s,
+    std::chrono::milliseconds deadline = kProcessTimeout);
+
+// "2030-01-01T00:00:00Z", with optional fractional seconds and a "+HH:MM"
+// offset instead of Z. InvalidArgument otherwise.
+Result<WallClock::time_point> ParseIso8601(std::string_view text);
 
 // The HttpClient options the credential sources use (never the S3
 // client's): the limits above, TLS roots from `ca_bundle`.

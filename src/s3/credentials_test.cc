@@ -713,6 +713,53 @@ TEST_F(CredentialsTest, OversizedAnswerIsRefusedAtTheCap) {
   EXPECT_EQ(whole->body.size(), kMaxAnswerBytes + 1);
 }
 
+// A credential_process that hangs is killed at its deadline, with whatever
+// it started; one that floods its output is killed at the cap.
+TEST_F(CredentialsTest, CredentialProcessHasADeadlineAndAnOutputCap) {
+  const std::string pids = (dir_ / "pids").string();
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kProcess;
+  s.origin = "profile slow";
+  s.command = Write(
+      "slow.sh",
+      "#!/bin/sh\nsleep 30 &\necho $$ $! > " + pids + "\nsleep 30\necho '{}'\n",
+      true);
+  const auto start = std::chrono::steady_clock::now();
+  auto slow = FetchProcess(s, 500ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(slow.status().message().find(
+                "credential_process of profile slow: did not finish within "
+                "500 ms; killed"),
+            std::string::npos)
+      << slow.status().message();
+  pid_t shell = 0, background = 0;
+  std::ifstream(pids) >> shell >> background;
+  ASSERT_GT(background, 0);
+  // The whole group is gone (a zombie waiting for its reaper counts as gone).
+  auto alive = [](pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    const size_t paren = text.rfind(')');
+    return paren != std::string::npos && paren + 2 < text.size() &&
+           text[paren + 2] != 'Z';
+  };
+  for (int i = 0; i < 50 && alive(background); ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_FALSE(alive(shell));
+  EXPECT_FALSE(alive(background));
+
+  s.command = Write("flood.sh", "#!/bin/sh\nexec yes SECRETKEY\n", true);
+  auto flood = FetchProcess(s, 10s);
+  ASSERT_FALSE(flood.ok());
+  EXPECT_NE(flood.status().message().find("output larger than 65536 bytes"),
+            std::string::npos)
+      << flood.status().message();
+  ExpectNoSecret(flood.status());
+}
+
 TEST(Iso8601, FormsTheSourcesUse) {
   const auto z = *ParseIso8601("2030-01-02T03:04:05Z");
   EXPECT_EQ(*ParseIso8601("2030-01-02T03:04:05.123Z"), z);
