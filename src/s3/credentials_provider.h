@@ -17,7 +17,11 @@
 // are used while they last. Once they have expired (or were rejected, see
 // Invalidate) every caller waits for one fetch, and a failure is returned
 // (the source's own error until a fetch has succeeded once, Unavailable
-// after). A new access key id is logged once (LogInfo), with its expiry.
+// after). No fetch starts within a second of the previous one: until then
+// a caller with nothing usable gets the previous fetch's error (or
+// Unavailable if its credentials were rejected), so N callers cause at most
+// one fetch a second, before the first success as after it. A new access key id
+// is logged once (LogInfo), with its expiry.
 //
 // Thread-safety: every method may be called from any thread at any time.
 // Secrets: no message of any Status returned here, and no log line, contains
@@ -98,6 +102,10 @@ class RefreshingCredentialsProvider final : public CredentialsProvider {
   std::optional<Credentials> Fresh(WallClock::time_point now) const;
   // The cached credentials if they have not expired (and were not rejected).
   std::optional<Credentials> Usable(WallClock::time_point now) const;
+  // Set within a second of the last fetch: what a caller that would have to
+  // fetch gets instead (that fetch's error, or Unavailable when its
+  // credentials were rejected since).
+  std::optional<Status> Throttled(WallClock::time_point now) const;
   // One fetch; on success the cache holds its answer. REQUIRES: fetch_mu_.
   Result<Credentials> Refresh();
 
@@ -108,6 +116,8 @@ class RefreshingCredentialsProvider final : public CredentialsProvider {
   mutable std::mutex mu_;
   std::optional<TimedCredentials> cached_;  // guarded by mu_
   WallClock::time_point refresh_at_;        // guarded by mu_
+  WallClock::time_point next_attempt_;      // guarded by mu_
+  std::optional<Status> last_error_;        // of the last fetch; mu_
   bool rejected_ = false;                   // guarded by mu_
   int fetches_ = 0;                         // guarded by mu_
 };

@@ -314,12 +314,99 @@ TEST(RefreshingProvider, RejectedCredentialsAreFetchedAgainAtOnce) {
   auto p = s.Make();
   const Credentials a = *p.Get();
   EXPECT_TRUE(p.Invalidate(a));
+  // Within a second of the last fetch: Unavailable, no second fetch.
+  auto early = p.Get();
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(p.fetches(), 1);
+  s.now += 1s;
   EXPECT_EQ(p.Get()->access_key_id, "B");
   // A stale rejection (of A, after B came) does not throw B away.
   EXPECT_TRUE(p.Invalidate(a));
   EXPECT_EQ(p.Get()->access_key_id, "B");
   EXPECT_EQ(p.fetches(), 2);
   EXPECT_FALSE(StaticCredentialsProvider(a, "env")->Invalidate(a));
+}
+
+// The reviewer's scenarios: expired credentials are never handed out, and
+// a failing source is asked at most once a second however many callers
+// there are, after an expiry, after a rejection, or before any success.
+TEST(RefreshingProvider, ExpiredCredentialsAreNeverReturned) {
+  Scripted s;
+  s.answers = {Timed("A", s.now + 10min),
+               Status::Unavailable("scripted: HTTP 503")};
+  auto p = s.Make();
+  EXPECT_EQ(p.Get()->access_key_id, "A");
+  s.now += 10min + 1s;  // expired, and the refresh fails
+  for (int i = 0; i < 3; ++i) {
+    auto r = p.Get();
+    ASSERT_FALSE(r.ok()) << "call " << i << " got " << r->access_key_id;
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  }
+  EXPECT_EQ(p.fetches(), 2);
+  // Short-lived credentials: the refresh time (a second after the fetch)
+  // lies past their expiration; they are not used after it.
+  Scripted t;
+  t.answers = {Timed("S", t.now + 500ms),
+               Status::Unavailable("scripted: HTTP 503")};
+  auto q = t.Make();
+  EXPECT_EQ(q.Get()->access_key_id, "S");
+  t.now += 600ms;
+  EXPECT_FALSE(q.Get().ok());
+}
+
+TEST(RefreshingProvider, FailingSourceIsAskedAtMostOnceASecond) {
+  Scripted s;
+  s.answers = {Timed("A", s.now + 10min),
+               Status::Unavailable("scripted: HTTP 503")};
+  auto p = s.Make();
+  const Credentials a = *p.Get();
+  s.now += 10min + 1s;  // expired: one failing fetch
+  EXPECT_FALSE(p.Get().ok());
+  EXPECT_EQ(p.fetches(), 2);
+  p.Invalidate(a);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(p.Get().ok());
+  EXPECT_EQ(p.fetches(), 2);
+  s.now += 1s;
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(p.Get().ok());
+  EXPECT_EQ(p.fetches(), 3);
+
+  // Never succeeded: the source's own error, repeated without a fetch.
+  Scripted never;
+  never.answers = {Status::PermissionDenied("scripted: HTTP 403")};
+  auto q = never.Make();
+  for (int i = 0; i < 5; ++i) {
+    auto r = q.Get();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+    EXPECT_NE(r.status().message().find("HTTP 403"), std::string::npos);
+  }
+  EXPECT_EQ(q.fetches(), 1);
+  never.now += 1s;
+  EXPECT_FALSE(q.Get().ok());
+  EXPECT_EQ(q.fetches(), 2);
+}
+
+// Concurrent callers of a failing source: at most one fetch a second.
+TEST(RefreshingProvider, ConcurrentCallersOfAFailingSourceShareOneFetch) {
+  std::atomic<int> fetches{0};
+  const auto t0 = WallClock::from_time_t(1'000'000);
+  RefreshingCredentialsProvider p(
+      "failing",
+      [&]() -> Result<TimedCredentials> {
+        fetches++;
+        std::this_thread::sleep_for(1ms);
+        return Status::Unavailable("failing: HTTP 503");
+      },
+      [&] { return t0; });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) (void)p.Get();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(fetches, 1);
 }
 
 TEST(RefreshingProvider, ExpiredAnswerIsAnErrorWithoutSecrets) {
