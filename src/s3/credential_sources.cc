@@ -157,12 +157,12 @@ std::string FormEncode(
 }
 
 Result<std::string> ImdsToken(HttpClient& http, const std::string& base,
-                              std::string_view what) {
+                              std::string_view what, bool& reached) {
   HttpRequest put{"PUT",
                   base + "/latest/api/token",
                   {"X-aws-ec2-metadata-token-ttl-seconds: 21600"},
                   {}};
-  TXFLOW_ASSIGN_OR_RETURN(HttpResponse r, http.Send(put));
+  TXFLOW_ASSIGN_OR_RETURN(HttpResponse r, http.Send(put, &reached));
   if (r.status != 200 || r.body.empty()) {
     return HttpFailure(std::string(what) + ": PUT /latest/api/token", r.status,
                        "");
@@ -182,12 +182,14 @@ Result<std::string> ImdsGet(HttpClient& http, const std::string& base,
   return std::move(r.body);
 }
 
-Result<TimedCredentials> ImdsFetch(const CredentialSource& s,
-                                   HttpClient& http) {
+// `reached`: whether the IMDS endpoint got the first request.
+Result<TimedCredentials> ImdsFetch(const CredentialSource& s, HttpClient& http,
+                                   bool& reached) {
   const std::string base = Base(s.url);
   const std::string what = "instance metadata at " + base;
   const std::string dir = "/latest/meta-data/iam/security-credentials/";
-  TXFLOW_ASSIGN_OR_RETURN(std::string token, ImdsToken(http, base, what));
+  TXFLOW_ASSIGN_OR_RETURN(std::string token,
+                          ImdsToken(http, base, what, reached));
   TXFLOW_ASSIGN_OR_RETURN(std::string roles,
                           ImdsGet(http, base, dir, token, what));
   const std::string role = TrimSpace(roles.substr(0, roles.find('\n')));
@@ -336,9 +338,16 @@ Result<TimedCredentials> FetchContainer(const CredentialSource& s,
 
 Result<TimedCredentials> FetchInstanceMetadata(const CredentialSource& s,
                                                HttpClient& http) {
-  auto fetched = ImdsFetch(s, http);
+  bool reached = false;
+  auto fetched = ImdsFetch(s, http, reached);
   if (fetched.ok()) return fetched;
-  // The implicit last resort: say so, whatever went wrong there.
+  // An endpoint that answered but failed for now (429, 5xx, a timeout after
+  // the request went out) is retried by the loops like any other source.
+  if (reached && fetched.status().code() == StatusCode::kUnavailable) {
+    return fetched.status();
+  }
+  // Nobody there (refused, unreachable, connect timeout) or a definite no
+  // (404 on the role list, no role): the implicit last resort says so.
   return Status::PermissionDenied(
       "no AWS credentials: none in the environment or a profile, and " +
       fetched.status().message());

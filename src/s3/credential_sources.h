@@ -29,10 +29,13 @@
 // Each Fetch* call does one fetch; RefreshingCredentialsProvider decides
 // when. Errors name the variable, file or endpoint at fault and carry the
 // source's error code and message, never a token, a secret or a response
-// body. Transport failures and 5xx answers are Unavailable (the chunk and
-// detect loops retry), except at the instance metadata endpoint, the
-// implicit last resort, where they mean "no credentials here"
-// (PermissionDenied). Thread-safe: the fetchers keep no state.
+// body or any value of a credentials answer. Transport failures, 429 and
+// 5xx answers are Unavailable (the chunk and detect loops retry). At the
+// instance metadata endpoint, the implicit last resort, a request that
+// reaches no server (refused, unreachable, connect timeout) or a definite
+// no (404 on the role list) means "no AWS credentials" (PermissionDenied);
+// a server that answered 429/5xx or timed out is Unavailable like the
+// others. Thread-safe: the fetchers keep no state.
 #ifndef TXFLOW_S3_CREDENTIAL_SOURCES_H_
 #define TXFLOW_S3_CREDENTIAL_SOURCES_H_
 

@@ -847,6 +847,50 @@ TEST_F(CredentialsTest, CredentialProcessHasADeadlineAndAnOutputCap) {
   ExpectNoSecret(flood.status());
 }
 
+// IMDS that is there but failing for now (429, 5xx, a timeout after the
+// request went out) is retryable; no IMDS at all, or no role, is the
+// immediate "no AWS credentials".
+TEST_F(CredentialsTest, TransientMetadataFailuresAreRetryable) {
+  HttpClient http(CredentialHttpOptions("", /*imds=*/true));
+  LoopbackServer imds(404, "");
+  CredentialSource s = ImdsOn(imds, ContainerJson("I", WallClock::now() + 1h));
+  ASSERT_TRUE(FetchInstanceMetadata(s, http).ok());
+  for (int status : {429, 500, 503}) {
+    imds.Route("/latest/api/token", status, "");
+    auto r = FetchInstanceMetadata(s, http);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable)
+        << status << ": " << r.status().message();
+    EXPECT_NE(r.status().message().find("HTTP " + std::to_string(status)),
+              std::string::npos);
+  }
+  imds.Route("/latest/api/token", 200, "IMDSTOKEN");
+  imds.Route(kImdsDir, 503, "");
+  EXPECT_EQ(FetchInstanceMetadata(s, http).status().code(),
+            StatusCode::kUnavailable);
+
+  imds.Route(kImdsDir, 404, "");
+  auto no_role = FetchInstanceMetadata(s, http);
+  EXPECT_EQ(no_role.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(no_role.status().message().rfind("no AWS credentials", 0), 0u)
+      << no_role.status().message();
+
+  CredentialSource nobody = s;
+  nobody.url = "http://127.0.0.1:1";
+  auto refused = FetchInstanceMetadata(nobody, http);
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message().rfind("no AWS credentials", 0), 0u);
+
+  RawServer silent([](int, const std::atomic<bool>& stop) {
+    for (int i = 0; i < 40 && !stop; ++i) std::this_thread::sleep_for(100ms);
+  });
+  CredentialSource slow = s;
+  slow.url = silent.Url();
+  auto timed_out = FetchInstanceMetadata(slow, http);
+  EXPECT_EQ(timed_out.status().code(), StatusCode::kUnavailable)
+      << timed_out.status().message();
+}
+
 TEST(Iso8601, FormsTheSourcesUse) {
   const auto z = *ParseIso8601("2030-01-02T03:04:05Z");
   EXPECT_EQ(*ParseIso8601("2030-01-02T03:04:05.123Z"), z);

@@ -136,7 +136,9 @@ void HttpClient::Return(void* handle) {
   idle_.push_back(handle);
 }
 
-Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
+Result<HttpResponse> HttpClient::Send(const HttpRequest& request,
+                                      bool* reached) {
+  if (reached != nullptr) *reached = false;
   CURL* curl = static_cast<CURL*>(Borrow());
   if (curl == nullptr) {
     return Status::IOError(request.method + " " + request.url +
@@ -212,6 +214,11 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
 
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
+  if (reached != nullptr) {
+    long request_size = 0;
+    curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &request_size);
+    *reached = code == CURLE_OK || request_size > 0;
+  }
   if (code == CURLE_OK) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
     Return(curl);

@@ -62,8 +62,12 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Thread-safe. The message of an error names the method and URL but no
-  // header (headers carry the signature and the session token).
-  Result<HttpResponse> Send(const HttpRequest& request);
+  // header (headers carry the signature and the session token). If
+  // `reached` is given it says whether the request got to a server (was
+  // sent on a connection), so a caller can tell "nobody there" from a
+  // server that failed.
+  Result<HttpResponse> Send(const HttpRequest& request,
+                            bool* reached = nullptr);
 
  private:
   void* Borrow();
