@@ -11,7 +11,7 @@ namespace {
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-// No fetch follows another sooner than this, whatever its outcome.
+// A failed fetch is not followed by another sooner than this.
 constexpr seconds kMinRefreshInterval{1};
 
 class StaticProvider final : public CredentialsProvider {
@@ -82,11 +82,8 @@ std::optional<Credentials> RefreshingCredentialsProvider::Fresh(
 std::optional<Status> RefreshingCredentialsProvider::Throttled(
     WallClock::time_point now) const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (fetches_ == 0 || now >= next_attempt_) return std::nullopt;
-  if (last_error_) return *last_error_;
-  return Status::Unavailable(source_ +
-                             ": the credentials fetched last were rejected; "
-                             "fetching again at most once a second");
+  if (!last_error_ || now >= next_attempt_) return std::nullopt;
+  return *last_error_;
 }
 
 std::optional<Credentials> RefreshingCredentialsProvider::Usable(
@@ -125,7 +122,6 @@ Result<Credentials> RefreshingCredentialsProvider::Refresh() {
   const WallClock::time_point now = clock_();
   std::lock_guard<std::mutex> lock(mu_);
   ++fetches_;
-  next_attempt_ = now + kMinRefreshInterval;
   // Until a fetch has succeeded, the source's own error stands (a fatal one
   // at start is one clear line); later failures are retryable.
   const bool first = !cached_.has_value();
@@ -136,6 +132,7 @@ Result<Credentials> RefreshingCredentialsProvider::Refresh() {
                                   ") expired at " + Utc(*fetched->expiration));
   }
   if (!fetched.ok()) {
+    next_attempt_ = now + kMinRefreshInterval;
     last_error_ = first ? fetched.status()
                         : Status::Unavailable(
                               fetched.status().message() +

@@ -17,10 +17,12 @@
 // are used while they last. Once they have expired (or were rejected, see
 // Invalidate) every caller waits for one fetch, and a failure is returned
 // (the source's own error until a fetch has succeeded once, Unavailable
-// after). No fetch starts within a second of the previous one: until then
-// a caller with nothing usable gets the previous fetch's error (or
-// Unavailable if its credentials were rejected), so N callers cause at most
-// one fetch a second, before the first success as after it. A new access key id
+// after). A failed fetch is not repeated within a second: until then a
+// caller with nothing usable gets that fetch's error without fetching, so N
+// callers of a failing source cause at most one fetch a second, before the
+// first success as after it. (Credentials the server rejects are fetched
+// again at once: each rejection of the credentials a successful fetch gave
+// is worth one fetch.) A new access key id
 // is logged once (LogInfo), with its expiry.
 //
 // Thread-safety: every method may be called from any thread at any time.
@@ -102,9 +104,8 @@ class RefreshingCredentialsProvider final : public CredentialsProvider {
   std::optional<Credentials> Fresh(WallClock::time_point now) const;
   // The cached credentials if they have not expired (and were not rejected).
   std::optional<Credentials> Usable(WallClock::time_point now) const;
-  // Set within a second of the last fetch: what a caller that would have to
-  // fetch gets instead (that fetch's error, or Unavailable when its
-  // credentials were rejected since).
+  // Within a second of a failed fetch: its error, which a caller that would
+  // have to fetch gets instead.
   std::optional<Status> Throttled(WallClock::time_point now) const;
   // One fetch; on success the cache holds its answer. REQUIRES: fetch_mu_.
   Result<Credentials> Refresh();
