@@ -1,7 +1,13 @@
 #include "s3/credential_sources.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -20,7 +26,6 @@ namespace {
 using Json = std::map<std::string, std::string>;
 
 constexpr int kAttempts = 3;  // STS and the container endpoint
-constexpr size_t kMaxProcessOutput = 1 << 20;
 
 std::string TrimSpace(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
@@ -60,6 +65,19 @@ Result<std::string> ReadTokenFile(const std::string& path,
   return token;
 }
 
+// `text` if it is at most `max` printable ASCII characters (letters, digits
+// and '.' only when `word`), else "".
+std::string Printable(const std::optional<std::string>& text, size_t max,
+                      bool word) {
+  if (!text || text->size() > max) return "";
+  for (unsigned char c : *text) {
+    const bool ok =
+        word ? (std::isalnum(c) || c == '.') : (c >= 0x20 && c < 0x7f);
+    if (!ok) return "";
+  }
+  return *text;
+}
+
 bool HasLineBreak(std::string_view v) {
   return v.find_first_of("\r\n") != std::string_view::npos;
 }
@@ -87,6 +105,13 @@ Status HttpFailure(std::string_view what, long status, std::string detail) {
   return Status::PermissionDenied(m);
 }
 
+// The answer's Expiration did not parse; its length is all that is said.
+Status ExpirationError(std::string_view what, std::string_view expiration) {
+  return Status::InvalidArgument(std::string(what) +
+                                 ": Expiration is not an ISO 8601 time (" +
+                                 std::to_string(expiration.size()) + " bytes)");
+}
+
 Result<TimedCredentials> FromJson(const Json& json, std::string_view what,
                                   std::string_view token_key) {
   auto field = [&](std::string_view key) -> std::string {
@@ -103,7 +128,7 @@ Result<TimedCredentials> FromJson(const Json& json, std::string_view what,
   }
   if (const std::string e = field("Expiration"); !e.empty()) {
     auto when = ParseIso8601(e);
-    if (!when.ok()) return when.status().WithContext(what);
+    if (!when.ok()) return ExpirationError(what, e);
     t.expiration = *when;
   }
   return t;
@@ -132,12 +157,12 @@ std::string FormEncode(
 }
 
 Result<std::string> ImdsToken(HttpClient& http, const std::string& base,
-                              std::string_view what) {
+                              std::string_view what, bool& reached) {
   HttpRequest put{"PUT",
                   base + "/latest/api/token",
                   {"X-aws-ec2-metadata-token-ttl-seconds: 21600"},
                   {}};
-  TXFLOW_ASSIGN_OR_RETURN(HttpResponse r, http.Send(put));
+  TXFLOW_ASSIGN_OR_RETURN(HttpResponse r, http.Send(put, &reached));
   if (r.status != 200 || r.body.empty()) {
     return HttpFailure(std::string(what) + ": PUT /latest/api/token", r.status,
                        "");
@@ -157,24 +182,36 @@ Result<std::string> ImdsGet(HttpClient& http, const std::string& base,
   return std::move(r.body);
 }
 
-Result<TimedCredentials> ImdsFetch(const CredentialSource& s,
-                                   HttpClient& http) {
+// `reached`: whether the IMDS endpoint got the first request.
+Result<TimedCredentials> ImdsFetch(const CredentialSource& s, HttpClient& http,
+                                   bool& reached) {
   const std::string base = Base(s.url);
   const std::string what = "instance metadata at " + base;
   const std::string dir = "/latest/meta-data/iam/security-credentials/";
-  TXFLOW_ASSIGN_OR_RETURN(std::string token, ImdsToken(http, base, what));
+  TXFLOW_ASSIGN_OR_RETURN(std::string token,
+                          ImdsToken(http, base, what, reached));
   TXFLOW_ASSIGN_OR_RETURN(std::string roles,
                           ImdsGet(http, base, dir, token, what));
   const std::string role = TrimSpace(roles.substr(0, roles.find('\n')));
   if (role.empty()) {
     return Status::PermissionDenied(what + ": no instance profile role");
   }
+  // The role name goes into the next path and into messages: only an IAM
+  // role name ([A-Za-z0-9+=,.@_-], at most 64) is either.
+  if (role.size() > 64 ||
+      role.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw"
+                             "xyz0123456789+=,.@_-") != std::string::npos) {
+    return Status::PermissionDenied(
+        what + ": the role listed is not an IAM role name (" +
+        std::to_string(role.size()) + " bytes)");
+  }
   TXFLOW_ASSIGN_OR_RETURN(std::string body,
                           ImdsGet(http, base, dir + role, token, what));
   const std::string role_what = what + " (role " + role + ")";
   TXFLOW_ASSIGN_OR_RETURN(Json json, ParseAnswer(body, role_what));
   if (json.count("Code") && json.at("Code") != "Success") {
-    return Status::PermissionDenied(role_what + ": Code " + json.at("Code"));
+    // A field of the answer: not echoed.
+    return Status::PermissionDenied(role_what + ": Code is not \"Success\"");
   }
   return FromJson(json, role_what, "Token");
 }
@@ -198,13 +235,25 @@ Result<std::string> ContainerAuthorization(const CredentialSource& s) {
 
 }  // namespace
 
+HttpOptions CredentialHttpOptions(const std::string& ca_bundle, bool imds) {
+  HttpOptions o;
+  o.ca_bundle = ca_bundle;
+  o.connect_timeout_ms = imds ? 1000 : 5000;
+  o.stall_timeout_ms = imds ? 2000 : 5000;
+  o.total_timeout_ms = imds ? kImdsStepTimeoutMs : kFetchTimeoutMs;
+  o.max_body_bytes = kMaxAnswerBytes;
+  return o;
+}
+
 Result<WallClock::time_point> ParseIso8601(std::string_view text) {
   const std::string t(text);
   std::tm tm{};
   const char* rest = strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  // The text comes from a credentials answer: its length only, never it.
   auto bad = [&] {
-    return Status::InvalidArgument("bad time '" + t +
-                                   "': expected YYYY-MM-DDTHH:MM:SSZ");
+    return Status::InvalidArgument("not an ISO 8601 time (" +
+                                   std::to_string(t.size()) +
+                                   " bytes): expected YYYY-MM-DDTHH:MM:SSZ");
   };
   if (rest == nullptr) return bad();
   if (*rest == '.') {
@@ -244,8 +293,11 @@ Result<TimedCredentials> FetchWebIdentity(const CredentialSource& s,
   auto sent = SendRetrying(http, post, kAttempts);
   if (!sent.ok()) return sent.status().WithContext(what);
   if (sent->status != 200) {
-    const std::string code = XmlText(sent->body, "Code").value_or("");
-    const std::string message = XmlText(sent->body, "Message").value_or("");
+    // STS's error code and message are shown, bounded to what an STS error
+    // looks like (a code word, a line of printable text), token removed.
+    const std::string code = Printable(XmlText(sent->body, "Code"), 64, true);
+    const std::string message =
+        Printable(XmlText(sent->body, "Message"), 256, false);
     Status st = HttpFailure(
         what, sent->status,
         Scrub(code + (message.empty() ? "" : ": " + message), {token}));
@@ -264,7 +316,7 @@ Result<TimedCredentials> FetchWebIdentity(const CredentialSource& s,
     return Status::PermissionDenied(what + ": answer lacks the credentials");
   }
   auto when = ParseIso8601(expiration);
-  if (!when.ok()) return when.status().WithContext(what);
+  if (!when.ok()) return ExpirationError(what, expiration);
   t.expiration = *when;
   return t;
 }
@@ -286,32 +338,96 @@ Result<TimedCredentials> FetchContainer(const CredentialSource& s,
 
 Result<TimedCredentials> FetchInstanceMetadata(const CredentialSource& s,
                                                HttpClient& http) {
-  auto fetched = ImdsFetch(s, http);
+  bool reached = false;
+  auto fetched = ImdsFetch(s, http, reached);
   if (fetched.ok()) return fetched;
-  // The implicit last resort: say so, whatever went wrong there.
+  // An endpoint that answered but failed for now (429, 5xx, a timeout after
+  // the request went out) is retried by the loops like any other source.
+  if (reached && fetched.status().code() == StatusCode::kUnavailable) {
+    return fetched.status();
+  }
+  // Nobody there (refused, unreachable, connect timeout) or a definite no
+  // (404 on the role list, no role): the implicit last resort says so.
   return Status::PermissionDenied(
       "no AWS credentials: none in the environment or a profile, and " +
       fetched.status().message());
 }
 
-Result<TimedCredentials> FetchProcess(const CredentialSource& s) {
+Result<TimedCredentials> FetchProcess(const CredentialSource& s,
+                                      std::chrono::milliseconds deadline) {
   const std::string what = "credential_process of " + s.origin;
-  FILE* pipe = ::popen(s.command.c_str(), "r");
-  if (pipe == nullptr) {
+  int out_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    return Status::IOError(what +
+                           ": cannot make a pipe: " + std::strerror(errno));
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(out_pipe[0]);
+    ::close(out_pipe[1]);
     return Status::PermissionDenied(what + ": cannot start it");
   }
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0 &&
-         out.size() < kMaxProcessOutput) {
-    out.append(buf, n);
+  if (pid == 0) {
+    // Its own process group, so that a deadline kills whatever it started.
+    ::setpgid(0, 0);
+    ::dup2(out_pipe[1], STDOUT_FILENO);
+    ::execl("/bin/sh", "sh", "-c", s.command.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
   }
-  const int status = ::pclose(pipe);
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  ::setpgid(pid, pid);  // also here, so the group exists before any kill
+  ::close(out_pipe[1]);
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  auto left_ms = [&] {
+    return std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(
+               end - std::chrono::steady_clock::now())
+               .count());
+  };
+  const std::string late =
+      "did not finish within " + std::to_string(deadline.count()) + " ms";
+  std::string out;
+  std::string failure;  // why it was killed
+  char buf[4096];
+  for (;;) {
+    pollfd p{out_pipe[0], POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left_ms()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      failure = late;
+      break;
+    }
+    const ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // end of output
+    if (out.size() + static_cast<size_t>(n) > kMaxAnswerBytes) {
+      failure =
+          "output larger than " + std::to_string(kMaxAnswerBytes) + " bytes";
+      break;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(out_pipe[0]);
+  int status = 0;
+  pid_t waited = 0;
+  while (failure.empty() && (waited = ::waitpid(pid, &status, WNOHANG)) == 0) {
+    if (left_ms() == 0) {
+      failure = late;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!failure.empty()) {
+    ::kill(-pid, SIGKILL);
+    ::kill(pid, SIGKILL);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return Status::Unavailable(what + ": " + failure + "; killed");
+  }
+  if (waited < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return Status::PermissionDenied(
         what + ": " +
-        (status != -1 && WIFEXITED(status)
+        (waited > 0 && WIFEXITED(status)
              ? "exited with status " + std::to_string(WEXITSTATUS(status))
              : std::string("did not exit normally")));
   }
@@ -331,8 +447,8 @@ std::shared_ptr<CredentialsProvider> MakeCredentialsProvider(
   }
   const bool imds = source.kind == Kind::kInstanceMetadata;
   // Shared by the copies of the fetcher (std::function copies it).
-  auto http = std::make_shared<HttpClient>(
-      HttpOptions{ca_bundle, imds ? 1000 : 5000, 10000});
+  auto http =
+      std::make_shared<HttpClient>(CredentialHttpOptions(ca_bundle, imds));
   RefreshingCredentialsProvider::Fetcher fetch;
   std::string where;
   switch (source.kind) {

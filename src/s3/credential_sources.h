@@ -29,13 +29,18 @@
 // Each Fetch* call does one fetch; RefreshingCredentialsProvider decides
 // when. Errors name the variable, file or endpoint at fault and carry the
 // source's error code and message, never a token, a secret or a response
-// body. Transport failures and 5xx answers are Unavailable (the chunk and
-// detect loops retry), except at the instance metadata endpoint, the
-// implicit last resort, where they mean "no credentials here"
-// (PermissionDenied). Thread-safe: the fetchers keep no state.
+// body or any value of a credentials answer. Transport failures, 429 and
+// 5xx answers are Unavailable (the chunk and detect loops retry). At the
+// instance metadata endpoint, the implicit last resort, a request that
+// reaches no server (refused, unreachable, connect timeout) or a definite
+// no (404 on the role list) means "no AWS credentials" (PermissionDenied);
+// a server that answered 429/5xx or timed out is Unavailable like the
+// others. Thread-safe: the fetchers keep no state.
 #ifndef TXFLOW_S3_CREDENTIAL_SOURCES_H_
 #define TXFLOW_S3_CREDENTIAL_SOURCES_H_
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -69,17 +74,35 @@ struct CredentialSource {
   std::string command;
 };
 
+// Limits of every credentials request: each HTTP request (one of up to 3
+// attempts at STS or the container endpoint) ends after kFetchTimeoutMs,
+// each of the three IMDS requests after kImdsStepTimeoutMs, and an answer
+// (or credential_process output) larger than kMaxAnswerBytes is refused.
+constexpr int64_t kFetchTimeoutMs = 5000;
+constexpr int64_t kImdsStepTimeoutMs = 2000;
+constexpr size_t kMaxAnswerBytes = 64 << 10;
+
 Result<TimedCredentials> FetchWebIdentity(const CredentialSource& s,
                                           HttpClient& http);
 Result<TimedCredentials> FetchContainer(const CredentialSource& s,
                                         HttpClient& http);
 Result<TimedCredentials> FetchInstanceMetadata(const CredentialSource& s,
                                                HttpClient& http);
-Result<TimedCredentials> FetchProcess(const CredentialSource& s);
+// Runs the command with /bin/sh -c in its own process group; standard error
+// passes through. Past `deadline`, or past kMaxAnswerBytes of output, the
+// group is killed (SIGKILL) and the fetch is Unavailable.
+constexpr std::chrono::milliseconds kProcessTimeout{60000};
+Result<TimedCredentials> FetchProcess(
+    const CredentialSource& s,
+    std::chrono::milliseconds deadline = kProcessTimeout);
 
 // "2030-01-01T00:00:00Z", with optional fractional seconds and a "+HH:MM"
 // offset instead of Z. InvalidArgument otherwise.
 Result<WallClock::time_point> ParseIso8601(std::string_view text);
+
+// The HttpClient options the credential sources use (never the S3
+// client's): the limits above, TLS roots from `ca_bundle`.
+HttpOptions CredentialHttpOptions(const std::string& ca_bundle, bool imds);
 
 // The provider for `source`: static `credentials` for kStatic, otherwise a
 // RefreshingCredentialsProvider over the source's fetcher, with its own HTTP

@@ -11,7 +11,7 @@ namespace {
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-// A failed or fruitless refresh is not repeated sooner than this.
+// A failed fetch is not followed by another sooner than this.
 constexpr seconds kMinRefreshInterval{1};
 
 class StaticProvider final : public CredentialsProvider {
@@ -73,7 +73,17 @@ std::optional<Credentials> RefreshingCredentialsProvider::Fresh(
     WallClock::time_point now) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (!cached_ || rejected_ || now >= refresh_at_) return std::nullopt;
+  // refresh_at_ may lie past a short expiration (it is a second after the
+  // fetch at the earliest): expired credentials are never fresh.
+  if (cached_->expiration && now >= *cached_->expiration) return std::nullopt;
   return cached_->credentials;
+}
+
+std::optional<Status> RefreshingCredentialsProvider::Throttled(
+    WallClock::time_point now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!last_error_ || now >= next_attempt_) return std::nullopt;
+  return *last_error_;
 }
 
 std::optional<Credentials> RefreshingCredentialsProvider::Usable(
@@ -92,14 +102,18 @@ Result<Credentials> RefreshingCredentialsProvider::Get() {
     std::unique_lock<std::mutex> fetching(fetch_mu_, std::try_to_lock);
     if (!fetching.owns_lock()) return *c;
     if (auto again = Fresh(clock_())) return *again;
+    if (Throttled(clock_())) return *c;
     auto refreshed = Refresh();
     if (refreshed.ok()) return refreshed;
     if (auto still = Usable(clock_())) return *still;
     return refreshed.status();
   }
   // Nothing usable: everybody waits for one fetch.
+  // Within a second of the last fetch they all get its outcome instead.
   std::lock_guard<std::mutex> fetching(fetch_mu_);
-  if (auto c = Fresh(clock_())) return *c;
+  const WallClock::time_point now = clock_();
+  if (auto c = Fresh(now)) return *c;
+  if (auto error = Throttled(now)) return *error;
   return Refresh();
 }
 
@@ -118,11 +132,14 @@ Result<Credentials> RefreshingCredentialsProvider::Refresh() {
                                   ") expired at " + Utc(*fetched->expiration));
   }
   if (!fetched.ok()) {
-    refresh_at_ = now + kMinRefreshInterval;
-    if (first) return fetched.status();
-    return Status::Unavailable(fetched.status().message() +
-                               " (refreshing expired or rejected credentials)");
+    next_attempt_ = now + kMinRefreshInterval;
+    last_error_ = first ? fetched.status()
+                        : Status::Unavailable(
+                              fetched.status().message() +
+                              " (refreshing expired or rejected credentials)");
+    return *last_error_;
   }
+  last_error_.reset();
   const bool rotated = !first && cached_->credentials.access_key_id !=
                                      fetched->credentials.access_key_id;
   cached_ = std::move(fetched).value();

@@ -17,7 +17,13 @@
 // are used while they last. Once they have expired (or were rejected, see
 // Invalidate) every caller waits for one fetch, and a failure is returned
 // (the source's own error until a fetch has succeeded once, Unavailable
-// after). A new access key id is logged once (LogInfo), with its expiry.
+// after). A failed fetch is not repeated within a second: until then a
+// caller with nothing usable gets that fetch's error without fetching, so N
+// callers of a failing source cause at most one fetch a second, before the
+// first success as after it. (Credentials the server rejects are fetched
+// again at once: each rejection of the credentials a successful fetch gave
+// is worth one fetch.) A new access key id
+// is logged once (LogInfo), with its expiry.
 //
 // Thread-safety: every method may be called from any thread at any time.
 // Secrets: no message of any Status returned here, and no log line, contains
@@ -98,6 +104,9 @@ class RefreshingCredentialsProvider final : public CredentialsProvider {
   std::optional<Credentials> Fresh(WallClock::time_point now) const;
   // The cached credentials if they have not expired (and were not rejected).
   std::optional<Credentials> Usable(WallClock::time_point now) const;
+  // Within a second of a failed fetch: its error, which a caller that would
+  // have to fetch gets instead.
+  std::optional<Status> Throttled(WallClock::time_point now) const;
   // One fetch; on success the cache holds its answer. REQUIRES: fetch_mu_.
   Result<Credentials> Refresh();
 
@@ -108,6 +117,8 @@ class RefreshingCredentialsProvider final : public CredentialsProvider {
   mutable std::mutex mu_;
   std::optional<TimedCredentials> cached_;  // guarded by mu_
   WallClock::time_point refresh_at_;        // guarded by mu_
+  WallClock::time_point next_attempt_;      // guarded by mu_
+  std::optional<Status> last_error_;        // of the last fetch; mu_
   bool rejected_ = false;                   // guarded by mu_
   int fetches_ = 0;                         // guarded by mu_
 };

@@ -12,6 +12,8 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -62,6 +64,11 @@ class LoopbackServer {
     status_ = status;
     body_ = std::move(body);
   }
+  // Requests for exactly `path` get this answer instead.
+  void Route(const std::string& path, int status, std::string body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    routes_[path] = {status, std::move(body)};
+  }
 
  private:
   void Serve() {
@@ -73,9 +80,16 @@ class LoopbackServer {
       {
         std::lock_guard<std::mutex> lock(mu_);
         requests_.push_back(r);
-        out = "HTTP/1.1 " + std::to_string(status_) +
+        const size_t from = r.head.find(' ') + 1;
+        const auto route =
+            routes_.find(r.head.substr(from, r.head.find(' ', from) - from));
+        const int status =
+            route == routes_.end() ? status_ : route->second.first;
+        const std::string& body =
+            route == routes_.end() ? body_ : route->second.second;
+        out = "HTTP/1.1 " + std::to_string(status) +
               " X\r\nConnection: close\r\nContent-Length: " +
-              std::to_string(body_.size()) + "\r\n\r\n" + body_;
+              std::to_string(body.size()) + "\r\n\r\n" + body;
       }
       (void)!::write(c, out.data(), out.size());
       ::close(c);
@@ -111,6 +125,67 @@ class LoopbackServer {
   int status_;
   std::string body_;
   std::vector<Request> requests_;
+  std::map<std::string, std::pair<int, std::string>> routes_;
+};
+
+// A server that answers each connection with `answer(fd, stop)` after
+// reading the request head: for answers LoopbackServer cannot give (a
+// trickle, an endless body).
+class RawServer {
+ public:
+  using Answer = std::function<void(int, const std::atomic<bool>&)>;
+  explicit RawServer(Answer answer) : answer_(std::move(answer)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 8);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        const int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        std::string head;
+        char ch;
+        while (head.find("\r\n\r\n") == std::string::npos &&
+               ::read(c, &ch, 1) == 1) {
+          head += ch;
+        }
+        ++requests_;
+        answer_(c, stop_);
+        ::close(c);
+      }
+    });
+  }
+  ~RawServer() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string Url(const std::string& path = "") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  int requests() const { return requests_; }
+  // Writes all of `text`; false once the peer is gone.
+  static bool Send(int fd, std::string_view text) {
+    while (!text.empty()) {
+      const ssize_t n = ::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      text.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+ private:
+  Answer answer_;
+  int fd_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
 };
 
 std::string Utc(WallClock::time_point t) {
@@ -245,6 +320,87 @@ TEST(RefreshingProvider, RejectedCredentialsAreFetchedAgainAtOnce) {
   EXPECT_EQ(p.Get()->access_key_id, "B");
   EXPECT_EQ(p.fetches(), 2);
   EXPECT_FALSE(StaticCredentialsProvider(a, "env")->Invalidate(a));
+}
+
+// The reviewer's scenarios: expired credentials are never handed out, and
+// a failing source is asked at most once a second however many callers
+// there are, after an expiry, after a rejection, or before any success.
+TEST(RefreshingProvider, ExpiredCredentialsAreNeverReturned) {
+  Scripted s;
+  s.answers = {Timed("A", s.now + 10min),
+               Status::Unavailable("scripted: HTTP 503")};
+  auto p = s.Make();
+  EXPECT_EQ(p.Get()->access_key_id, "A");
+  s.now += 10min + 1s;  // expired, and the refresh fails
+  for (int i = 0; i < 3; ++i) {
+    auto r = p.Get();
+    ASSERT_FALSE(r.ok()) << "call " << i << " got " << r->access_key_id;
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  }
+  EXPECT_EQ(p.fetches(), 2);
+  // Short-lived credentials: the refresh time (a second after the fetch)
+  // lies past their expiration; they are not used after it.
+  Scripted t;
+  t.answers = {Timed("S", t.now + 500ms),
+               Status::Unavailable("scripted: HTTP 503")};
+  auto q = t.Make();
+  EXPECT_EQ(q.Get()->access_key_id, "S");
+  t.now += 600ms;
+  EXPECT_FALSE(q.Get().ok());
+}
+
+TEST(RefreshingProvider, FailingSourceIsAskedAtMostOnceASecond) {
+  Scripted s;
+  s.answers = {Timed("A", s.now + 10min),
+               Status::Unavailable("scripted: HTTP 503")};
+  auto p = s.Make();
+  const Credentials a = *p.Get();
+  s.now += 10min + 1s;  // expired: one failing fetch
+  EXPECT_FALSE(p.Get().ok());
+  EXPECT_EQ(p.fetches(), 2);
+  p.Invalidate(a);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(p.Get().ok());
+  EXPECT_EQ(p.fetches(), 2);
+  s.now += 1s;
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(p.Get().ok());
+  EXPECT_EQ(p.fetches(), 3);
+
+  // Never succeeded: the source's own error, repeated without a fetch.
+  Scripted never;
+  never.answers = {Status::PermissionDenied("scripted: HTTP 403")};
+  auto q = never.Make();
+  for (int i = 0; i < 5; ++i) {
+    auto r = q.Get();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+    EXPECT_NE(r.status().message().find("HTTP 403"), std::string::npos);
+  }
+  EXPECT_EQ(q.fetches(), 1);
+  never.now += 1s;
+  EXPECT_FALSE(q.Get().ok());
+  EXPECT_EQ(q.fetches(), 2);
+}
+
+// Concurrent callers of a failing source: at most one fetch a second.
+TEST(RefreshingProvider, ConcurrentCallersOfAFailingSourceShareOneFetch) {
+  std::atomic<int> fetches{0};
+  const auto t0 = WallClock::from_time_t(1'000'000);
+  RefreshingCredentialsProvider p(
+      "failing",
+      [&]() -> Result<TimedCredentials> {
+        fetches++;
+        std::this_thread::sleep_for(1ms);
+        return Status::Unavailable("failing: HTTP 503");
+      },
+      [&] { return t0; });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) (void)p.Get();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(fetches, 1);
 }
 
 TEST(RefreshingProvider, ExpiredAnswerIsAnErrorWithoutSecrets) {
@@ -473,6 +629,260 @@ TEST_F(CredentialsTest, CredentialProcessIsRunAgainBeforeExpiry) {
   EXPECT_EQ(p->Get()->access_key_id, "P1");
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(p->Get()->access_key_id, "P2");
+}
+
+const char kImdsDir[] = "/latest/meta-data/iam/security-credentials/";
+
+// An instance metadata server on `server`: token, role "job", and `answer`
+// for the role's credentials.
+CredentialSource ImdsOn(LoopbackServer& server, const std::string& answer) {
+  server.Route("/latest/api/token", 200, "IMDSTOKEN");
+  server.Route(kImdsDir, 200, "job\n");
+  server.Route(std::string(kImdsDir) + "job", 200, answer);
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kInstanceMetadata;
+  s.url = server.Url();
+  return s;
+}
+
+// A value of a credentials answer never reaches a message: an Expiration
+// that does not parse is reported by its length, by every source.
+TEST_F(CredentialsTest, UnparseableExpirationIsNotEchoedByAnySource) {
+  const std::string json =
+      R"({"AccessKeyId": "A", "SecretAccessKey": "SECRETKEY", )"
+      R"("Token": "SESSIONTOKEN", "Expiration": "SECRETKEY"})";
+  const std::string said = "Expiration is not an ISO 8601 time (9 bytes)";
+  auto expect_refused = [&](const Result<TimedCredentials>& r,
+                            const char* source) {
+    ASSERT_FALSE(r.ok()) << source;
+    EXPECT_NE(r.status().message().find(said), std::string::npos)
+        << source << ": " << r.status().message();
+    ExpectNoSecret(r.status());
+  };
+
+  LoopbackServer container(200, json);
+  CredentialSource c;
+  c.kind = CredentialSource::Kind::kContainer;
+  c.url = container.Url("/creds");
+  expect_refused(FetchContainer(c, http_), "container");
+
+  LoopbackServer imds(404, "");
+  expect_refused(FetchInstanceMetadata(ImdsOn(imds, json), http_), "imds");
+
+  std::string sts = kStsAnswer;
+  sts.replace(sts.find("2099-01-01T00:00:00Z"), 20, "SECRETKEY");
+  LoopbackServer sts_server(200, sts);
+  CredentialSource w;
+  w.kind = CredentialSource::Kind::kWebIdentity;
+  w.url = sts_server.Url();
+  w.role_arn = "arn:aws:iam::123:role/job";
+  w.token_file = Write("token", "WEBIDTOKEN");
+  expect_refused(FetchWebIdentity(w, http_), "web identity");
+
+  CredentialSource p;
+  p.kind = CredentialSource::Kind::kProcess;
+  p.origin = "profile default";
+  p.command = Write(
+      "p.sh", "#!/bin/sh\necho '{\"Version\": 1, " + json.substr(1) + "'\n",
+      true);
+  expect_refused(FetchProcess(p), "credential_process");
+
+  auto parsed = ParseIso8601("SECRETKEY");
+  ASSERT_FALSE(parsed.ok());
+  ExpectNoSecret(parsed.status());
+}
+
+// Other text of an answer is not echoed either: a role listing that is not
+// a role name, the Code field, an STS error message that is not one line.
+TEST_F(CredentialsTest, AnswerFieldsAreNotEchoedInErrors) {
+  LoopbackServer imds(404, "");
+  CredentialSource s = ImdsOn(imds, "");
+  imds.Route(kImdsDir, 200, "SECRETKEY SESSIONTOKEN\n");
+  auto bad_role = FetchInstanceMetadata(s, http_);
+  ASSERT_FALSE(bad_role.ok());
+  EXPECT_NE(bad_role.status().message().find("not an IAM role name"),
+            std::string::npos)
+      << bad_role.status().message();
+  ExpectNoSecret(bad_role.status());
+
+  imds.Route(kImdsDir, 200, "job\n");
+  imds.Route(std::string(kImdsDir) + "job", 200,
+             R"({"Code": "SECRETKEY", "AccessKeyId": "A"})");
+  auto bad_code = FetchInstanceMetadata(s, http_);
+  ASSERT_FALSE(bad_code.ok());
+  EXPECT_NE(bad_code.status().message().find("Code is not"), std::string::npos);
+  ExpectNoSecret(bad_code.status());
+
+  LoopbackServer sts(400,
+                     "<Error><Code>SECRETKEY SESSIONTOKEN</Code>"
+                     "<Message>x\nSESSIONTOKEN</Message></Error>");
+  CredentialSource w;
+  w.kind = CredentialSource::Kind::kWebIdentity;
+  w.url = sts.Url();
+  w.token_file = Write("token", "WEBIDTOKEN");
+  auto refused = FetchWebIdentity(w, http_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("HTTP 400"), std::string::npos);
+  ExpectNoSecret(refused.status());
+}
+
+// A credentials endpoint that sends a byte now and then never holds a
+// fetch longer than the total timeout (here IMDS: 2 s, one attempt).
+TEST_F(CredentialsTest, TricklingEndpointTimesOut) {
+  RawServer trickle([](int fd, const std::atomic<bool>& stop) {
+    if (!RawServer::Send(fd,
+                         "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")) {
+      return;
+    }
+    // 5 bytes a second (above curl's 1 B/s stall limit) for 8 s at most,
+    // so that without the total timeout the test fails rather than hangs.
+    for (int i = 0; i < 40 && !stop && RawServer::Send(fd, " "); ++i) {
+      std::this_thread::sleep_for(200ms);
+    }
+  });
+  HttpClient http(CredentialHttpOptions("", /*imds=*/true));
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kInstanceMetadata;
+  s.url = trickle.Url();
+  const auto start = std::chrono::steady_clock::now();
+  auto r = FetchInstanceMetadata(s, http);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.ok());
+  EXPECT_LT(took, 4s);
+  EXPECT_GE(took, 1500ms);
+  EXPECT_NE(r.status().message().find("timed out"), std::string::npos)
+      << r.status().message();
+}
+
+// An answer larger than 64 KiB is refused, whether its Content-Length says
+// so or it just keeps coming, and no more of it is read.
+TEST_F(CredentialsTest, OversizedAnswerIsRefusedAtTheCap) {
+  HttpClient http(CredentialHttpOptions("", /*imds=*/false));
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kContainer;
+  const std::string said = "answer larger than 65536 bytes";
+
+  LoopbackServer declared(200, std::string(kMaxAnswerBytes + 1, ' '));
+  s.url = declared.Url("/creds");
+  auto r = FetchContainer(s, http);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(said), std::string::npos)
+      << r.status().message();
+
+  std::atomic<size_t> sent{0};
+  RawServer endless([&](int fd, const std::atomic<bool>& stop) {
+    if (!RawServer::Send(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")) {
+      return;
+    }
+    const std::string block(4096, ' ');
+    while (!stop && sent < (64u << 20) && RawServer::Send(fd, block)) {
+      sent += block.size();
+    }
+  });
+  s.url = endless.Url("/creds");
+  auto e = FetchContainer(s, http);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find(said), std::string::npos)
+      << e.status().message();
+  EXPECT_EQ(endless.requests(), 1);  // not retried
+  EXPECT_LT(sent.load(), 16u << 20);
+
+  // The S3 client's options keep no cap: a large answer is read whole.
+  HttpClient s3_http{HttpOptions{"", 1000, 5000}};
+  auto whole = s3_http.Send({"GET", declared.Url("/x"), {}, {}});
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(whole->body.size(), kMaxAnswerBytes + 1);
+}
+
+// A credential_process that hangs is killed at its deadline, with whatever
+// it started; one that floods its output is killed at the cap.
+TEST_F(CredentialsTest, CredentialProcessHasADeadlineAndAnOutputCap) {
+  const std::string pids = (dir_ / "pids").string();
+  CredentialSource s;
+  s.kind = CredentialSource::Kind::kProcess;
+  s.origin = "profile slow";
+  s.command = Write(
+      "slow.sh",
+      "#!/bin/sh\nsleep 30 &\necho $$ $! > " + pids + "\nsleep 30\necho '{}'\n",
+      true);
+  const auto start = std::chrono::steady_clock::now();
+  auto slow = FetchProcess(s, 500ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(slow.status().message().find(
+                "credential_process of profile slow: did not finish within "
+                "500 ms; killed"),
+            std::string::npos)
+      << slow.status().message();
+  pid_t shell = 0, background = 0;
+  std::ifstream(pids) >> shell >> background;
+  ASSERT_GT(background, 0);
+  // The whole group is gone (a zombie waiting for its reaper counts as gone).
+  auto alive = [](pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    const size_t paren = text.rfind(')');
+    return paren != std::string::npos && paren + 2 < text.size() &&
+           text[paren + 2] != 'Z';
+  };
+  for (int i = 0; i < 50 && alive(background); ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_FALSE(alive(shell));
+  EXPECT_FALSE(alive(background));
+
+  s.command = Write("flood.sh", "#!/bin/sh\nexec yes SECRETKEY\n", true);
+  auto flood = FetchProcess(s, 10s);
+  ASSERT_FALSE(flood.ok());
+  EXPECT_NE(flood.status().message().find("output larger than 65536 bytes"),
+            std::string::npos)
+      << flood.status().message();
+  ExpectNoSecret(flood.status());
+}
+
+// IMDS that is there but failing for now (429, 5xx, a timeout after the
+// request went out) is retryable; no IMDS at all, or no role, is the
+// immediate "no AWS credentials".
+TEST_F(CredentialsTest, TransientMetadataFailuresAreRetryable) {
+  HttpClient http(CredentialHttpOptions("", /*imds=*/true));
+  LoopbackServer imds(404, "");
+  CredentialSource s = ImdsOn(imds, ContainerJson("I", WallClock::now() + 1h));
+  ASSERT_TRUE(FetchInstanceMetadata(s, http).ok());
+  for (int status : {429, 500, 503}) {
+    imds.Route("/latest/api/token", status, "");
+    auto r = FetchInstanceMetadata(s, http);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable)
+        << status << ": " << r.status().message();
+    EXPECT_NE(r.status().message().find("HTTP " + std::to_string(status)),
+              std::string::npos);
+  }
+  imds.Route("/latest/api/token", 200, "IMDSTOKEN");
+  imds.Route(kImdsDir, 503, "");
+  EXPECT_EQ(FetchInstanceMetadata(s, http).status().code(),
+            StatusCode::kUnavailable);
+
+  imds.Route(kImdsDir, 404, "");
+  auto no_role = FetchInstanceMetadata(s, http);
+  EXPECT_EQ(no_role.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(no_role.status().message().rfind("no AWS credentials", 0), 0u)
+      << no_role.status().message();
+
+  CredentialSource nobody = s;
+  nobody.url = "http://127.0.0.1:1";
+  auto refused = FetchInstanceMetadata(nobody, http);
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message().rfind("no AWS credentials", 0), 0u);
+
+  RawServer silent([](int, const std::atomic<bool>& stop) {
+    for (int i = 0; i < 40 && !stop; ++i) std::this_thread::sleep_for(100ms);
+  });
+  CredentialSource slow = s;
+  slow.url = silent.Url();
+  auto timed_out = FetchInstanceMetadata(slow, http);
+  EXPECT_EQ(timed_out.status().code(), StatusCode::kUnavailable)
+      << timed_out.status().message();
 }
 
 TEST(Iso8601, FormsTheSourcesUse) {

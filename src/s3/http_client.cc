@@ -34,9 +34,21 @@ int SeekBody(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
+struct BodySink {
+  HttpResponse* response;
+  size_t max;  // 0: no limit
+  bool too_large = false;
+};
+
 size_t WriteBody(char* data, size_t size, size_t items, void* user) {
-  static_cast<HttpResponse*>(user)->body.append(data, size * items);
-  return size * items;
+  auto* sink = static_cast<BodySink*>(user);
+  const size_t n = size * items;
+  if (sink->max != 0 && sink->response->body.size() + n > sink->max) {
+    sink->too_large = true;
+    return 0;  // curl stops with CURLE_WRITE_ERROR
+  }
+  sink->response->body.append(data, n);
+  return n;
 }
 
 size_t WriteHeader(char* data, size_t size, size_t items, void* user) {
@@ -124,7 +136,9 @@ void HttpClient::Return(void* handle) {
   idle_.push_back(handle);
 }
 
-Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
+Result<HttpResponse> HttpClient::Send(const HttpRequest& request,
+                                      bool* reached) {
+  if (reached != nullptr) *reached = false;
   CURL* curl = static_cast<CURL*>(Borrow());
   if (curl == nullptr) {
     return Status::IOError(request.method + " " + request.url +
@@ -152,8 +166,18 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
                    static_cast<long>(
                        std::max<int64_t>(1, options_.stall_timeout_ms / 1000)));
+  if (options_.total_timeout_ms > 0) {
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                     static_cast<long>(options_.total_timeout_ms));
+  }
+  BodySink sink{&response, options_.max_body_bytes};
+  if (options_.max_body_bytes > 0) {
+    // Refused before the body when the Content-Length says so.
+    curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(options_.max_body_bytes));
+  }
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
 
@@ -190,6 +214,11 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
 
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
+  if (reached != nullptr) {
+    long request_size = 0;
+    curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &request_size);
+    *reached = code == CURLE_OK || request_size > 0;
+  }
   if (code == CURLE_OK) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
     Return(curl);
@@ -197,6 +226,11 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   }
   // A handle whose transfer failed may hold a broken connection; drop it.
   curl_easy_cleanup(curl);
+  if (sink.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+    return Status::IOError(request.method + " " + request.url +
+                           ": answer larger than " +
+                           std::to_string(options_.max_body_bytes) + " bytes");
+  }
   const std::string why =
       request.method + " " + request.url + ": " + curl_easy_strerror(code) +
       (error[0] != 0 ? std::string(" (") + error + ")" : "");

@@ -27,6 +27,13 @@ struct HttpOptions {
   std::string ca_bundle;  // empty: system roots
   int64_t connect_timeout_ms = 5000;
   int64_t stall_timeout_ms = 30000;
+  // The whole request, connect to last byte; 0: none (S3 transfers, whose
+  // size has no bound, rely on the stall timeout). Exceeded: Unavailable.
+  int64_t total_timeout_ms = 0;
+  // The largest response body accepted; 0: any. Larger (by Content-Length
+  // or as it arrives): IOError "answer larger than N bytes", and no more of
+  // it is read.
+  size_t max_body_bytes = 0;
 };
 
 struct HttpRequest {
@@ -55,8 +62,12 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Thread-safe. The message of an error names the method and URL but no
-  // header (headers carry the signature and the session token).
-  Result<HttpResponse> Send(const HttpRequest& request);
+  // header (headers carry the signature and the session token). If
+  // `reached` is given it says whether the request got to a server (was
+  // sent on a connection), so a caller can tell "nobody there" from a
+  // server that failed.
+  Result<HttpResponse> Send(const HttpRequest& request,
+                            bool* reached = nullptr);
 
  private:
   void* Borrow();

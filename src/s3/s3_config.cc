@@ -1,6 +1,12 @@
 #include "s3/s3_config.h"
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -148,23 +154,81 @@ bool FromProfile(const ProfileLookup& from_profile, const std::string& origin,
   return true;
 }
 
-// The host of an http(s) URL, brackets of an IPv6 literal removed.
-std::string UrlHost(std::string_view url) {
+// `url` with any user-info ("user:password@") before the host taken out, so
+// an error may echo it.
+std::string WithoutUserInfo(std::string_view url) {
   const size_t sep = url.find("://");
-  std::string_view rest =
-      sep == std::string_view::npos ? url : url.substr(sep + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (!rest.empty() && rest.front() == '[') {
-    return std::string(rest.substr(1, rest.find(']') - 1));
-  }
-  return std::string(rest.substr(0, rest.find(':')));
+  const size_t start = sep == std::string_view::npos ? 0 : sep + 3;
+  const size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  const size_t at = url.substr(0, end).rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(url);
+  return std::string(url.substr(0, start)) + "[user-info removed]@" +
+         std::string(url.substr(at + 1));
 }
 
-// The SDKs accept plain http only to the container agents and loopback.
-bool AllowedHttpHost(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0 ||
-         host == "169.254.170.2" || host == "169.254.170.23" ||
-         host == "fd00:ec2::23";
+// Plain http may carry the authorization token only to this machine or the
+// container agents. botocore's rule (ContainerMetadataFetcher): an IP
+// address literal that is loopback (127.0.0.0/8, ::1), or one of
+// 169.254.170.2, 169.254.170.23, fd00:ec2::23, localhost. Host names other
+// than localhost never pass, whatever they start with.
+bool AllowedHttpHost(std::string host) {
+  for (char& ch : host) {
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  if (host == "localhost") return true;
+  if (!host.empty() && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, host.c_str(), &v6) != 1) return false;
+    in6_addr agent{};
+    inet_pton(AF_INET6, "fd00:ec2::23", &agent);
+    return std::memcmp(&v6, &in6addr_loopback, sizeof v6) == 0 ||
+           std::memcmp(&v6, &agent, sizeof v6) == 0;
+  }
+  // inet_pton takes only four decimal octets (no "127.1", no hex).
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) != 1) return false;
+  const uint32_t a = ntohl(v4.s_addr);
+  return (a >> 24) == 127 || host == "169.254.170.2" ||
+         host == "169.254.170.23";
+}
+
+// OK when `url` may be fetched with the container authorization token: https
+// to any host, or http to an allowed host (above); never with user-info.
+Status CheckContainerUrl(const std::string& url) {
+  const std::string shown =
+      "AWS_CONTAINER_CREDENTIALS_FULL_URI=" + WithoutUserInfo(url);
+  CURLU* u = curl_url();
+  if (u == nullptr) return Status::IOError(shown + ": cannot parse the URL");
+  auto part = [u](CURLUPart which) -> std::optional<std::string> {
+    char* text = nullptr;
+    if (curl_url_get(u, which, &text, 0) != CURLUE_OK || text == nullptr) {
+      return std::nullopt;
+    }
+    std::string value(text);
+    curl_free(text);
+    return value;
+  };
+  Status result = Status::OK();
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    result = Status::InvalidArgument(shown + ": not a URL");
+  } else if (part(CURLUPART_USER) || part(CURLUPART_PASSWORD)) {
+    result = Status::InvalidArgument(
+        shown + ": a user or password in the URL is not allowed");
+  } else {
+    const std::string scheme = part(CURLUPART_SCHEME).value_or("");
+    const std::string host = part(CURLUPART_HOST).value_or("");
+    if (host.empty() ||
+        !(scheme == "https" || (scheme == "http" && AllowedHttpHost(host)))) {
+      result = Status::InvalidArgument(
+          shown +
+          ": expected https://, or http:// to a loopback address (127.x.x.x, "
+          "[::1], localhost) or the container agent (169.254.170.2, "
+          "169.254.170.23, [fd00:ec2::23])");
+    }
+  }
+  curl_url_cleanup(u);
+  return result;
 }
 
 Result<bool> FromContainer(const EnvLookup& env, S3Config& c) {
@@ -182,16 +246,8 @@ Result<bool> FromContainer(const EnvLookup& env, S3Config& c) {
     }
     s.url = "http://169.254.170.2" + *relative;
   } else {
+    TXFLOW_RETURN_IF_ERROR(CheckContainerUrl(*full));
     s.url = *full;
-    const bool https = full->rfind("https://", 0) == 0;
-    const bool http = full->rfind("http://", 0) == 0;
-    if (UrlHost(*full).empty() ||
-        !(https || (http && AllowedHttpHost(UrlHost(*full))))) {
-      return Status::InvalidArgument(
-          "AWS_CONTAINER_CREDENTIALS_FULL_URI=" + *full +
-          ": expected https://, or http:// to a loopback address or the "
-          "container agent (169.254.170.2, 169.254.170.23)");
-    }
   }
   s.auth_token =
       NonEmpty(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN").value_or("");

@@ -223,6 +223,45 @@ TEST_F(S3ConfigTest, ContainerFullUriMustBeHttpsOrLocal) {
   EXPECT_EQ(Load()->credential_source.url, "http://169.254.170.2/v2/x");
 }
 
+// Plain http carries the authorization token only to exact loopback
+// addresses and the container agents (botocore's rule): no host name that
+// merely starts with "127.", no user-info hiding the real host.
+TEST_F(S3ConfigTest, ContainerHttpHostMustBeExactlyLoopbackOrTheAgent) {
+  env_["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "CONTAINERSECRET";
+  for (const char* ok :
+       {"http://127.0.0.1:8080/creds", "http://127.1.2.3/c",
+        "http://[::1]:80/c", "http://LOCALHOST/c", "http://169.254.170.2/v2/c",
+        "http://169.254.170.23/v1/c", "http://[fd00:ec2::23]/v1/c"}) {
+    env_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = ok;
+    auto c = Load();
+    EXPECT_TRUE(c.ok()) << ok << ": " << c.status().ToString();
+  }
+  for (const char* bad :
+       {"http://127.evil.com/c", "http://127.0.0.1.evil.com/c",
+        "http://127.0.0.1@192.0.2.2:18091/creds",
+        "http://user:PASSWORDSECRET@127.0.0.1/c",
+        "https://user:PASSWORDSECRET@creds.example.com/c",
+        "http://[fd00:ec2::24]/c", "http://169.254.170.3/c", "http://[::2]/c",
+        "ftp://127.0.0.1/c", "http:///c"}) {
+    env_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = bad;
+    auto c = Load();
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument) << bad;
+    const std::string m = c.status().message();
+    EXPECT_NE(m.find("AWS_CONTAINER_CREDENTIALS_FULL_URI"), std::string::npos)
+        << m;
+    EXPECT_EQ(m.find("PASSWORDSECRET"), std::string::npos) << m;
+    EXPECT_EQ(m.find("CONTAINERSECRET"), std::string::npos) << m;
+  }
+  env_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] =
+      "http://127.0.0.1@192.0.2.2:18091/creds";
+  const std::string m = Load().status().message();
+  EXPECT_NE(m.find("http://[user-info removed]@192.0.2.2:18091/creds"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("user or password"), std::string::npos) << m;
+}
+
 TEST_F(S3ConfigTest, MetadataIsTheDefaultUnlessDisabled) {
   auto c = Load();
   ASSERT_TRUE(c.ok()) << c.status().ToString();
