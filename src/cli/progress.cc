@@ -88,10 +88,13 @@ bool DueForRedraw(Shared& s, SteadyClock::time_point now) {
   return true;
 }
 
-double PerSecond(uint64_t done, uint64_t first, SteadyClock::time_point start,
-                 SteadyClock::time_point now) {
+// nullopt at the first report: no interval to measure yet.
+std::optional<double> PerSecond(uint64_t done, uint64_t first,
+                                SteadyClock::time_point start,
+                                SteadyClock::time_point now) {
   const double secs = std::chrono::duration<double>(now - start).count();
-  return secs > 0 ? static_cast<double>(done - first) / secs : 0.0;
+  if (secs <= 0 || done == first) return std::nullopt;
+  return static_cast<double>(done - first) / secs;
 }
 
 // The rate shown is the detector's when one runs here (the pipeline's end),
@@ -122,7 +125,7 @@ std::string FormatProgress(const ProgressSnapshot& s) {
             " chunks, " + Grouped(s.y_detections) + " detections, " +
             Grouped(s.y_files) + " files";
   }
-  line += " | " + Rate(s.records_per_second);
+  if (s.records_per_second) line += " | " + Rate(*s.records_per_second);
   const std::optional<double> total =
       s.drain && s.x ? EstimatedTotalRecords(*s.x) : std::nullopt;
   if (total && *total > 0) {
@@ -132,8 +135,8 @@ std::string FormatProgress(const ProgressSnapshot& s) {
     std::snprintf(pct, sizeof(pct), " | %.0f%%",
                   std::min(100.0, 100.0 * done / *total));
     line += pct;
-    if (s.records_per_second > 0 && done < *total) {
-      line += " ETA " + Duration((*total - done) / s.records_per_second);
+    if (s.records_per_second && *s.records_per_second > 0 && done < *total) {
+      line += " ETA " + Duration((*total - done) / *s.records_per_second);
     }
   }
   return line;

@@ -28,12 +28,13 @@ struct ProgressSnapshot {
   std::optional<OffsetState> x;  // X's position (own, or read from the root)
   bool y = false;                // the detector fields below are set
   uint64_t y_records = 0, y_chunks = 0, y_detections = 0, y_files = 0;
-  double records_per_second = 0;
+  std::optional<double> records_per_second;  // nullopt: not measured yet
   bool drain = false;  // the end is known: show the share done and an ETA
 };
 
 // "x 1,234,567 rec in 124 chunks | y 1,200,000 rec, 120 chunks, 37
-// detections, 3 files | 251.3k rec/s | 45% ETA 0:12". Pure, for tests.
+// detections, 3 files | 251.3k rec/s | 45% ETA 0:12"; the rate and the ETA
+// are left out until a rate is measured. Pure, for tests.
 std::string FormatProgress(const ProgressSnapshot& s);
 
 // One per loop, for the loop's lifetime. Does nothing unless stderr is a
