@@ -29,7 +29,10 @@ source_csv=$dir/transactions.csv
 
 has_command() { "$txflow" "$1" --help >/dev/null 2>&1; }
 has_flag() { "$txflow" "$1" --help 2>/dev/null | grep -q -- "--$2 "; }
-say() { printf '\r\033[K%s\n' "demo: $*"; }  # erases a progress line first
+say() {  # erases a progress line first, on a terminal
+  if [[ -t 1 ]]; then printf "\r\033[K"; fi
+  printf "%s\n" "demo: $*"
+}
 
 mkdir -p "$dir" "$(dirname "$log")"
 : > "$log"
