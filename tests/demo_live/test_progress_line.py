@@ -22,8 +22,11 @@ def drawn_lines(out):
 
 
 def final_erase_comes_after_the_last_drawing(out):
+    """The line was drawn, and nothing of it is on screen after the last erase
+    (a log line after it must not bring it back once the loop is over)."""
     last_draw = max(out.rfind(ERASE + b"x "), out.rfind(ERASE + b"y "))
-    return last_draw >= 0 and out.find(ERASE, last_draw + 1) > last_draw
+    tail = out[out.rfind(ERASE) + len(ERASE):]
+    return last_draw >= 0 and not re.search(rb"(^|\n)[xy] [\d,]+ rec", tail)
 
 
 def test_chunk_drain_on_a_terminal_shows_records_chunks_share_and_eta(
