@@ -53,6 +53,8 @@ stop_all() {
 }
 stopping=0
 trap 'stopping=1; stop_all' INT TERM
+# Whatever ends this script (an error under set -e too) stops its children.
+trap 'stop_all' EXIT
 
 say "appending to $source_csv at $rate (log: $log)"
 "$txflow" gen --out "$dir" --append --rate "$rate" 2>>"$log" &
@@ -104,6 +106,7 @@ stop_all
 rc=0
 wait "$gen_pid" || { rc=$?; say "gen exited $rc"; }
 wait "$run_pid" || { r=$?; rc=$r; say "run exited $r"; }
+gen_pid='' run_pid=''  # waited for: the EXIT trap must not signal reused ids
 trap - INT TERM
 say "final status:"
 show_status
