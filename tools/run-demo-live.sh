@@ -10,7 +10,7 @@
 # left out with one line saying so, and the demo runs without them.
 #
 # Usage: tools/run-demo-live.sh [TXFLOW]; settings from the environment:
-#   DIR=data/live  ROOT=./bucket-live  RATE=2000/s  EVERY=5s
+#   DIR=data/live  ROOT=./bucket-live  RATE=5000/s  EVERY=5s
 #   METRICS_ADDR=127.0.0.1:9464  STATUS_EVERY=5  DURATION=0 (until Ctrl-C)
 #   REPORT=$ROOT/report.html  LOG=build/demo-live.log
 set -euo pipefail
@@ -18,7 +18,7 @@ shopt -s nullglob
 txflow=${1:-build/txflow}
 dir=${DIR:-data/live}
 root=${ROOT:-./bucket-live}
-rate=${RATE:-2000/s}
+rate=${RATE:-5000/s}
 every=${EVERY:-5s}
 metrics_addr=${METRICS_ADDR:-127.0.0.1:9464}
 status_every=${STATUS_EVERY:-5}
