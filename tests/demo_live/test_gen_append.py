@@ -9,6 +9,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 HEADER = b"step,customer,age,gender,zipcodeOri,merchant,zipMerchant,category,amount,fraud\n"
 
 
@@ -101,19 +103,25 @@ def detection_rows(root):
     return rows
 
 
+@pytest.mark.parametrize("layout", ["run", "two_processes"])
 def test_x_and_y_together_beside_the_appender_detect_as_a_drain_would(
-        txflow, tmp_path):
+        txflow, tmp_path, layout):
     data, root = tmp_path / "data", tmp_path / "root"
     importance = data / "CustomerImportance.csv"
     gen = start([txflow, "gen", "--out", str(data), "--append", "--rate", "30000/s"])
     wait_for_records(data / "transactions.csv")  # after the importance table
-    run = start([txflow, "run", "--source", str(data / "transactions.csv"),
-                 "--root", str(root), "--every", "300ms", "--chunk-rows", "5000",
-                 "--linger", "500ms", "--importance", str(importance)])
+    x_flags = ["--source", str(data / "transactions.csv"), "--root", str(root),
+               "--every", "300ms", "--chunk-rows", "5000", "--linger", "500ms"]
+    y_flags = ["--root", str(root), "--importance", str(importance), "--poll", "100ms"]
+    if layout == "run":
+        procs = [start([txflow, "run", *x_flags, "--importance", str(importance)])]
+    else:
+        procs = [start([txflow, "chunk", *x_flags]), start([txflow, "detect", *y_flags])]
     time.sleep(6)
     stop(gen)
     time.sleep(1.5)
-    stop(run)
+    for p in procs:
+        stop(p)
     live_files = list((root / "detections").glob("detections_*.csv"))
     assert live_files, "the live run wrote no detection file in 6 s"
     assert_whole_banksim_records(chunks_body(root))
