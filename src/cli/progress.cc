@@ -71,7 +71,7 @@ struct Shared {
   int reporters = 0;
   bool chunker_in_process = false;
   std::optional<uint64_t> x_first, y_first;  // records at the first report
-  SteadyClock::time_point x_start, y_start, last_draw;
+  SteadyClock::time_point x_start, y_start, last_draw, last_offset_read;
 };
 
 Shared& TheLine() {
@@ -193,8 +193,11 @@ void ProgressReporter::Update(const Detector& detector, FileSystem* root) {
     s.y_start = now;
   }
   if (!DueForRedraw(s, now)) return;
-  if (!s.chunker_in_process) {
+  if (!s.chunker_in_process &&
+      now - s.last_offset_read >= std::chrono::seconds(1)) {
     // Best effort: without X's position the line shows Y's numbers alone.
+    // At most one read a second: on S3 each is a GET.
+    s.last_offset_read = now;
     if (auto text = root->Read(kOffsetKey); text.ok()) {
       if (auto x = DecodeOffsetState(*text, ""); x.ok()) s.snap.x = *x;
     }

@@ -49,8 +49,9 @@ class ProgressReporter {
 
   // After each tick.
   void Update(const Chunker& chunker);
-  // After each poll. `root` is read (offset.csv, at most once per redraw)
-  // for X's position only when no chunker reports in this process.
+  // After each poll. `root` is read (offset.csv, at most once a second, on
+  // a terminal) for X's position only when no chunker reports in this
+  // process.
   void Update(const Detector& detector, FileSystem* root);
 
  private:
