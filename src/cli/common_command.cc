@@ -14,8 +14,10 @@
 namespace txflow {
 
 int ParseOrExit(FlagSet& flags, const std::string& command, const Args& args) {
-  // --log-format is registered here so that every command has it.
-  std::string log_format = "human";
+  // --log-format is registered here so that every command has it. Static:
+  // `flags` keeps a pointer to it.
+  static std::string log_format;
+  log_format = "human";
   flags.String("log-format", &log_format, "FORMAT",
                "log lines on stderr: human, or json (one object per line: "
                "ts, level, msg, mechanism) for log shippers");
