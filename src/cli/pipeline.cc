@@ -4,7 +4,6 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "chunker/offset_state.h"
 #include "cli/progress.h"
 #include "cli/signals.h"
 #include "common/backoff.h"
