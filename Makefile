@@ -41,6 +41,7 @@ PY_INPUTS  := pyproject.toml README.md $(shell find python/CMakeLists.txt python
                 -not -name '*_fuzz.cc' -not -name '*.pyc' 2>/dev/null)
 
 .PHONY: all build deps wheel venv test test-sanitize test-tsan fuzz fuzz-smoke fuzz-build run bench format format-check clean
+.PHONY: demo
 
 all: build
 
@@ -132,6 +133,15 @@ test-tsan: deps
 run: $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) --target txflow
 	@tools/run-demo.sh "$(TXFLOW)" "$(SOURCE)" "$(IMPORTANCE)" "$(ROOT)" "$(DEMO_DIR)" "$(DEMO_ROWS)"
+
+# The live pipeline (tools/run-demo-live.sh has the settings: RATE, EVERY,
+# METRICS_ADDR, DURATION, ...): `txflow gen --append` grows data/live/
+# transactions.csv, `txflow run` cuts it every 5 s and detects continuously
+# into ./bucket-live with metrics on, `txflow status` every few seconds;
+# Ctrl-C stops it and writes the report.
+demo: $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) --target txflow
+	@tools/run-demo-live.sh "$(TXFLOW)"
 
 bench: build
 	@bench/run

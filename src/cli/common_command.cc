@@ -14,7 +14,18 @@
 namespace txflow {
 
 int ParseOrExit(FlagSet& flags, const std::string& command, const Args& args) {
+  // --log-format is registered here so that every command has it. Static:
+  // `flags` keeps a pointer to it.
+  static std::string log_format;
+  log_format = "human";
+  flags.String("log-format", &log_format, "FORMAT",
+               "log lines on stderr: human, or json (one object per line: "
+               "ts, level, msg, mechanism) for log shippers");
   Status s = flags.Parse(args);
+  if (s.ok() && log_format != "human" && log_format != "json") {
+    s = Status::InvalidArgument("--log-format: '" + log_format +
+                                "' is not human or json");
+  }
   if (flags.help_requested()) {
     std::fputs(flags.Help().c_str(), stdout);
     return kExitOk;
@@ -24,6 +35,7 @@ int ParseOrExit(FlagSet& flags, const std::string& command, const Args& args) {
                  command.c_str(), s.message().c_str(), command.c_str());
     return kExitUsage;
   }
+  SetLogFormat(log_format == "json" ? LogFormat::kJson : LogFormat::kHuman);
   return -1;
 }
 
@@ -76,8 +88,7 @@ std::string S3RequestSummary() {
 }
 
 int Fail(const std::string& command, const Status& status) {
-  std::fprintf(stderr, "txflow %s: %s\n", command.c_str(),
-               status.ToString().c_str());
+  LogError("txflow " + command + ": " + status.ToString());
   return kExitFailure;
 }
 

@@ -86,6 +86,13 @@ FlagSet::Flag* FlagSet::Find(const std::string& name) {
   return nullptr;
 }
 
+bool FlagSet::WasSet(const std::string& name) const {
+  for (const auto& f : flags_) {
+    if (f.name == name) return f.seen;
+  }
+  return false;
+}
+
 Status FlagSet::Set(Flag& flag, const std::string& value) {
   auto bad = [&](const Status& s) {
     return Status::InvalidArgument("--" + flag.name + ": " + s.message());

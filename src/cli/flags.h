@@ -31,6 +31,9 @@ class FlagSet {
   // help_requested() for --help / -h (then nothing else is checked).
   Status Parse(const std::vector<std::string>& args);
   bool help_requested() const { return help_requested_; }
+  // After Parse: whether --name was given (a default and an explicit value
+  // equal to it differ here).
+  bool WasSet(const std::string& name) const;
 
   std::string Help() const;
 

@@ -1,12 +1,10 @@
 #include "cli/pipeline.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
-#include "chunker/offset_state.h"
+#include "cli/progress.h"
 #include "cli/signals.h"
 #include "common/backoff.h"
 #include "common/log.h"
@@ -140,6 +138,9 @@ Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
       if (d) *d = true;
     }
   } mark{done};
+  // --- progress line (cli/progress.h; demo): drawn on a terminal only ---
+  ProgressReporter progress_line('x', f.options.drain);
+  // --- end progress line ---
   int attempt = 0;
   uint64_t progress = chunker.state().next_record;
   while (!StopRequested()) {
@@ -154,6 +155,9 @@ Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
       return r.status();
     }
     attempt = 0;
+    // --- progress line (cli/progress.h; demo) ---
+    progress_line.Update(chunker);
+    // --- end progress line ---
     if ((f.options.drain && r->drained) || f.once) break;
     if (Status s = lock.Renew(); !s.ok()) {
       if (WaitToRetry(s, "x", &attempt)) continue;
@@ -175,24 +179,12 @@ Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
   return Status::OK();
 }
 
-namespace {
-
-// Chunks X has written, from its offset file (nullopt if none yet).
-std::optional<uint64_t> ChunksWritten(FileSystem* root) {
-  auto text = root->Read(kOffsetKey);
-  if (!text.ok()) return std::nullopt;
-  auto state = DecodeOffsetState(*text, "");
-  if (!state.ok()) return std::nullopt;
-  return state->chunks_written;
-}
-
-}  // namespace
-
 Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
                        const DetectorFlags& f, bool drain,
                        const std::function<bool()>& upstream_done) {
-  const bool tty = ::isatty(STDERR_FILENO);
-  const auto start = std::chrono::steady_clock::now();
+  // --- progress line (cli/progress.h; demo): drawn on a terminal only ---
+  ProgressReporter progress_line('y', drain);
+  // --- end progress line ---
   int attempt = 0;
   uint64_t progress = detector.stats().chunks;
   while (!StopRequested()) {
@@ -206,23 +198,9 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
       return r.status();
     }
     attempt = 0;
-    if (tty) {
-      const auto& s = detector.stats();
-      const double secs = std::chrono::duration<double>(
-                              std::chrono::steady_clock::now() - start)
-                              .count();
-      const auto written = ChunksWritten(root);
-      const uint64_t lag =
-          written && *written > s.chunks ? *written - s.chunks : 0;
-      std::fprintf(stderr,
-                   "\ry: chunks %" PRIu64 "  records %" PRIu64
-                   " (%.2f M/s)  detections %" PRIu64 "  files %" PRIu64
-                   "  lag %" PRIu64 " chunks   ",
-                   s.chunks, s.records, secs > 0 ? s.records / secs / 1e6 : 0.0,
-                   s.per_pattern[0] + s.per_pattern[1] + s.per_pattern[2],
-                   s.files, lag);
-      std::fflush(stderr);
-    }
+    // --- progress line (cli/progress.h; demo) ---
+    progress_line.Update(detector, root);
+    // --- end progress line ---
     if (Status s = lock.Renew(); !s.ok()) {
       if (WaitToRetry(s, "y", &attempt)) continue;
       return s;
@@ -241,7 +219,6 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
       return renew_failure;
     }
   }
-  if (tty) std::fputc('\n', stderr);
   // A short file is written only at the true end of a drain (or on a stop
   // with --flush-on-exit): a drain cut short by a stop or by the chunker's
   // failure leaves its pending detections to the next run, so files still

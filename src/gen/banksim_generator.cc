@@ -26,6 +26,7 @@ class Rng {
  public:
   explicit Rng(uint64_t seed) : state_(seed) {}
   uint64_t Next() { return Mix(state_++); }
+  uint64_t state() const { return state_; }
   double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
 
  private:
@@ -203,48 +204,73 @@ BankSimGenerator::Customer BankSimGenerator::CustomerAt(uint64_t index) const {
   return c;
 }
 
+char* BankSimGenerator::AppendRecord(char* p, uint64_t step,
+                                     uint64_t* rng_state) const {
+  Rng rng(*rng_state);
+  const double um = rng.Uniform();
+  const size_t mi = static_cast<size_t>(
+      std::lower_bound(merchant_cdf_.begin(), merchant_cdf_.end(), um) -
+      merchant_cdf_.begin());
+  const Merchant& m = merchants_[std::min<size_t>(mi, merchants_.size() - 1)];
+  Customer c;
+  while (true) {  // rejection sampling: activity, then the merchant's lean
+    c = CustomerAt(rng.Next() % customers_);
+    double accept = c.activity / kMaxActivity;
+    if (c.gender == 'F') accept *= m.female_accept;
+    if (rng.Uniform() < accept) break;
+  }
+  const uint64_t paise =
+      NoisyPaise(static_cast<double>(m.base_paise) * c.spend, rng);
+  const bool fraud = rng.Uniform() < 0.012;
+  *rng_state = rng.state();
+
+  p = AppendUint(p, step);
+  p = AppendLiteral(p, ",'C");
+  p = AppendUint(p, c.number);
+  *p++ = '\'';
+  *p++ = ',';
+  *p++ = '\'';
+  *p++ = c.age;
+  p = AppendLiteral(p, "','");
+  *p++ = c.gender;
+  p = AppendLiteral(p, "','28007',");
+  p = AppendLiteral(p, m.quoted_suffix);
+  p = AppendPaise(p, paise);
+  *p++ = ',';
+  *p++ = fraud ? '1' : '0';
+  *p++ = '\n';
+  return p;
+}
+
 Status BankSimGenerator::WriteTransactions(const BlockSink& sink) const {
   std::string block(kBlockBytes + kMaxLineBytes, '\0');
   char* const begin = block.data();
   char* p = begin;
   p = AppendLiteral(p, kTransactionsHeader);
-  Rng rng(Mix(options_.seed ^ 0x7472616e73616374ULL));
+  uint64_t rng_state = Mix(options_.seed ^ 0x7472616e73616374ULL);
   const uint64_t rows = options_.rows;
   for (uint64_t row = 0; row < rows; ++row) {
-    const double um = rng.Uniform();
-    const size_t mi = static_cast<size_t>(
-        std::lower_bound(merchant_cdf_.begin(), merchant_cdf_.end(), um) -
-        merchant_cdf_.begin());
-    const Merchant& m = merchants_[std::min<size_t>(mi, merchants_.size() - 1)];
-    Customer c;
-    while (true) {  // rejection sampling: activity, then the merchant's lean
-      c = CustomerAt(rng.Next() % customers_);
-      double accept = c.activity / kMaxActivity;
-      if (c.gender == 'F') accept *= m.female_accept;
-      if (rng.Uniform() < accept) break;
-    }
-    const uint64_t paise =
-        NoisyPaise(static_cast<double>(m.base_paise) * c.spend, rng);
-    const bool fraud = rng.Uniform() < 0.012;
-
-    p = AppendUint(p, row * kSteps / rows);
-    p = AppendLiteral(p, ",'C");
-    p = AppendUint(p, c.number);
-    *p++ = '\'';
-    *p++ = ',';
-    *p++ = '\'';
-    *p++ = c.age;
-    p = AppendLiteral(p, "','");
-    *p++ = c.gender;
-    p = AppendLiteral(p, "','28007',");
-    p = AppendLiteral(p, m.quoted_suffix);
-    p = AppendPaise(p, paise);
-    *p++ = ',';
-    *p++ = fraud ? '1' : '0';
-    *p++ = '\n';
+    p = AppendRecord(p, row * kSteps / rows, &rng_state);
     TXFLOW_RETURN_IF_ERROR(FlushBlock(sink, begin, &p, kBlockBytes));
   }
   return FlushBlock(sink, begin, &p, 0);
+}
+
+void BankSimGenerator::AppendStreamRecords(uint64_t first, uint64_t count,
+                                           uint64_t min_step,
+                                           std::string* out) const {
+  const size_t start = out->size();
+  out->resize(start + count * kMaxLineBytes);
+  char* const begin = out->data() + start;
+  char* p = begin;
+  for (uint64_t i = first; i < first + count; ++i) {
+    // Each record draws from its own stream, so record i does not depend on
+    // where an earlier appender stopped.
+    uint64_t rng_state = Mix(Mix(options_.seed ^ 0x73747265616d2121ULL) ^ i);
+    p = AppendRecord(p, std::max(min_step, i / kStreamRecordsPerStep),
+                     &rng_state);
+  }
+  out->resize(start + static_cast<size_t>(p - begin));
 }
 
 Status BankSimGenerator::WriteImportance(const BlockSink& sink) const {
@@ -303,6 +329,14 @@ Status WriteCounted(const std::string& path, WriteFn&& write, uint64_t* lines,
 }
 
 }  // namespace
+
+Status WriteImportanceFile(const BankSimGenerator& gen,
+                           const std::string& path) {
+  uint64_t lines = 0, bytes = 0;
+  return WriteCounted(
+      path, [&](const BlockSink& sink) { return gen.WriteImportance(sink); },
+      &lines, &bytes);
+}
 
 Result<DatasetStats> GenerateDataset(const std::string& dir,
                                      const GeneratorOptions& options) {

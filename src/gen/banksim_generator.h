@@ -33,6 +33,9 @@ inline constexpr std::string_view kTransactionsHeader =
 inline constexpr std::string_view kImportanceHeader =
     "Source,Target,Weight,typeTrans,fraud\n";
 inline constexpr int kMerchants = 50;
+// The stream's steps advance as a default 600,000-record dataset's do (180
+// steps), so appending to one continues its steps: record 600,000 is step 180.
+inline constexpr uint64_t kStreamRecordsPerStep = 600'000 / 180;
 
 // Receives the output in blocks of whole lines; a non-OK status stops the run.
 using BlockSink = std::function<Status(std::string_view block)>;
@@ -48,6 +51,14 @@ class BankSimGenerator {
   // Header then the importance table (a few rows per customer).
   Status WriteImportance(const BlockSink& sink) const;
 
+  // Appends records first .. first+count-1 of the endless stream behind
+  // `txflow gen --append` to *out, whole lines. Record i is a pure function
+  // of (seed, customers, i, min_step); its step is i / kStreamRecordsPerStep
+  // but never below `min_step` (the last step already in the file), so the
+  // steps of a file never go down.
+  void AppendStreamRecords(uint64_t first, uint64_t count, uint64_t min_step,
+                           std::string* out) const;
+
  private:
   struct Customer;
   struct Merchant {
@@ -59,6 +70,9 @@ class BankSimGenerator {
   };
 
   Customer CustomerAt(uint64_t index) const;
+  // Formats one record at `p` (room for kMaxLineBytes) drawing from the
+  // random stream at *rng_state, which it advances. Returns the end.
+  char* AppendRecord(char* p, uint64_t step, uint64_t* rng_state) const;
 
   GeneratorOptions options_;
   uint64_t customers_;
@@ -76,6 +90,11 @@ struct DatasetStats {
 // Writes DIR/transactions.csv and DIR/CustomerImportance.csv, each appearing
 // atomically when complete (a failure leaves no partial file under either
 // name). DIR must be a local directory; it is created.
+// Writes `gen`'s importance table to `path`, appearing atomically when
+// complete.
+Status WriteImportanceFile(const BankSimGenerator& gen,
+                           const std::string& path);
+
 Result<DatasetStats> GenerateDataset(const std::string& dir,
                                      const GeneratorOptions& options);
 
