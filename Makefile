@@ -60,6 +60,7 @@ test: deps build venv
 	@tools/install-s3proxy.sh $(S3PROXY_DIR)
 	@tools/install-ec2-metadata-mock.sh $(BUILD_DIR)/tools/bin
 	@tools/install-deploy-tools.sh $(BUILD_DIR)
+	@tools/install-browser.sh
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2
 	@$(MAKE) --no-print-directory fuzz-smoke
 
@@ -116,7 +117,7 @@ test-sanitize: deps
 	  -DTXFLOW_S3PROXY_JAR=$(S3PROXY_JAR) -DTXFLOW_EC2_METADATA_MOCK=$(IMDS_MOCK)
 	cmake --build $(SAN_DIR)
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(SAN_DIR) --output-on-failure -j 2 -LE "lint|python|spark|deploy"
+	  ctest --test-dir $(SAN_DIR) --output-on-failure -j 2 -LE "lint|python|spark|deploy|demo|browser"
 
 # The suites that run threads (the ordered writer, the detector with its
 # writer thread, `txflow run` with X and Y in one process, the lock), built

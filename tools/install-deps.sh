@@ -4,7 +4,8 @@
 # Usage: tools/install-deps.sh [--dev|--python|--spark]
 #   (no flag) build: compiler, cmake, ninja, GoogleTest, libcurl, OpenSSL
 #   --dev      also the test tools: clang-format, clang + its sanitizer and
-#              libFuzzer runtimes (the fuzz targets)
+#              libFuzzer runtimes (the fuzz targets), systemd (systemd-analyze
+#              verify of deploy/systemd/)
 #   --python   only what the Python package's build needs from Debian, when the
 #              python3 on PATH lacks it: venv (with pip) and Python.h
 #   --spark    only what the Spark engine's tests need, when missing: a Java 17
@@ -13,7 +14,7 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build libgtest-dev libcurl4-openssl-dev libssl-dev pkg-config)
 if [[ "${1:-}" == "--dev" ]]; then
-  packages+=(clang-format clang libclang-rt-14-dev)
+  packages+=(clang-format clang libclang-rt-14-dev systemd)
 fi
 if [[ "${1:-}" == "--python" ]]; then
   packages=()
