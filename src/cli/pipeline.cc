@@ -12,6 +12,8 @@
 #include "common/log.h"
 #include "csv/row_decoder.h"
 #include "detector/detection_file.h"
+#include "obs/probes.h"
+#include "obs/telemetry.h"
 
 namespace txflow {
 
@@ -105,6 +107,52 @@ Result<std::optional<ImportanceTable>> LoadImportance(const std::string& uri) {
   return std::optional<ImportanceTable>(std::move(t));
 }
 
+void AddObsFlags(FlagSet& flags, ObsFlags* f) {
+  flags.String("metrics-addr", &f->metrics_addr, "HOST:PORT",
+               "serve GET /metrics (Prometheus) and GET /healthz here; port 0 "
+               "picks a free port (logged); off by default");
+  flags.Duration("stall-after", &f->stall_after,
+                 "alert (and /healthz 503) after no progress for this long "
+                 "while work is waiting");
+  flags.Strings("notify-webhook", &f->webhooks, "URL",
+                "POST alerts (stopped, stalled, recovered) as JSON here; the "
+                "URL is never logged");
+  flags.Strings("notify-command", &f->commands, "CMD",
+                "run CMD with /bin/sh -c and the alert JSON on stdin");
+  flags.Duration("notify-timeout", &f->notify_timeout,
+                 "time limit of one --notify-command run");
+}
+
+Result<std::unique_ptr<obs::Monitor>> StartMonitor(const ObsFlags& f,
+                                                   const std::string& root_uri,
+                                                   const ChunkerFlags* x) {
+  obs::MonitorOptions o;
+  o.metrics_addr = f.metrics_addr;
+  o.stall_after = f.stall_after;
+  o.root = root_uri;
+  o.notify.webhooks = f.webhooks;
+  o.notify.commands = f.commands;
+  o.notify.command_timeout = f.notify_timeout;
+  char host[256] = "";
+  ::gethostname(host, sizeof host - 1);
+  o.notify.host = host;
+  o.notify.pid = static_cast<int>(::getpid());
+  o.notify.version = TXFLOW_VERSION;
+  if (x != nullptr) {
+    o.min_stall[0] = x->options.linger + x->every;
+  }
+  obs::SetDeepProbes(!f.metrics_addr.empty() || !f.webhooks.empty() ||
+                     !f.commands.empty());
+  auto monitor = std::make_unique<obs::Monitor>(std::move(o));
+  TXFLOW_RETURN_IF_ERROR(monitor->Start());
+  return monitor;
+}
+
+std::unique_ptr<FileSystem> Instrumented(std::unique_ptr<FileSystem> fs,
+                                         std::string watch_key) {
+  return obs::Telemetry::Get().Instrument(std::move(fs), std::move(watch_key));
+}
+
 std::chrono::milliseconds Backoff(int attempt) {
   return BackoffDelay(attempt, 100, 10'000);
 }
@@ -115,6 +163,9 @@ namespace {
 // with backoff and returns true (try again); otherwise returns false.
 bool WaitToRetry(const Status& s, const char* who, int* attempt) {
   if (!s.IsRetryable() || *attempt >= kMaxRetries) return false;
+  obs::Telemetry::Get()
+      .retries(who[0] == 'x' ? obs::Mechanism::kX : obs::Mechanism::kY)
+      .Add();
   const auto wait = Backoff((*attempt)++);
   LogInfo(std::string(who) + ": retrying in " + std::to_string(wait.count()) +
           "ms after: " + s.ToString());
@@ -142,10 +193,13 @@ Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
   } mark{done};
   int attempt = 0;
   uint64_t progress = chunker.state().next_record;
+  obs::ChunkerProbe probe;  // metrics, health and stall alerts
+  probe.Started();
   while (!StopRequested()) {
     const auto tick_start = std::chrono::steady_clock::now();
     auto r = chunker.Tick();
     if (!r.ok()) {
+      probe.Failed(r.status());
       // The retry budget counts failures in a row without progress: a long
       // drain tick that failed after cutting chunks starts a fresh budget.
       if (chunker.state().next_record != progress) attempt = 0;
@@ -154,6 +208,7 @@ Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
       return r.status();
     }
     attempt = 0;
+    probe.AfterTick(chunker, *r);
     if ((f.options.drain && r->drained) || f.once) break;
     if (Status s = lock.Renew(); !s.ok()) {
       if (WaitToRetry(s, "x", &attempt)) continue;
@@ -195,10 +250,13 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
   const auto start = std::chrono::steady_clock::now();
   int attempt = 0;
   uint64_t progress = detector.stats().chunks;
+  obs::DetectorProbe probe;  // metrics, health and stall alerts
+  probe.Started(detector, root);
   while (!StopRequested()) {
     const bool upstream_was_done = upstream_done();
     auto r = detector.Poll([] { return StopRequested(); });
     if (!r.ok()) {
+      probe.Failed(r.status());
       // As in RunChunkerLoop: failures in a row without progress.
       if (detector.stats().chunks != progress) attempt = 0;
       progress = detector.stats().chunks;
@@ -206,6 +264,7 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
       return r.status();
     }
     attempt = 0;
+    probe.AfterPoll(detector, root);
     if (tty) {
       const auto& s = detector.stats();
       const double secs = std::chrono::duration<double>(

@@ -37,8 +37,8 @@ const char* Reason(int status) {
 void WriteAll(int fd, const std::string& data) {
   size_t done = 0;
   while (done < data.size()) {
-    const ssize_t n = ::send(fd, data.data() + done, data.size() - done,
-                             MSG_NOSIGNAL);
+    const ssize_t n =
+        ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;  // the client went away: nothing to do
     done += static_cast<size_t>(n);
@@ -98,8 +98,8 @@ Status HttpServer::Start(const std::string& addr) {
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  if (int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(),
-                             &hints, &found);
+  if (int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints,
+                             &found);
       rc != 0) {
     return Status::InvalidArgument("--metrics-addr '" + addr +
                                    "': " + ::gai_strerror(rc));
@@ -181,7 +181,8 @@ void HttpServer::Serve(int fd) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     pollfd p{fd, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+    if (left.count() <= 0 ||
+        ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
       if (!head.empty()) SendReply(fd, Plain(408, "request timeout\n"), false);
       return;
     }

@@ -1,11 +1,10 @@
 #include "obs/http_server.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 namespace txflow::obs {
 namespace {
@@ -30,7 +29,9 @@ std::string Exchange(int port, const std::string& request) {
 class ObsHttpServer : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_.Handle("/metrics", [] { return HttpReply{200, "text/plain", "m"}; });
+    server_.Handle("/metrics", [] {
+      return HttpReply{200, "text/plain", "m"};
+    });
     ASSERT_TRUE(server_.Start("127.0.0.1:0").ok());
     ASSERT_GT(server_.port(), 0);
   }
@@ -67,9 +68,9 @@ TEST_F(ObsHttpServer, SlowClientIsDroppedAndTheServerServesTheNext) {
             "HTTP/1.1 408");
   EXPECT_GE(std::chrono::steady_clock::now() - start,
             HttpServer::kRequestTimeout);
-  EXPECT_EQ(Exchange(server_.port(), "GET /metrics HTTP/1.0\r\n\r\n")
-                .substr(0, 12),
-            "HTTP/1.1 200");
+  EXPECT_EQ(
+      Exchange(server_.port(), "GET /metrics HTTP/1.0\r\n\r\n").substr(0, 12),
+      "HTTP/1.1 200");
 }
 
 TEST(ObsHttpServerAddr, MalformedAddressesAreRefused) {

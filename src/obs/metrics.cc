@@ -123,8 +123,8 @@ Registry::Series& Registry::Add(const std::string& name,
     if (f->name == name) family = f.get();
   }
   if (family == nullptr) {
-    families_.push_back(std::make_unique<Family>(
-        Family{name, help, type, label_names, {}}));
+    families_.push_back(
+        std::make_unique<Family>(Family{name, help, type, label_names, {}}));
     family = families_.back().get();
   } else if (family->type != type || family->help != help ||
              family->label_names != label_names) {

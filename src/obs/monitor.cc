@@ -26,14 +26,14 @@ Monitor::Monitor(MonitorOptions options)
       "txflow_alerts_total", "Alert deliveries (event x sink), by result.",
       [this] { return static_cast<double>(notifier_.delivered()); },
       {{"result", "delivered"}});
-  r.AddCounterFunc(
-      "txflow_alerts_total", "Alert deliveries (event x sink), by result.",
-      [this] { return static_cast<double>(notifier_.failed()); },
-      {{"result", "failed"}});
-  r.AddCounterFunc(
-      "txflow_alerts_total", "Alert deliveries (event x sink), by result.",
-      [this] { return static_cast<double>(notifier_.dropped()); },
-      {{"result", "dropped"}});
+  r.AddCounterFunc("txflow_alerts_total",
+                   "Alert deliveries (event x sink), by result.",
+                   [this] { return static_cast<double>(notifier_.failed()); },
+                   {{"result", "failed"}});
+  r.AddCounterFunc("txflow_alerts_total",
+                   "Alert deliveries (event x sink), by result.",
+                   [this] { return static_cast<double>(notifier_.dropped()); },
+                   {{"result", "dropped"}});
 }
 
 Monitor::~Monitor() {

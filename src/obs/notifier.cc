@@ -172,18 +172,18 @@ struct Notifier::Impl {
         web ? WebhookLabel(i, o.webhooks[i])
             : "command #" + std::to_string(i - o.webhooks.size() + 1);
     for (int attempt = 0; attempt < o.max_attempts; ++attempt) {
-      const Outcome r = web ? PostWebhook(o.webhooks[i], json, label)
-                            : RunCommand(o.commands[i - o.webhooks.size()],
-                                         json, label);
+      const Outcome r =
+          web ? PostWebhook(o.webhooks[i], json, label)
+              : RunCommand(o.commands[i - o.webhooks.size()], json, label);
       if (r == Outcome::kDelivered) {
         delivered++;
         return;
       }
       if (r == Outcome::kGiveUp || attempt + 1 == o.max_attempts) break;
       std::unique_lock lock(mu);
-      if (cv.wait_for(lock,
-                      BackoffDelay(attempt, o.backoff_base_ms, o.backoff_cap_ms),
-                      [&] { return stop; })) {
+      if (cv.wait_for(
+              lock, BackoffDelay(attempt, o.backoff_base_ms, o.backoff_cap_ms),
+              [&] { return stop; })) {
         break;
       }
     }
@@ -248,9 +248,8 @@ void Notifier::Post(AlertEvent e) {
 
 bool Notifier::Drain(std::chrono::milliseconds max_wait) {
   std::unique_lock lock(impl_->mu);
-  return impl_->cv.wait_for(lock, max_wait, [&] {
-    return impl_->queue.empty() && !impl_->busy;
-  });
+  return impl_->cv.wait_for(
+      lock, max_wait, [&] { return impl_->queue.empty() && !impl_->busy; });
 }
 
 uint64_t Notifier::delivered() const { return impl_->delivered; }

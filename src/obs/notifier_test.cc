@@ -6,7 +6,6 @@
 #include <fstream>
 #include <sstream>
 
-
 namespace txflow::obs {
 namespace {
 
@@ -21,8 +20,7 @@ TEST(ObsNotifier, JsonHasTheTextAndStructuredFieldsEscaped) {
   o.host = "h";
   o.version = "1.0";
   o.pid = 42;
-  const std::string j =
-      AlertJson({"stalled", "x", "/r", "a \"b\"\n", 0}, o);
+  const std::string j = AlertJson({"stalled", "x", "/r", "a \"b\"\n", 0}, o);
   EXPECT_EQ(j,
             "{\"text\":\"txflow x stalled on h (/r): a \\\"b\\\"\\n\","
             "\"event\":\"stalled\",\"mechanism\":\"x\",\"root\":\"/r\","

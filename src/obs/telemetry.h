@@ -38,8 +38,8 @@ class MechanismState {
  public:
   void Progress(int64_t now_ms);  // work done (records taken, chunks, files)
   void SetBacklog(double units) { backlog_.store(units); }
-  void Failing(std::string reason);  // the last step failed, retrying
-  void Healthy();                    // the last step succeeded
+  void Failing(std::string reason);   // the last step failed, retrying
+  void Healthy();                     // the last step succeeded
   void Stopping(std::string reason);  // fatal: the process is stopping
   void Started(int64_t now_ms);       // the loop runs: judged from now
 
