@@ -21,6 +21,27 @@ Telemetry& T() { return Telemetry::Get(); }
 
 void SetDeepProbes(bool on) { g_deep = on; }
 
+void BacklogTracker::Saw(uint64_t written, int64_t now_ms) {
+  if (sightings_.empty() || sightings_.back().first < written) {
+    sightings_.emplace_back(written, now_ms);
+  }
+}
+
+uint64_t BacklogTracker::Done(uint64_t done, int64_t now_ms,
+                              double* lag_seconds) {
+  // The oldest chunk not processed is number `done`: it was first seen at
+  // the first sighting that showed more than `done` chunks written.
+  while (!sightings_.empty() && sightings_.front().first <= done) {
+    sightings_.pop_front();
+  }
+  if (sightings_.empty()) {
+    *lag_seconds = 0;
+    return 0;
+  }
+  *lag_seconds = (now_ms - sightings_.front().second) / 1000.0;
+  return sightings_.back().first - done;
+}
+
 void ChunkerProbe::Started() { T().state(Mechanism::kX).Started(NowMs()); }
 
 void ChunkerProbe::AfterTick(const Chunker& c, const TickReport& r) {
@@ -92,31 +113,22 @@ void DetectorProbe::Failed(const Status& s) {
 
 void DetectorProbe::UpdateBacklog(const Detector& d, FileSystem* root,
                                   int64_t now) {
-  const uint64_t done = d.stats().chunks;
   // offset.csv at most once a second: on S3 each look is a GET.
   if (now - backlog_checked_ms_ >= 1000) {
     backlog_checked_ms_ = now;
     auto text = root->Read(kOffsetKey);
     if (text.ok()) {
       if (auto state = DecodeOffsetState(*text, ""); state.ok()) {
-        const uint64_t written = state->chunks_written;
-        if (sightings_.empty() || sightings_.back().first < written) {
-          sightings_.emplace_back(written, now);
-        }
+        backlog_.Saw(state->chunks_written, now);
       }
     }
   }
-  // The oldest chunk not processed is number `done`; it was first seen at
-  // the first sighting that showed more than `done` chunks written.
-  while (!sightings_.empty() && sightings_.front().first <= done) {
-    sightings_.pop_front();
-  }
-  const uint64_t written = sightings_.empty() ? done : sightings_.back().first;
-  const double backlog = static_cast<double>(written - done);
+  double lag = 0;
+  const auto backlog =
+      static_cast<double>(backlog_.Done(d.stats().chunks, now, &lag));
   T().backlog_chunks().Set(backlog);
   T().state(Mechanism::kY).SetBacklog(backlog);
-  T().lag_seconds().Set(
-      sightings_.empty() ? 0.0 : (now - sightings_.front().second) / 1000.0);
+  T().lag_seconds().Set(lag);
 }
 
 void DetectorProbe::CountBadRows(FileSystem* root) {

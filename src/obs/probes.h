@@ -21,6 +21,21 @@ namespace txflow::obs {
 // or an alert sink is configured, so a plain run costs no extra requests.
 void SetDeepProbes(bool on);
 
+// Y's backlog and lag from sightings of X's progress: Saw(written, t) says
+// that at time t, X had written `written` chunks; Done(done, now) gives the
+// chunks written and not processed, and the age of the oldest of them: the
+// time of the first sighting that showed it (the FileSystem listing carries
+// no modification time, so "first seen" is the best bound Y has).
+class BacklogTracker {
+ public:
+  void Saw(uint64_t written, int64_t now_ms);
+  // Backlog in chunks; *lag_seconds receives the age (0 when none).
+  uint64_t Done(uint64_t done, int64_t now_ms, double* lag_seconds);
+
+ private:
+  std::deque<std::pair<uint64_t, int64_t>> sightings_;
+};
+
 class ChunkerProbe {
  public:
   void Started();
@@ -43,8 +58,7 @@ class DetectorProbe {
   size_t micros_seen_ = 0;
   std::string checkpoint_key_;
   int64_t backlog_checked_ms_ = 0;
-  // (chunks X had written, when Y first saw that): for the lag.
-  std::deque<std::pair<uint64_t, int64_t>> sightings_;
+  BacklogTracker backlog_;
   std::string quarantine_after_;  // quarantine keys up to this are counted
 };
 
