@@ -288,6 +288,9 @@ def test_healthz_is_200_while_progressing_and_503_with_the_reason_when_stalled(w
             lambda: (lambda r: r[0] == 503 and r)(t.get("/healthz")), 10, "503")
         assert re.match(r"x: stalled: no progress for \d+\.\ds, backlog \d+", body), body
         assert receiver.wait_for(1) == [("stalled", "x")]
+        time.sleep(1)  # still stalled: no second alert, no early recovery
+        assert receiver.events() == [("stalled", "x")]
+        assert t.get("/healthz")[0] == 503
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
@@ -312,21 +315,52 @@ def test_removing_the_source_mid_run_sends_one_stopped_alert_and_a_dead_webhook_
     write_source(src, 20000)
     root = os.path.join(work, "root")
     dead = f"http://127.0.0.1:1/hooks/{SECRET}"  # nothing listens on port 1
+    # The dead webhook first: it must not hold back the live one.
     t = Txflow(work, ["run", "--source", src, "--root", root, "--chunk-rows", "100",
                       "--every", "200ms", "--stall-after", "1s",
-                      "--notify-webhook", receiver.url, "--notify-webhook", dead])
+                      "--notify-webhook", dead, "--notify-webhook", receiver.url])
     lz = os.path.join(root, "landing_zone")
     wait_until(lambda: os.path.isdir(lz) and len(os.listdir(lz)) >= 2, 20, "two chunks")
     os.remove(src)
     start = time.time()
     rc = t.proc.wait(30)
     assert rc == 1
-    assert time.time() - start < 12  # one tick, then at most the 5 s drain
-    assert receiver.wait_for(1, 5) == [("stopped", "x")]
+    # The process waited for the dead webhook's retries, 5 s at most.
+    assert 4.5 < time.time() - start < 12
+    assert receiver.events() == [("stopped", "x")]
     assert "source not found" in receiver.bodies[0]["reason"]
     err = t.stderr()
     assert SECRET not in err
-    assert "webhook #2 (127.0.0.1:1)" in err
+    assert "webhook #1 (127.0.0.1:1): not reachable" in err
+
+
+def test_storage_failing_retryably_stalls_with_the_last_error_then_recovers(work, receiver):
+    """Out of file descriptors: every open fails with EMFILE, which the local
+    backend reports as retryable, so X retries (and fails) with backlog
+    waiting; with the limit restored within the retry budget X goes on."""
+    import resource
+    src = os.path.join(work, "source.csv")
+    write_source(src, 20000)
+    root = os.path.join(work, "root")
+    t = Txflow(work, ["chunk", "--source", src, "--root", root, "--chunk-rows", "100",
+                      "--every", "200ms", "--linger", "100ms", "--stall-after", "1s",
+                      "--notify-webhook", receiver.url])
+    lz = os.path.join(root, "landing_zone")
+    wait_until(lambda: os.path.isdir(lz) and len(os.listdir(lz)) >= 2, 20, "two chunks")
+    limits = resource.prlimit(t.proc.pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(t.proc.pid, resource.RLIMIT_NOFILE, (3, limits[1]))
+    try:
+        time.sleep(3)  # the stalled alert cannot go out either: no sockets
+        cut = len(os.listdir(lz))
+        time.sleep(0.5)
+        assert len(os.listdir(lz)) == cut, "X must be stuck"
+    finally:
+        resource.prlimit(t.proc.pid, resource.RLIMIT_NOFILE, limits)
+    assert receiver.wait_for(2, 30) == [("stalled", "x"), ("recovered", "x")]
+    assert "Too many open files" in receiver.bodies[0]["reason"]
+    assert t.stop() == 0
+    assert receiver.events() == [("stalled", "x"), ("recovered", "x")]
+    assert SECRET not in t.stderr()
 
 
 @pytest.mark.skipif(not FAULT_BINARY, reason="needs txflow_fault_injection")

@@ -165,30 +165,49 @@ struct Notifier::Impl {
     return Outcome::kRetry;
   }
 
-  // Sends `json` to sink `i` (webhooks first, then commands) with retries.
-  void Deliver(size_t i, const std::string& json) {
-    const bool web = i < o.webhooks.size();
-    const std::string label =
-        web ? WebhookLabel(i, o.webhooks[i])
-            : "command #" + std::to_string(i - o.webhooks.size() + 1);
-    for (int attempt = 0; attempt < o.max_attempts; ++attempt) {
-      const Outcome r =
-          web ? PostWebhook(o.webhooks[i], json, label)
-              : RunCommand(o.commands[i - o.webhooks.size()], json, label);
-      if (r == Outcome::kDelivered) {
-        delivered++;
-        return;
+  std::string Label(size_t i) const {
+    return i < o.webhooks.size()
+               ? WebhookLabel(i, o.webhooks[i])
+               : "command #" + std::to_string(i - o.webhooks.size() + 1);
+  }
+
+  Outcome Attempt(size_t i, const std::string& json) {
+    return i < o.webhooks.size()
+               ? PostWebhook(o.webhooks[i], json, Label(i))
+               : RunCommand(o.commands[i - o.webhooks.size()], json, Label(i));
+  }
+
+  // Sends `json` to every sink. Each round tries every sink not yet done, so
+  // a dead sink never delays the others' first attempt; the failed ones are
+  // tried again after a backoff.
+  void Deliver(const std::string& json) {
+    std::vector<size_t> left;
+    for (size_t i = 0; i < o.webhooks.size() + o.commands.size(); ++i) {
+      left.push_back(i);
+    }
+    for (int attempt = 0; !left.empty(); ++attempt) {
+      std::vector<size_t> again;
+      for (size_t i : left) {
+        const Outcome r = Attempt(i, json);
+        if (r == Outcome::kDelivered) {
+          delivered++;
+        } else if (r == Outcome::kGiveUp || attempt + 1 == o.max_attempts) {
+          failed++;
+          LogInfo("alert: " + Label(i) + ": gave up");
+        } else {
+          again.push_back(i);
+        }
       }
-      if (r == Outcome::kGiveUp || attempt + 1 == o.max_attempts) break;
+      left = std::move(again);
+      if (left.empty()) break;
       std::unique_lock lock(mu);
       if (cv.wait_for(
               lock, BackoffDelay(attempt, o.backoff_base_ms, o.backoff_cap_ms),
               [&] { return stop; })) {
-        break;
+        failed += left.size();
+        return;
       }
     }
-    failed++;
-    LogInfo("alert: " + label + ": gave up");
   }
 
   void Loop() {
@@ -206,8 +225,7 @@ struct Notifier::Impl {
       queue.pop_front();
       busy = true;
       lock.unlock();
-      const size_t sinks = o.webhooks.size() + o.commands.size();
-      for (size_t i = 0; i < sinks; ++i) Deliver(i, json);
+      Deliver(json);
       lock.lock();
       busy = false;
       cv.notify_all();

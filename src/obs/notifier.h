@@ -2,10 +2,11 @@
 // field plus structured fields) and pipes it to commands, from a background
 // thread, so a slow or dead receiver never blocks or stops the pipeline.
 //
-// Delivery: each event goes to every sink in order; a sink's attempt that
-// fails (transport error, HTTP 429 or 5xx, a command exiting non-zero or
-// timing out) is retried with BackoffDelay up to max_attempts; other HTTP
-// answers (4xx) are final. The queue is bounded: when full, the new event is
+// Delivery: events go out one at a time, in order, each to every sink; a
+// sink's attempt that fails (transport error, HTTP 429 or 5xx, a command
+// exiting non-zero or timing out) is retried with BackoffDelay up to
+// max_attempts, after the other sinks had their attempt (a dead sink never
+// delays a live one's first delivery); other HTTP answers (4xx) are final. The queue is bounded: when full, the new event is
 // dropped and counted. Secrets: a webhook URL carries one, so logs and
 // counters name a sink only as "webhook #N (host)" / "command #N", never by
 // URL or command line.
