@@ -34,6 +34,19 @@ SECRET = "T000/B000/fake-s3cr3t-token"
 HEADER = "step,customer,age,gender,zipcodeOri,merchant,zipMerchant,category,amount,fraud\n"
 
 
+STARTED = []  # every Txflow of the test, killed at teardown if still running
+
+
+@pytest.fixture(autouse=True)
+def kill_leftovers():
+    yield
+    while STARTED:
+        p = STARTED.pop()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 @pytest.fixture
 def work(request):
     d = os.path.join(WORK, request.node.name)
@@ -107,6 +120,7 @@ class Txflow:
         self.err = open(self.err_path, "w")
         self.proc = subprocess.Popen([binary] + args, stdout=subprocess.DEVNULL,
                                      stderr=self.err, env=env)
+        STARTED.append(self.proc)
         self.port = None
 
     def stderr(self):
@@ -344,7 +358,8 @@ def test_storage_failing_retryably_stalls_with_the_last_error_then_recovers(work
     root = os.path.join(work, "root")
     t = Txflow(work, ["chunk", "--source", src, "--root", root, "--chunk-rows", "100",
                       "--every", "200ms", "--linger", "100ms", "--stall-after", "1s",
-                      "--notify-webhook", receiver.url])
+                      "--notify-webhook", receiver.url, "--metrics-addr", "127.0.0.1:0"])
+    t.metrics_port()
     lz = os.path.join(root, "landing_zone")
     wait_until(lambda: os.path.isdir(lz) and len(os.listdir(lz)) >= 2, 20, "two chunks")
     limits = resource.prlimit(t.proc.pid, resource.RLIMIT_NOFILE)
@@ -358,6 +373,13 @@ def test_storage_failing_retryably_stalls_with_the_last_error_then_recovers(work
         resource.prlimit(t.proc.pid, resource.RLIMIT_NOFILE, limits)
     assert receiver.wait_for(2, 30) == [("stalled", "x"), ("recovered", "x")]
     assert "Too many open files" in receiver.bodies[0]["reason"]
+    m = t.metrics()
+    ops = ("read", "read_range", "stat", "write", "list", "delete")
+    errors = sum(value(m, "txflow_storage_errors_total", op=op) for op in ops)
+    failed = sum(value(m, "txflow_storage_requests_total", op=op, status=st)
+                 for op in ops for st in ("retryable", "error"))
+    assert errors == failed >= 1
+    assert value(m, "txflow_retries_total", mechanism="x") >= 1
     assert t.stop() == 0
     assert receiver.events() == [("stalled", "x"), ("recovered", "x")]
     assert SECRET not in t.stderr()
