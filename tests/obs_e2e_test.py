@@ -285,11 +285,17 @@ def test_healthz_is_200_while_progressing_and_503_with_the_reason_when_stalled(w
     write_source(src, 20000)
     root = os.path.join(work, "root")
     cmd_out = os.path.join(work, "command.jsonl")
+    # The URL from a file (@FILE), so the secret is not in the process list.
+    hooks = os.path.join(work, "webhooks.txt")
+    with open(hooks, "w") as f:
+        f.write(receiver.url + "\n")
     t = Txflow(work, ["chunk", "--source", src, "--root", root, "--chunk-rows", "100",
                       "--every", "200ms", "--linger", "100ms", "--stall-after", "1s",
-                      "--metrics-addr", "127.0.0.1:0", "--notify-webhook", receiver.url,
+                      "--metrics-addr", "127.0.0.1:0", "--notify-webhook", "@" + hooks,
                       "--notify-command", f"cat >> {cmd_out}; echo >> {cmd_out}"])
     t.metrics_port()
+    with open(f"/proc/{t.proc.pid}/cmdline", "rb") as f:
+        assert SECRET.encode() not in f.read()
     lz = os.path.join(root, "landing_zone")
     wait_until(lambda: os.path.isdir(lz) and len(os.listdir(lz)) >= 2, 20, "two chunks")
     status, body = t.get("/healthz")

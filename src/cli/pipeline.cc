@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <fstream>
 
 #include "chunker/offset_state.h"
 #include "cli/signals.h"
@@ -116,12 +117,40 @@ void AddObsFlags(FlagSet& flags, ObsFlags* f) {
                  "while work is waiting");
   flags.Strings("notify-webhook", &f->webhooks, "URL",
                 "POST alerts (stopped, stalled, recovered) as JSON here; the "
-                "URL is never logged");
+                "URL is never logged; @FILE reads URLs from FILE, one a line, "
+                "so the secret stays out of the process list");
   flags.Strings("notify-command", &f->commands, "CMD",
                 "run CMD with /bin/sh -c and the alert JSON on stdin");
   flags.Duration("notify-timeout", &f->notify_timeout,
                  "time limit of one --notify-command run");
 }
+
+namespace {
+
+// --notify-webhook values: a URL, or @FILE with URLs one a line.
+Result<std::vector<std::string>> WebhookUrls(
+    const std::vector<std::string>& values) {
+  std::vector<std::string> urls;
+  for (const std::string& v : values) {
+    if (v[0] != '@') {
+      urls.push_back(v);
+      continue;
+    }
+    std::ifstream in(v.substr(1));
+    if (!in) {
+      return Status::InvalidArgument("--notify-webhook " + v +
+                                     ": cannot read the file");
+    }
+    for (std::string line; std::getline(in, line);) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+        line.pop_back();
+      if (!line.empty()) urls.push_back(line);
+    }
+  }
+  return urls;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<obs::Monitor>> StartMonitor(const ObsFlags& f,
                                                    const std::string& root_uri,
@@ -130,7 +159,7 @@ Result<std::unique_ptr<obs::Monitor>> StartMonitor(const ObsFlags& f,
   o.metrics_addr = f.metrics_addr;
   o.stall_after = f.stall_after;
   o.root = root_uri;
-  o.notify.webhooks = f.webhooks;
+  TXFLOW_ASSIGN_OR_RETURN(o.notify.webhooks, WebhookUrls(f.webhooks));
   o.notify.commands = f.commands;
   o.notify.command_timeout = f.notify_timeout;
   char host[256] = "";
@@ -141,7 +170,7 @@ Result<std::unique_ptr<obs::Monitor>> StartMonitor(const ObsFlags& f,
   if (x != nullptr) {
     o.min_stall[0] = x->options.linger + x->every;
   }
-  obs::SetDeepProbes(!f.metrics_addr.empty() || !f.webhooks.empty() ||
+  obs::SetDeepProbes(!f.metrics_addr.empty() || !o.notify.webhooks.empty() ||
                      !f.commands.empty());
   auto monitor = std::make_unique<obs::Monitor>(std::move(o));
   TXFLOW_RETURN_IF_ERROR(monitor->Start());

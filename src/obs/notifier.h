@@ -6,10 +6,10 @@
 // sink's attempt that fails (transport error, HTTP 429 or 5xx, a command
 // exiting non-zero or timing out) is retried with BackoffDelay up to
 // max_attempts, after the other sinks had their attempt (a dead sink never
-// delays a live one's first delivery); other HTTP answers (4xx) are final. The queue is bounded: when full, the new event is
-// dropped and counted. Secrets: a webhook URL carries one, so logs and
-// counters name a sink only as "webhook #N (host)" / "command #N", never by
-// URL or command line.
+// delays a live one's first delivery); other HTTP answers (4xx) are final. The
+// queue is bounded: when full, the new event is dropped and counted. Secrets: a
+// webhook URL carries one, so logs and counters name a sink only as "webhook #N
+// (host)" / "command #N", never by URL or command line.
 //
 // Thread-safe. The destructor stops the thread without waiting for the queue
 // (call Drain() first for the events that must go out).
