@@ -413,3 +413,32 @@ def test_metrics_addr_that_cannot_be_bound_is_one_clear_error(work):
                         "--metrics-addr", "nonsense"], capture_output=True, text=True)
     assert r.returncode == 1
     assert "--metrics-addr 'nonsense': expected HOST:PORT" in r.stderr
+
+
+S3_DIR = os.environ.get("TXFLOW_S3_TEST_DIR", "")
+
+
+@pytest.mark.skipif(not S3_DIR, reason="needs the versitygw fixture (TXFLOW_S3_TEST_DIR)")
+def test_s3_root_metrics_count_storage_calls_and_records(work):
+    with open(os.path.join(S3_DIR, "endpoint")) as f:
+        endpoint = f.read().strip()
+    env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="txflow-test-key",
+               AWS_SECRET_ACCESS_KEY="txflow-test-secret", AWS_REGION="us-east-1")
+    env.pop("AWS_PROFILE", None)
+    src = os.path.join(work, "source.csv")
+    write_source(src, 2000)
+    root = f"s3://txflow-test/obs-{time.time_ns()}"
+    t = Txflow(work, ["run", "--source", src, "--root", root, "--chunk-rows", "300",
+                      "--every", "100ms", "--linger", "300ms",
+                      "--metrics-addr", "127.0.0.1:0"], env=env)
+    t.metrics_port()
+    chunks = math.ceil(2000 / 300)
+    wait_until(lambda: value(t.metrics(), "txflow_chunks_total", mechanism="y") == chunks,
+               60, "y to process every chunk")
+    m = t.metrics()
+    assert t.stop() == 0
+    assert value(m, "txflow_records_total", mechanism="x") == 2000
+    assert value(m, "txflow_records_total", mechanism="y") == 2000
+    # X wrote each chunk with one create-only PUT (no conflicts on a fresh root).
+    assert value(m, "txflow_storage_requests_total", op="write", status="ok") >= 2 * chunks
+    assert value(m, "txflow_storage_requests_total", op="read", status="ok") >= chunks
