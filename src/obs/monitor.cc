@@ -77,8 +77,10 @@ std::string Monitor::Trouble(int m, int64_t now_ms, bool* stalled) const {
   if (idle >= Threshold(m).count() && (st.backlog() > 0 || !failing.empty())) {
     *stalled = true;
     char buf[160];
-    std::snprintf(buf, sizeof buf, "stalled: no progress for %s, backlog %g",
-                  Seconds(idle).c_str(), st.backlog());
+    std::snprintf(buf, sizeof buf,
+                  "stalled: no progress for %s, backlog %.0f %s",
+                  Seconds(idle).c_str(), st.backlog(),
+                  m == 0 ? "source bytes" : "chunks");
     return buf + (failing.empty() ? "" : "; last error: " + failing);
   }
   if (!failing.empty()) return "failing: retrying after: " + failing;
