@@ -14,6 +14,10 @@
 // Alerts (docs/operations.md): "stalled" when a mechanism becomes stalled,
 // "recovered" when it progresses again after a stalled alert, "stopped" on
 // Fatal(). A failure retried away before the threshold sends nothing.
+//
+// One Monitor per process (it registers txflow_alerts_total in the process's
+// registry, reading its own notifier), alive until the process's last scrape:
+// the commands keep it until they return.
 #ifndef TXFLOW_OBS_MONITOR_H_
 #define TXFLOW_OBS_MONITOR_H_
 
