@@ -33,6 +33,8 @@ int RunChunk(const Args& args) {
       "blocks for at most this long");
   StorageFlags storage;
   AddStorageFlags(flags, &storage);
+  ObsFlags obs_flags;
+  AddObsFlags(flags, &obs_flags);
   if (int rc = ParseOrExit(flags, "chunk", args); rc >= 0) return rc;
   ApplyStorageFlags(storage);
   if (f.options.chunk_rows == 0 || f.options.max_chunks_per_tick == 0) {
@@ -52,20 +54,29 @@ int RunChunk(const Args& args) {
   if (!source_fs.ok()) return Fail("chunk", source_fs.status());
   auto root_fs = OpenFileSystem(root);
   if (!root_fs.ok()) return Fail("chunk", root_fs.status());
-  if (Status s = CheckRootWrites(root_fs->get(), storage, "x"); !s.ok())
+  *source_fs = Instrumented(std::move(*source_fs), where->key);
+  *root_fs = Instrumented(std::move(*root_fs));
+  auto monitor = StartMonitor(obs_flags, RootUri(**root_fs), &f);
+  if (!monitor.ok()) return Fail("chunk", monitor.status());
+  // Every failure from here on is a fatal stop: alerted before the exit.
+  auto fail = [&](const Status& s) {
+    (*monitor)->Fatal(obs::Mechanism::kX, s);
     return Fail("chunk", s);
+  };
+  if (Status s = CheckRootWrites(root_fs->get(), storage, "x"); !s.ok())
+    return fail(s);
 
   Clock* clock = SystemClock::Get();
   LeaseLock lock(root_fs->get(), std::string(kChunkerLockKey), clock, lock_ttl);
   if (Status s = RetryTransient("x", [&] { return lock.Acquire(); }); !s.ok()) {
-    return Fail("chunk", s);
+    return fail(s);
   }
   InstallStopHandlers();
   Chunker chunker(source_fs->get(), where->key, source, root_fs->get(),
                   f.options, clock);
   Status s = RunChunkerLoop(chunker, lock, f, nullptr);
   lock.Release().IgnoreError();
-  if (!s.ok()) return Fail("chunk", s);
+  if (!s.ok()) return fail(s);
   char line[256];
   std::snprintf(line, sizeof(line),
                 "x: stopped: next record %" PRIu64 " at byte %" PRIu64,

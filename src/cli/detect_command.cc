@@ -34,6 +34,8 @@ int RunDetect(const Args& args) {
   flags.Duration("lock-ttl", &lock_ttl, "lease of the root's detector lock");
   StorageFlags storage;
   AddStorageFlags(flags, &storage);
+  ObsFlags obs_flags;
+  AddObsFlags(flags, &obs_flags);
   if (int rc = ParseOrExit(flags, "detect", args); rc >= 0) return rc;
   ApplyStorageFlags(storage);
   if (Status s = FinishDetectorFlags(&f); !s.ok()) {
@@ -44,14 +46,22 @@ int RunDetect(const Args& args) {
   if (!importance.ok()) return Fail("detect", importance.status());
   auto root_fs = OpenFileSystem(root);
   if (!root_fs.ok()) return Fail("detect", root_fs.status());
-  if (Status s = CheckRootWrites(root_fs->get(), storage, "y"); !s.ok())
+  *root_fs = Instrumented(std::move(*root_fs));
+  auto monitor = StartMonitor(obs_flags, RootUri(**root_fs), nullptr);
+  if (!monitor.ok()) return Fail("detect", monitor.status());
+  // Every failure from here on is a fatal stop: alerted before the exit.
+  auto fail = [&](const Status& s) {
+    (*monitor)->Fatal(obs::Mechanism::kY, s);
     return Fail("detect", s);
+  };
+  if (Status s = CheckRootWrites(root_fs->get(), storage, "y"); !s.ok())
+    return fail(s);
 
   Clock* clock = SystemClock::Get();
   LeaseLock lock(root_fs->get(), std::string(kDetectorLockKey), clock,
                  lock_ttl);
   if (Status s = RetryTransient("y", [&] { return lock.Acquire(); }); !s.ok()) {
-    return Fail("detect", s);
+    return fail(s);
   }
   InstallStopHandlers();
   if (::isatty(STDERR_FILENO)) SetLogQuiet(true);  // a progress line instead
@@ -64,7 +74,7 @@ int RunDetect(const Args& args) {
     s = RunDetectorLoop(detector, lock, root_fs->get(), f, drain,
                         [] { return true; });
   lock.Release().IgnoreError();
-  if (!s.ok()) return Fail("detect", s);
+  if (!s.ok()) return fail(s);
   SetLogQuiet(false);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)

@@ -79,6 +79,13 @@ void FlagSet::Bool(const std::string& name, bool* out, std::string help) {
   flags_.push_back({name, Kind::kBool, out, std::move(help), false, "", ""});
 }
 
+void FlagSet::Strings(const std::string& name, std::vector<std::string>* out,
+                      std::string metavar, std::string help) {
+  flags_.push_back({name, Kind::kStrings, out,
+                    std::move(help) + " (repeatable)", false, "",
+                    std::move(metavar)});
+}
+
 FlagSet::Flag* FlagSet::Find(const std::string& name) {
   for (auto& f : flags_) {
     if (f.name == name) return &f;
@@ -115,6 +122,11 @@ Status FlagSet::Set(Flag& flag, const std::string& value) {
       *static_cast<std::chrono::milliseconds*>(flag.out) = *v;
       break;
     }
+    case Kind::kStrings:
+      if (value.empty())
+        return Status::InvalidArgument("--" + flag.name + " is empty");
+      static_cast<std::vector<std::string>*>(flag.out)->push_back(value);
+      break;
     case Kind::kBool:
       if (value == "true" || value == "1") {
         *static_cast<bool*>(flag.out) = true;
@@ -156,7 +168,7 @@ Status FlagSet::Parse(const std::vector<std::string>& args) {
     Flag* flag = Find(name);
     if (flag == nullptr)
       return Status::InvalidArgument("unknown flag --" + name);
-    if (flag->seen)
+    if (flag->seen && flag->kind != Kind::kStrings)
       return Status::InvalidArgument("--" + name + " given twice");
     std::string value;
     if (eq != std::string::npos) {
@@ -185,6 +197,7 @@ std::string FlagSet::Help() const {
     std::string left = "  --" + f.name;
     switch (f.kind) {
       case Kind::kString:
+      case Kind::kStrings:
         left += " " + f.metavar;
         break;
       case Kind::kUint:

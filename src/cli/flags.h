@@ -26,6 +26,9 @@ class FlagSet {
   void Duration(const std::string& name, std::chrono::milliseconds* out,
                 std::string help);
   void Bool(const std::string& name, bool* out, std::string help);
+  // Repeatable: each occurrence appends its value to *out.
+  void Strings(const std::string& name, std::vector<std::string>* out,
+               std::string metavar, std::string help);
 
   // InvalidArgument with a one-line reason on a usage error. Sets
   // help_requested() for --help / -h (then nothing else is checked).
@@ -38,7 +41,7 @@ class FlagSet {
   std::string Help() const;
 
  private:
-  enum class Kind { kString, kUint, kDuration, kBool };
+  enum class Kind { kString, kUint, kDuration, kBool, kStrings };
   struct Flag {
     std::string name;
     Kind kind;

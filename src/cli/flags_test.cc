@@ -79,3 +79,23 @@ TEST(ParseDuration, Units) {
 
 }  // namespace
 }  // namespace txflow
+
+namespace txflow {
+namespace {
+
+TEST(FlagSet, RepeatableStringsCollectEveryOccurrenceInOrder) {
+  std::vector<std::string> hooks;
+  std::string once;
+  FlagSet flags("t", "s");
+  flags.Strings("hook", &hooks, "URL", "h");
+  flags.String("once", &once, "X", "o");
+  ASSERT_TRUE(flags.Parse({"--hook", "a", "--hook=b"}).ok());
+  EXPECT_EQ(hooks, (std::vector<std::string>{"a", "b"}));
+  EXPECT_FALSE(flags.Parse({"--hook", ""}).ok());
+  FlagSet twice("t", "s");
+  twice.String("once", &once, "X", "o");
+  EXPECT_FALSE(twice.Parse({"--once", "a", "--once", "b"}).ok());
+}
+
+}  // namespace
+}  // namespace txflow

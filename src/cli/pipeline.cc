@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <fstream>
 
 #include "cli/progress.h"
 #include "cli/signals.h"
@@ -10,6 +11,8 @@
 #include "common/log.h"
 #include "csv/row_decoder.h"
 #include "detector/detection_file.h"
+#include "obs/probes.h"
+#include "obs/telemetry.h"
 
 namespace txflow {
 
@@ -103,6 +106,80 @@ Result<std::optional<ImportanceTable>> LoadImportance(const std::string& uri) {
   return std::optional<ImportanceTable>(std::move(t));
 }
 
+void AddObsFlags(FlagSet& flags, ObsFlags* f) {
+  flags.String("metrics-addr", &f->metrics_addr, "HOST:PORT",
+               "serve GET /metrics (Prometheus) and GET /healthz here; port 0 "
+               "picks a free port (logged); off by default");
+  flags.Duration("stall-after", &f->stall_after,
+                 "alert (and /healthz 503) after no progress for this long "
+                 "while work is waiting");
+  flags.Strings("notify-webhook", &f->webhooks, "URL",
+                "POST alerts (stopped, stalled, recovered) as JSON here; the "
+                "URL is never logged; @FILE reads URLs from FILE, one a line, "
+                "so the secret stays out of the process list");
+  flags.Strings("notify-command", &f->commands, "CMD",
+                "run CMD with /bin/sh -c and the alert JSON on stdin");
+  flags.Duration("notify-timeout", &f->notify_timeout,
+                 "time limit of one --notify-command run");
+}
+
+namespace {
+
+// --notify-webhook values: a URL, or @FILE with URLs one a line.
+Result<std::vector<std::string>> WebhookUrls(
+    const std::vector<std::string>& values) {
+  std::vector<std::string> urls;
+  for (const std::string& v : values) {
+    if (v[0] != '@') {
+      urls.push_back(v);
+      continue;
+    }
+    std::ifstream in(v.substr(1));
+    if (!in) {
+      return Status::InvalidArgument("--notify-webhook " + v +
+                                     ": cannot read the file");
+    }
+    for (std::string line; std::getline(in, line);) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+        line.pop_back();
+      if (!line.empty()) urls.push_back(line);
+    }
+  }
+  return urls;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<obs::Monitor>> StartMonitor(const ObsFlags& f,
+                                                   const std::string& root_uri,
+                                                   const ChunkerFlags* x) {
+  obs::MonitorOptions o;
+  o.metrics_addr = f.metrics_addr;
+  o.stall_after = f.stall_after;
+  o.root = root_uri;
+  TXFLOW_ASSIGN_OR_RETURN(o.notify.webhooks, WebhookUrls(f.webhooks));
+  o.notify.commands = f.commands;
+  o.notify.command_timeout = f.notify_timeout;
+  char host[256] = "";
+  ::gethostname(host, sizeof host - 1);
+  o.notify.host = host;
+  o.notify.pid = static_cast<int>(::getpid());
+  o.notify.version = TXFLOW_VERSION;
+  if (x != nullptr) {
+    o.min_stall[0] = x->options.linger + x->every;
+  }
+  obs::SetDeepProbes(!f.metrics_addr.empty() || !o.notify.webhooks.empty() ||
+                     !f.commands.empty());
+  auto monitor = std::make_unique<obs::Monitor>(std::move(o));
+  TXFLOW_RETURN_IF_ERROR(monitor->Start());
+  return monitor;
+}
+
+std::unique_ptr<FileSystem> Instrumented(std::unique_ptr<FileSystem> fs,
+                                         std::string watch_key) {
+  return obs::Telemetry::Get().Instrument(std::move(fs), std::move(watch_key));
+}
+
 std::chrono::milliseconds Backoff(int attempt) {
   return BackoffDelay(attempt, 100, 10'000);
 }
@@ -113,6 +190,9 @@ namespace {
 // with backoff and returns true (try again); otherwise returns false.
 bool WaitToRetry(const Status& s, const char* who, int* attempt) {
   if (!s.IsRetryable() || *attempt >= kMaxRetries) return false;
+  obs::Telemetry::Get()
+      .retries(who[0] == 'x' ? obs::Mechanism::kX : obs::Mechanism::kY)
+      .Add();
   const auto wait = Backoff((*attempt)++);
   LogInfo(std::string(who) + ": retrying in " + std::to_string(wait.count()) +
           "ms after: " + s.ToString());
@@ -143,10 +223,13 @@ Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
   // --- end progress line ---
   int attempt = 0;
   uint64_t progress = chunker.state().next_record;
+  obs::ChunkerProbe probe;  // metrics, health and stall alerts
+  probe.Started();
   while (!StopRequested()) {
     const auto tick_start = std::chrono::steady_clock::now();
     auto r = chunker.Tick();
     if (!r.ok()) {
+      probe.Failed(r.status());
       // The retry budget counts failures in a row without progress: a long
       // drain tick that failed after cutting chunks starts a fresh budget.
       if (chunker.state().next_record != progress) attempt = 0;
@@ -158,6 +241,7 @@ Status RunChunkerLoop(Chunker& chunker, LeaseLock& lock, const ChunkerFlags& f,
     // --- progress line (cli/progress.h; demo) ---
     progress_line.Update(chunker);
     // --- end progress line ---
+    probe.AfterTick(chunker, *r);
     if ((f.options.drain && r->drained) || f.once) break;
     if (Status s = lock.Renew(); !s.ok()) {
       if (WaitToRetry(s, "x", &attempt)) continue;
@@ -187,10 +271,13 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
   // --- end progress line ---
   int attempt = 0;
   uint64_t progress = detector.stats().chunks;
+  obs::DetectorProbe probe;  // metrics, health and stall alerts
+  probe.Started(detector, root);
   while (!StopRequested()) {
     const bool upstream_was_done = upstream_done();
     auto r = detector.Poll([] { return StopRequested(); });
     if (!r.ok()) {
+      probe.Failed(r.status());
       // As in RunChunkerLoop: failures in a row without progress.
       if (detector.stats().chunks != progress) attempt = 0;
       progress = detector.stats().chunks;
@@ -201,6 +288,7 @@ Status RunDetectorLoop(Detector& detector, LeaseLock& lock, FileSystem* root,
     // --- progress line (cli/progress.h; demo) ---
     progress_line.Update(detector, root);
     // --- end progress line ---
+    probe.AfterPoll(detector, root);
     if (Status s = lock.Renew(); !s.ok()) {
       if (WaitToRetry(s, "y", &attempt)) continue;
       return s;

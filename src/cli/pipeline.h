@@ -15,6 +15,7 @@
 #include "cli/flags.h"
 #include "detector/detector.h"
 #include "io/lease_lock.h"
+#include "obs/monitor.h"
 
 namespace txflow {
 
@@ -43,6 +44,28 @@ void AddDetectorFlags(FlagSet& flags, DetectorFlags* f);
 Status FinishDetectorFlags(DetectorFlags* f);
 // Loads --importance, if given, retrying transient read errors.
 Result<std::optional<ImportanceTable>> LoadImportance(const std::string& uri);
+
+// Monitoring and alerts (docs/operations.md): --metrics-addr HOST:PORT serves
+// /metrics and /healthz; --stall-after, --notify-webhook URL (repeatable),
+// --notify-command CMD (repeatable), --notify-timeout.
+struct ObsFlags {
+  std::string metrics_addr;
+  std::chrono::milliseconds stall_after{std::chrono::minutes(5)};
+  std::vector<std::string> webhooks, commands;
+  std::chrono::milliseconds notify_timeout{10'000};
+};
+void AddObsFlags(FlagSet& flags, ObsFlags* f);
+// The process's monitor for `root_uri`, started: the server is up (its port
+// logged) when --metrics-addr is given. `x`, for the commands that run the
+// chunker, raises x's stall threshold to its linger plus its tick interval.
+// InvalidArgument / IOError when the address is bad or cannot be bound.
+Result<std::unique_ptr<obs::Monitor>> StartMonitor(const ObsFlags& f,
+                                                   const std::string& root_uri,
+                                                   const ChunkerFlags* x);
+// Storage wrapped for the metrics (txflow_storage_*); `watch_key` is the
+// source object, whose size the chunker's Stat reveals.
+std::unique_ptr<FileSystem> Instrumented(std::unique_ptr<FileSystem> fs,
+                                         std::string watch_key = "");
 
 std::chrono::milliseconds Backoff(int attempt);
 inline constexpr int kMaxRetries = 8;

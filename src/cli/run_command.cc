@@ -38,6 +38,8 @@ int RunPipeline(const Args& args) {
   flags.Duration("lock-ttl", &lock_ttl, "lease of the root's locks");
   StorageFlags storage;
   AddStorageFlags(flags, &storage);
+  ObsFlags obs_flags;
+  AddObsFlags(flags, &obs_flags);
   if (int rc = ParseOrExit(flags, "run", args); rc >= 0) return rc;
   ApplyStorageFlags(storage);
   if (Status s = FinishDetectorFlags(&df); !s.ok()) {
@@ -71,10 +73,20 @@ int RunPipeline(const Args& args) {
   if (!source_fs.ok()) return Fail("run", source_fs.status());
   auto root_fs = OpenFileSystem(root);
   if (!root_fs.ok()) return Fail("run", root_fs.status());
-  auto importance = LoadImportance(df.importance);
-  if (!importance.ok()) return Fail("run", importance.status());
-  if (Status s = CheckRootWrites(root_fs->get(), storage, "run"); !s.ok())
+  *source_fs = Instrumented(std::move(*source_fs), where->key);
+  *root_fs = Instrumented(std::move(*root_fs));
+  auto monitor = StartMonitor(obs_flags, RootUri(**root_fs), &cf);
+  if (!monitor.ok()) return Fail("run", monitor.status());
+  // Every failure from here on is a fatal stop of X or Y: alerted before the
+  // exit, naming the mechanism that failed.
+  auto fail = [&](obs::Mechanism m, const Status& s) {
+    (*monitor)->Fatal(m, s);
     return Fail("run", s);
+  };
+  auto importance = LoadImportance(df.importance);
+  if (!importance.ok()) return fail(obs::Mechanism::kY, importance.status());
+  if (Status s = CheckRootWrites(root_fs->get(), storage, "run"); !s.ok())
+    return fail(obs::Mechanism::kX, s);
 
   Clock* clock = SystemClock::Get();
   LeaseLock x_lock(root_fs->get(), std::string(kChunkerLockKey), clock,
@@ -83,12 +95,12 @@ int RunPipeline(const Args& args) {
                    lock_ttl);
   if (Status s = RetryTransient("x", [&] { return x_lock.Acquire(); });
       !s.ok()) {
-    return Fail("run", s);
+    return fail(obs::Mechanism::kX, s);
   }
   if (Status s = RetryTransient("y", [&] { return y_lock.Acquire(); });
       !s.ok()) {
     x_lock.Release().IgnoreError();
-    return Fail("run", s);
+    return fail(obs::Mechanism::kY, s);
   }
   InstallStopHandlers();
   if (::isatty(STDERR_FILENO)) SetLogQuiet(true);
@@ -101,7 +113,7 @@ int RunPipeline(const Args& args) {
     // Before X starts: a root whose detector cannot start gets no new chunks.
     x_lock.Release().IgnoreError();
     y_lock.Release().IgnoreError();
-    return Fail("run", s);
+    return fail(obs::Mechanism::kY, s);
   }
   const uint64_t records_before = detector.stats().records;
   Chunker chunker(source_fs->get(), where->key, source, root_fs->get(),
@@ -127,8 +139,8 @@ int RunPipeline(const Args& args) {
   x_lock.Release().IgnoreError();
   y_lock.Release().IgnoreError();
   SetLogQuiet(false);
-  if (!x_status.ok()) return Fail("run", x_status);
-  if (!y_status.ok()) return Fail("run", y_status);
+  if (!x_status.ok()) return fail(obs::Mechanism::kX, x_status);
+  if (!y_status.ok()) return fail(obs::Mechanism::kY, y_status);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();

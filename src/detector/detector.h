@@ -111,6 +111,12 @@ class Detector {
   // Wall time of each chunk processed by this process, microseconds.
   const std::vector<int64_t>& chunk_micros() const { return chunk_micros_; }
 
+  // Accessors for the metrics (obs/probes.h).
+  // The key of the last snapshot queued or loaded ("" when none).
+  const std::string& last_checkpoint_key() const {
+    return last_checkpoint_key_;
+  }
+
  private:
   // Reads the chunk that starts at next_record_ into chunk_text_; false when
   // it is not there and may still come (ReadNextChunk/ChunkerPassed: how a
