@@ -356,6 +356,50 @@ TEST_F(StatusTest, ChunkerPastAnAbsentChunkIsAGapAndBroken) {
       << r.json["reasons"];
 }
 
+// A wrong --root (a typo, an unmounted volume, a wrong prefix) is broken,
+// never healthy, and status creates nothing there.
+TEST_F(StatusTest, MissingRootIsBrokenAndStaysMissing) {
+  const std::string root = Root("no-such") + "/root";
+  StatusRun r = Status(root, {"--json"});
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_EQ(r.json["verdict"], "\"broken\"");
+  EXPECT_NE(r.json["reasons"].find("nothing here: no state/offset.csv, no "
+                                   "detector checkpoint; is the root right?"),
+            std::string::npos)
+      << r.json["reasons"];
+  ExpectReadOnly(r);
+  StatusRun text = Status(root, {});
+  EXPECT_EQ(text.rc, 2);
+  EXPECT_NE(text.out.find("verdict      broken"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("nothing here"), std::string::npos) << text.out;
+  if (!testing::UsingS3()) {
+    EXPECT_FALSE(fs::exists(Root("no-such")));
+  }
+  EXPECT_TRUE(TreeOf(Root("no-such")).empty()) << "status created objects";
+}
+
+// An empty directory or prefix, beside a sibling whose name it prefixes.
+TEST_F(StatusTest, EmptyRootIsBroken) {
+  const std::string root = Root("empty");
+  if (!testing::UsingS3()) fs::create_directories(root);
+  auto sibling = OpenFileSystem(Root("empty-sibling"));
+  ASSERT_TRUE(sibling.ok());
+  ASSERT_TRUE((*sibling)->Write("x", "y").ok());
+  StatusRun r = Status(root, {"--json"});
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.json["reasons"].find("nothing here"), std::string::npos)
+      << r.json["reasons"];
+  ExpectReadOnly(r);
+  EXPECT_TRUE(TreeOf(root).empty()) << "status created objects";
+  // Any object under it: a root that started, judged as before.
+  auto fs = OpenFileSystem(root);
+  ASSERT_TRUE(fs.ok());
+  ASSERT_TRUE((*fs)->Write("state/x", "x").ok());
+  r = Status(root, {"--json"});
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+}
+
 TEST_F(StatusTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Status("", {}).rc, 2);
   StatusRun r = Status(Root("any"), {"--max-requests", "3"});
@@ -406,6 +450,15 @@ TEST_F(StatusTest, PolledDuringRunNeverFailsNorDisturbsIt) {
   };
   ASSERT_EQ(Wait(run(alone)), 0);
   const pid_t pid = run(watched);
+  // Until the run's first write (its lock) the root is empty, which status
+  // rightly calls broken ("nothing here"): poll from then on.
+  auto watched_fs = OpenFileSystem(watched);
+  ASSERT_TRUE(watched_fs.ok());
+  for (int i = 0; i < 3000; ++i) {
+    auto first = (*watched_fs)->List({"", "", 1});
+    if (first.ok() && !first->empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   int polls = 0;
   int status_rc = 0;
   while (true) {

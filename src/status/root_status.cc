@@ -177,6 +177,18 @@ Status ListOutputs(FileSystem* root, uint64_t pages, RootStatus* s) {
   return Status::OK();
 }
 
+// With neither offset.csv nor a checkpoint, whether anything at all is under
+// the root (one key is enough). Costs a request only on such roots, which
+// skip the checkpoint reads, so the budget holds.
+Status CheckNothingHere(FileSystem* root, RootStatus* s) {
+  if (s->offset || s->checkpoint) return Status::OK();
+  ListOptions opts;
+  opts.max_keys = 1;
+  TXFLOW_ASSIGN_OR_RETURN(std::vector<ObjectInfo> keys, root->List(opts));
+  s->nothing_here = keys.empty();
+  return Status::OK();
+}
+
 }  // namespace
 
 uint64_t ListPages(uint64_t max_requests) {
@@ -215,6 +227,7 @@ Result<RootStatus> CollectRootStatus(FileSystem* root,
                                          : "";
   StatSource(&s);
   TXFLOW_RETURN_IF_ERROR(ReadCheckpoint(root, &s));
+  TXFLOW_RETURN_IF_ERROR(CheckNothingHere(root, &s));
   TXFLOW_RETURN_IF_ERROR(ListBacklog(root, pages, &s));
   TXFLOW_RETURN_IF_ERROR(ListOutputs(root, pages, &s));
   TXFLOW_RETURN_IF_ERROR(
@@ -250,6 +263,11 @@ std::string FindGap(const RootStatus& s) {
 }  // namespace
 
 void Judge(const StatusOptions& options, RootStatus* s) {
+  if (s->nothing_here) {
+    s->broken.push_back(s->root +
+                        ": nothing here: no state/offset.csv, no detector "
+                        "checkpoint; is the root right?");
+  }
   if (std::string gap = FindGap(*s); !gap.empty())
     s->broken.push_back(std::move(gap));
   if (s->offset && s->source_size && *s->source_size < s->offset->byte_offset) {

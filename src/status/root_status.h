@@ -5,7 +5,8 @@
 // Read-only: CollectRootStatus only reads, stats and lists; it never writes
 // or deletes an object. Bounded: it sends at most `max_requests` storage
 // requests (retries inside the S3 client aside), whatever the root's size:
-// fixed reads plus three listings capped at ListPages(max_requests) pages.
+// fixed reads plus three listings capped at ListPages(max_requests) pages,
+// and one single-key listing of the root when neither mechanism has state.
 //
 // Positions are those on storage: the detector's is its last checkpoint, so
 // a running detector may be up to --checkpoint-every chunks further than
@@ -78,6 +79,10 @@ struct RootStatus {
 
   LockStatus chunker_lock, detector_lock;
 
+  // No offset.csv, no CURRENT and not one object under the root: a missing
+  // or empty directory or prefix, most likely a wrong --root.
+  bool nothing_here = false;
+
   // Reasons for the verdict: "broken" ones first make it broken, else
   // "lagging" ones make it lagging. Filled by Judge().
   std::vector<std::string> broken, lagging;
@@ -98,9 +103,9 @@ Result<RootStatus> CollectRootStatus(FileSystem* root,
                                      const StatusOptions& options,
                                      int64_t now_ms);
 
-// Fills s->broken (a gap in the landing zone, a source shorter than the
-// chunker's offset) and s->lagging (lag over options.lag_warn_ms, an expired
-// lock while its mechanism has work left).
+// Fills s->broken (nothing at all under the root, a gap in the landing zone,
+// a source shorter than the chunker's offset) and s->lagging (lag over
+// options.lag_warn_ms, an expired lock while its mechanism has work left).
 void Judge(const StatusOptions& options, RootStatus* s);
 
 }  // namespace txflow
