@@ -143,7 +143,10 @@ std::string FormatProgress(const ProgressSnapshot& s) {
 }
 
 ProgressReporter::ProgressReporter(char mechanism, bool drain)
-    : enabled_(::isatty(STDERR_FILENO) != 0),
+    // JSON logs are for machines, even on a terminal: a \r-redrawn line
+    // would put bytes that are not JSON between the objects.
+    : enabled_(::isatty(STDERR_FILENO) != 0 &&
+               GetLogFormat() != LogFormat::kJson),
       mechanism_(mechanism),
       drain_(drain) {
   if (!enabled_) return;

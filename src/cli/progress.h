@@ -3,7 +3,8 @@
 // when the source is declared complete (--drain) and its size is known, the
 // share done and an ETA. Redrawn at most kProgressRedrawsPerSecond times a
 // second; erased before every log line (common/log.h redraws it after) and
-// when the loop that drew it ends. Never drawn when stderr is not a terminal.
+// when the loop that drew it ends. Never drawn when stderr is not a terminal,
+// nor with --log-format json (every stderr line must parse as JSON).
 //
 // Thread-safe: in `txflow run` X and Y report from their own threads into one
 // shared line. The reporters take plain numbers, never the Chunker or the
@@ -38,7 +39,7 @@ struct ProgressSnapshot {
 std::string FormatProgress(const ProgressSnapshot& s);
 
 // One per loop, for the loop's lifetime. Does nothing unless stderr is a
-// terminal. Erases the line on destruction.
+// terminal and the log format is human. Erases the line on destruction.
 class ProgressReporter {
  public:
   // `mechanism`: 'x' or 'y'.

@@ -1,6 +1,8 @@
 """The progress line (issue 14, "Progress and logs"): on a terminal, --drain
 runs of chunk, detect and run show one line redrawn in place; it is erased
-before every log line and at exit; never on a non-terminal."""
+before every log line and at exit; never on a non-terminal, nor with
+--log-format json."""
+import json
 import re
 import subprocess
 
@@ -128,3 +130,22 @@ def test_no_progress_line_when_stderr_is_a_pipe(txflow, dataset, tmp_path):
         for stream in (r.stdout, r.stderr):
             assert b"\r" not in stream and b"\x1b" not in stream, argv
             assert b" rec in " not in stream
+
+
+def test_no_progress_line_with_json_logs_on_a_terminal(
+        txflow, dataset, tmp_path):
+    # The same run that draws the line above, with --log-format json: a log
+    # shipper reading the terminal gets JSON objects only.
+    rc, out, _ = run_on_pty([
+        txflow, "chunk", "--source", str(dataset / "transactions.csv"),
+        "--root", str(tmp_path / "root"), "--drain", "--chunk-rows", "5000",
+        "--max-chunks-per-tick", "1", "--log-format", "json"])
+    assert rc == 0, out[-2000:]
+    # The terminal itself turns "\n" into "\r\n" (onlcr); nothing else may
+    # write a carriage return or an escape sequence.
+    text = out.replace(b"\r\n", b"\n")
+    assert b"\r" not in text and b"\x1b" not in text, repr(text[-500:])
+    lines = text.decode().splitlines()
+    assert lines
+    for line in lines:
+        assert isinstance(json.loads(line), dict), line
