@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/utf8.h"
 
 namespace txflow {
 namespace {
@@ -28,35 +29,6 @@ void WriteAll(std::string_view data) {
     if (n <= 0) return;  // stderr gone: logging must never stop the pipeline
     data.remove_prefix(static_cast<size_t>(n));
   }
-}
-
-// Length of the valid UTF-8 sequence at the start of `s`, 0 if invalid
-// (overlong forms, surrogates and code points past U+10FFFF are invalid, as
-// in RFC 3629, so a strict decoder accepts what we emit).
-size_t Utf8SequenceLength(std::string_view s) {
-  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char c = b(0);
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (s.size() < len || b(1) < lo || b(1) > hi) return 0;
-  for (size_t i = 2; i < len; ++i) {
-    if (b(i) < 0x80 || b(i) > 0xBF) return 0;
-  }
-  return len;
 }
 
 // Splits "x: msg" into mechanism "x" and "msg"; no known prefix: "".
