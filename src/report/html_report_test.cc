@@ -5,6 +5,7 @@
 #include <regex>
 #include <string>
 
+#include "common/utf8.h"
 #include "report/svg_chart.h"
 
 namespace txflow::report {
@@ -96,6 +97,33 @@ TEST(RenderReport, ChartsCarryTheirPoints) {
 
 TEST(HtmlEscape, EscapesTheFiveSpecialCharacters) {
   EXPECT_EQ(HtmlEscape("a<b>&\"'c"), "a&lt;b&gt;&amp;&quot;&#39;c");
+}
+
+TEST(HtmlEscape, ReplacesBytesThatAreNotUtf8) {
+  EXPECT_EQ(HtmlEscape("\xff\xc3("), "\xef\xbf\xbd\xef\xbf\xbd(");
+  EXPECT_EQ(HtmlEscape("\xc3\xa9<"), "\xc3\xa9&lt;");  // é kept
+}
+
+TEST(RenderReport, PageIsUtf8WhateverTheNames) {
+  ReportData d = HostileData();
+  const std::string bad = "Jos\xe9\xff\xc3(";  // Latin-1, stray, cut
+  d.root += bad;
+  d.merchants[bad] = 2;
+  d.bad_rows_by_reason[bad] = 1;
+  d.problems.push_back(bad);
+  d.table.push_back({"detections/detections_1795618737_000001.csv",
+                     2,
+                     bad,
+                     "PatId2",
+                     bad,
+                     bad,
+                     bad,
+                     "landing_zone/" + bad,
+                     {{"merchant_total", bad}}});
+  const std::string html = RenderReport(d, {});
+  EXPECT_EQ(Utf8Sanitize(html), html) << "the page is not valid UTF-8";
+  EXPECT_EQ(Count(html, "\xff"), 0u);
+  EXPECT_GE(Count(html, "Jos\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd("), 10u);
 }
 
 TEST(LineChart, ScalesPointsIntoThePlotArea) {

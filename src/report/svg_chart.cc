@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/utf8.h"
+
 namespace txflow::report {
 namespace {
 
@@ -78,7 +80,7 @@ std::string Legend(const std::vector<Series>& series) {
 std::string HtmlEscape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
+  for (char c : Utf8Sanitize(s)) {
     switch (c) {
       case '&':
         out += "&amp;";

@@ -14,6 +14,8 @@ namespace txflow::report {
 
 // `s` with & < > " ' as character references: safe in element content and in
 // quoted attribute values, which is everywhere the report puts input text.
+// Bytes that are not UTF-8 (names from the source are bytes) become U+FFFD,
+// so the page is valid UTF-8 whatever the input.
 std::string HtmlEscape(std::string_view s);
 
 struct Series {
