@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -352,6 +353,75 @@ def test_removing_the_source_mid_run_sends_one_stopped_alert_and_a_dead_webhook_
     err = t.stderr()
     assert SECRET not in err
     assert "webhook #1 (127.0.0.1:1): not reachable" in err
+
+
+class StuckWebhook:
+    """A webhook on 127.0.0.1 that reads the request and then never answers
+    (`trickle` False) or streams a 200 answer a few bytes at a time forever."""
+
+    def __init__(self, trickle):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hooks/{SECRET}"
+        self.trickle = trickle
+        self.stop = False
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while not self.stop:
+            c, _ = self.sock.accept()
+            threading.Thread(target=self.handle, args=(c,), daemon=True).start()
+
+    def handle(self, c):
+        try:
+            c.recv(65536)
+            if self.trickle:
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+            while not self.stop:
+                if self.trickle:
+                    c.sendall(b"x")
+                time.sleep(0.2)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def close(self):
+        self.stop = True
+        self.sock.close()
+
+
+@pytest.mark.parametrize("stuck", ["hanging-webhook", "trickling-webhook", "sleeping-command"])
+def test_a_stuck_sink_listed_first_neither_delays_a_live_one_nor_exit_past_6s(
+        work, receiver, stuck):
+    src = os.path.join(work, "source.csv")
+    write_source(src, 20000)
+    root = os.path.join(work, "root")
+    hook = None
+    if stuck == "sleeping-command":
+        first = ["--notify-command", "sleep 100"]
+    else:
+        hook = StuckWebhook(trickle=stuck == "trickling-webhook")
+        first = ["--notify-webhook", hook.url]
+    try:
+        t = Txflow(work, ["run", "--source", src, "--root", root, "--chunk-rows", "100",
+                          "--every", "200ms", "--notify-timeout", "60s"] + first +
+                   ["--notify-webhook", receiver.url])
+        lz = os.path.join(root, "landing_zone")
+        wait_until(lambda: os.path.isdir(lz) and len(os.listdir(lz)) >= 2, 20, "two chunks")
+        os.remove(src)
+        start = time.time()
+        assert receiver.wait_for(1, 10) == [("stopped", "x")]
+        assert time.time() - start < 2.5
+        rc = t.proc.wait(60)
+        assert rc == 1
+        # 5 s for the stuck sink, then it is abandoned.
+        assert time.time() - start < 6.5
+        assert SECRET not in t.stderr()
+    finally:
+        if hook:
+            hook.close()
 
 
 def test_storage_failing_retryably_stalls_with_the_last_error_then_recovers(work, receiver):
