@@ -424,6 +424,25 @@ def test_a_stuck_sink_listed_first_neither_delays_a_live_one_nor_exit_past_6s(
             hook.close()
 
 
+def test_notify_command_output_never_reaches_our_json_log(work, receiver):
+    src = os.path.join(work, "source.csv")
+    write_source(src, 20000)
+    root = os.path.join(work, "root")
+    t = Txflow(work, ["run", "--source", src, "--root", root, "--chunk-rows", "100",
+                      "--every", "200ms", "--log-format", "json",
+                      "--notify-command", "echo partial-out; printf 'no newline' >&2",
+                      "--notify-webhook", receiver.url])
+    lz = os.path.join(root, "landing_zone")
+    wait_until(lambda: os.path.isdir(lz) and len(os.listdir(lz)) >= 2, 20, "two chunks")
+    os.remove(src)
+    assert t.proc.wait(30) == 1
+    assert receiver.events() == [("stopped", "x")]
+    err = t.stderr()
+    assert "no newline" not in err and "partial-out" not in err
+    for line in err.splitlines():
+        json.loads(line)
+
+
 def test_storage_failing_retryably_stalls_with_the_last_error_then_recovers(work, receiver):
     """Out of file descriptors: every open fails with EMFILE, which the local
     backend reports as retryable, so X retries (and fails) with backlog

@@ -154,6 +154,12 @@ struct Notifier::Impl {
     if (pid == 0) {
       ::setpgid(0, 0);  // its own group: a timeout kills the whole pipeline
       ::dup2(in[0], STDIN_FILENO);
+      // Its output would corrupt txflow's own stdout and (JSON) log lines.
+      const int null = ::open("/dev/null", O_WRONLY);
+      if (null >= 0) {
+        ::dup2(null, STDOUT_FILENO);
+        ::dup2(null, STDERR_FILENO);
+      }
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }

@@ -177,5 +177,21 @@ TEST(ObsNotifier, StuckSinksNeitherDelayALiveOneNorTheDestructor) {
   EXPECT_LT(Clock::now() - stop, std::chrono::milliseconds(2500));
 }
 
+TEST(ObsNotifier, CommandOutputDoesNotReachOurStdoutOrStderr) {
+  NotifierOptions o;
+  o.commands = {"echo to-stdout; echo to-stderr >&2"};
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  {
+    Notifier n(o);
+    n.Post({"stopped", "y", "/r", "boom", 0});
+    ASSERT_TRUE(n.Drain(std::chrono::seconds(10)));
+  }
+  const std::string got_out = ::testing::internal::GetCapturedStdout();
+  const std::string got_err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(got_out.find("to-std"), std::string::npos) << got_out;
+  EXPECT_EQ(got_err.find("to-std"), std::string::npos) << got_err;
+}
+
 }  // namespace
 }  // namespace txflow::obs
