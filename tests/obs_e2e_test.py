@@ -67,7 +67,8 @@ class Receiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
-                outer.bodies.append(json.loads(self.rfile.read(n)))
+                # Strict UTF-8, as a receiver in another language would be.
+                outer.bodies.append(json.loads(self.rfile.read(n).decode("utf-8")))
                 outer.paths.append(self.path)
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
@@ -441,6 +442,21 @@ def test_notify_command_output_never_reaches_our_json_log(work, receiver):
     assert "no newline" not in err and "partial-out" not in err
     for line in err.splitlines():
         json.loads(line)
+
+
+def test_alert_json_is_utf8_for_a_root_with_invalid_bytes(work, receiver):
+    src = os.path.join(work, "source.csv")
+    write_source(src, 20000)
+    root = os.path.join(work.encode(), b"root\xff\xc3")
+    t = Txflow(work, ["run", "--source", src, "--root", root, "--chunk-rows", "100",
+                      "--every", "200ms", "--notify-webhook", receiver.url])
+    lz = os.path.join(root, b"landing_zone")
+    wait_until(lambda: os.path.isdir(lz) and len(os.listdir(lz)) >= 2, 20, "two chunks")
+    os.remove(src)
+    assert t.proc.wait(30) == 1
+    # The receiver decodes strictly: an invalid byte would lose the alert.
+    assert receiver.wait_for(1, 5) == [("stopped", "x")]
+    assert receiver.bodies[0]["root"].endswith("root\ufffd\ufffd")
 
 
 def test_storage_failing_retryably_stalls_with_the_last_error_then_recovers(work, receiver):

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 
 #include "common/backoff.h"
 #include "common/clock.h"
@@ -16,38 +15,6 @@
 
 namespace txflow::obs {
 namespace {
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  *out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          *out += buf;
-        } else {
-          *out += c;
-        }
-    }
-  }
-  *out += '"';
-}
 
 // The outcome of one attempt at one sink.
 enum class Outcome { kDelivered, kRetry, kGiveUp };
@@ -58,7 +25,7 @@ std::string AlertJson(const AlertEvent& e, const NotifierOptions& o) {
   const std::string text = "txflow " + e.mechanism + " " + e.event + " on " +
                            o.host + " (" + e.root + "): " + e.reason;
   std::string out = "{\"text\":";
-  AppendJsonString(&out, text);
+  out += JsonString(text);
   for (const auto& [k, v] :
        {std::pair<const char*, const std::string*>{"event", &e.event},
         {"mechanism", &e.mechanism},
@@ -69,10 +36,10 @@ std::string AlertJson(const AlertEvent& e, const NotifierOptions& o) {
     out += ",\"";
     out += k;
     out += "\":";
-    AppendJsonString(&out, *v);
+    out += JsonString(*v);
   }
   out += ",\"since\":";
-  AppendJsonString(&out, FormatUtcMs(e.since_ms));
+  out += JsonString(FormatUtcMs(e.since_ms));
   out += ",\"pid\":" + std::to_string(o.pid) + "}";
   return out;
 }

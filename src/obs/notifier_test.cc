@@ -193,5 +193,11 @@ TEST(ObsNotifier, CommandOutputDoesNotReachOurStdoutOrStderr) {
   EXPECT_EQ(got_err.find("to-std"), std::string::npos) << got_err;
 }
 
+TEST(ObsNotifier, JsonIsValidUtf8ForARootWithInvalidBytes) {
+  const std::string j = AlertJson({"stalled", "x", "/r\xff\xc3", "r", 0}, {});
+  EXPECT_NE(j.find(R"("root":"/r\ufffd\ufffd")"), std::string::npos) << j;
+  EXPECT_EQ(j.find('\xff'), std::string::npos);
+}
+
 }  // namespace
 }  // namespace txflow::obs
