@@ -459,6 +459,33 @@ def test_alert_json_is_utf8_for_a_root_with_invalid_bytes(work, receiver):
     assert receiver.bodies[0]["root"].endswith("root\ufffd\ufffd")
 
 
+def test_twenty_trickling_clients_never_delay_a_scrape(work):
+    src = os.path.join(work, "source.csv")
+    write_source(src, 1000)
+    t = Txflow(work, ["run", "--source", src, "--root", os.path.join(work, "root"),
+                      "--every", "200ms", "--metrics-addr", "127.0.0.1:0"])
+    port = t.metrics_port()
+    slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+    try:
+        # A byte each 0.1 s, never finishing: the server drops each after
+        # its 2 s deadline, so stop just before.
+        request = b"GET /metrics HTTP/1.1\r\nX: "
+        start = time.time()
+        for byte in request:
+            for s in slow:
+                s.send(bytes([byte]))
+            t0 = time.time()
+            assert t.get("/metrics")[0] == 200
+            assert t.get("/healthz")[0] == 200
+            assert time.time() - t0 < 1
+            if time.time() - start > 1.7:
+                break
+            time.sleep(0.1)
+    finally:
+        for s in slow:
+            s.close()
+
+
 def test_storage_failing_retryably_stalls_with_the_last_error_then_recovers(work, receiver):
     """Out of file descriptors: every open fails with EMFILE, which the local
     backend reports as retryable, so X retries (and fails) with backlog
