@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -66,7 +67,8 @@ class Receiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
-                outer.bodies.append(json.loads(self.rfile.read(n)))
+                # Strict UTF-8, as a receiver in another language would be.
+                outer.bodies.append(json.loads(self.rfile.read(n).decode("utf-8")))
                 outer.paths.append(self.path)
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
@@ -352,6 +354,136 @@ def test_removing_the_source_mid_run_sends_one_stopped_alert_and_a_dead_webhook_
     err = t.stderr()
     assert SECRET not in err
     assert "webhook #1 (127.0.0.1:1): not reachable" in err
+
+
+class StuckWebhook:
+    """A webhook on 127.0.0.1 that reads the request and then never answers
+    (`trickle` False) or streams a 200 answer a few bytes at a time forever."""
+
+    def __init__(self, trickle):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hooks/{SECRET}"
+        self.trickle = trickle
+        self.stop = False
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while not self.stop:
+            c, _ = self.sock.accept()
+            threading.Thread(target=self.handle, args=(c,), daemon=True).start()
+
+    def handle(self, c):
+        try:
+            c.recv(65536)
+            if self.trickle:
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+            while not self.stop:
+                if self.trickle:
+                    c.sendall(b"x")
+                time.sleep(0.2)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def close(self):
+        self.stop = True
+        self.sock.close()
+
+
+@pytest.mark.parametrize("stuck", ["hanging-webhook", "trickling-webhook", "sleeping-command"])
+def test_a_stuck_sink_listed_first_neither_delays_a_live_one_nor_exit_past_6s(
+        work, receiver, stuck):
+    src = os.path.join(work, "source.csv")
+    write_source(src, 20000)
+    root = os.path.join(work, "root")
+    hook = None
+    if stuck == "sleeping-command":
+        first = ["--notify-command", "sleep 100"]
+    else:
+        hook = StuckWebhook(trickle=stuck == "trickling-webhook")
+        first = ["--notify-webhook", hook.url]
+    try:
+        t = Txflow(work, ["run", "--source", src, "--root", root, "--chunk-rows", "100",
+                          "--every", "200ms", "--notify-timeout", "60s"] + first +
+                   ["--notify-webhook", receiver.url])
+        lz = os.path.join(root, "landing_zone")
+        wait_until(lambda: os.path.isdir(lz) and len(os.listdir(lz)) >= 2, 20, "two chunks")
+        os.remove(src)
+        start = time.time()
+        assert receiver.wait_for(1, 10) == [("stopped", "x")]
+        assert time.time() - start < 2.5
+        rc = t.proc.wait(60)
+        assert rc == 1
+        # 5 s for the stuck sink, then it is abandoned.
+        assert time.time() - start < 6.5
+        assert SECRET not in t.stderr()
+    finally:
+        if hook:
+            hook.close()
+
+
+def test_notify_command_output_never_reaches_our_json_log(work, receiver):
+    src = os.path.join(work, "source.csv")
+    write_source(src, 20000)
+    root = os.path.join(work, "root")
+    t = Txflow(work, ["run", "--source", src, "--root", root, "--chunk-rows", "100",
+                      "--every", "200ms", "--log-format", "json",
+                      "--notify-command", "echo partial-out; printf 'no newline' >&2",
+                      "--notify-webhook", receiver.url])
+    lz = os.path.join(root, "landing_zone")
+    wait_until(lambda: os.path.isdir(lz) and len(os.listdir(lz)) >= 2, 20, "two chunks")
+    os.remove(src)
+    assert t.proc.wait(30) == 1
+    assert receiver.events() == [("stopped", "x")]
+    err = t.stderr()
+    assert "no newline" not in err and "partial-out" not in err
+    for line in err.splitlines():
+        json.loads(line)
+
+
+def test_alert_json_is_utf8_for_a_root_with_invalid_bytes(work, receiver):
+    src = os.path.join(work, "source.csv")
+    write_source(src, 20000)
+    root = os.path.join(work.encode(), b"root\xff\xc3")
+    t = Txflow(work, ["run", "--source", src, "--root", root, "--chunk-rows", "100",
+                      "--every", "200ms", "--notify-webhook", receiver.url])
+    lz = os.path.join(root, b"landing_zone")
+    wait_until(lambda: os.path.isdir(lz) and len(os.listdir(lz)) >= 2, 20, "two chunks")
+    os.remove(src)
+    assert t.proc.wait(30) == 1
+    # The receiver decodes strictly: an invalid byte would lose the alert.
+    assert receiver.wait_for(1, 5) == [("stopped", "x")]
+    assert receiver.bodies[0]["root"].endswith("root\ufffd\ufffd")
+
+
+def test_twenty_trickling_clients_never_delay_a_scrape(work):
+    src = os.path.join(work, "source.csv")
+    write_source(src, 1000)
+    t = Txflow(work, ["run", "--source", src, "--root", os.path.join(work, "root"),
+                      "--every", "200ms", "--metrics-addr", "127.0.0.1:0"])
+    port = t.metrics_port()
+    slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+    try:
+        # A byte each 0.1 s, never finishing: the server drops each after
+        # its 2 s deadline, so stop just before.
+        request = b"GET /metrics HTTP/1.1\r\nX: "
+        start = time.time()
+        for byte in request:
+            for s in slow:
+                s.send(bytes([byte]))
+            t0 = time.time()
+            assert t.get("/metrics")[0] == 200
+            assert t.get("/healthz")[0] == 200
+            assert time.time() - t0 < 1
+            if time.time() - start > 1.7:
+                break
+            time.sleep(0.1)
+    finally:
+        for s in slow:
+            s.close()
 
 
 def test_storage_failing_retryably_stalls_with_the_last_error_then_recovers(work, receiver):

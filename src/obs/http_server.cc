@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace txflow::obs {
 namespace {
@@ -34,18 +35,36 @@ const char* Reason(int status) {
   }
 }
 
-void WriteAll(int fd, const std::string& data) {
+using Clock = std::chrono::steady_clock;
+
+int MsUntil(Clock::time_point t) {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now())
+          .count();
+  return ms < 0 ? 0 : static_cast<int>(ms);
+}
+
+// The socket is non-blocking: a client that does not read its answer holds
+// the thread until its deadline at most (an answer usually fits the socket's
+// buffer, so this is rare).
+void WriteAll(int fd, const std::string& data, Clock::time_point deadline) {
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n =
         ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, MsUntil(deadline)) <= 0) return;
+      continue;
+    }
     if (n <= 0) return;  // the client went away: nothing to do
     done += static_cast<size_t>(n);
   }
 }
 
-void SendReply(int fd, const HttpReply& r, bool head_only) {
+void SendReply(int fd, const HttpReply& r, bool head_only,
+               Clock::time_point deadline) {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " +
                     Reason(r.status) + "\r\nContent-Type: " + r.content_type +
                     "\r\nContent-Length: " + std::to_string(r.body.size()) +
@@ -53,7 +72,7 @@ void SendReply(int fd, const HttpReply& r, bool head_only) {
   if (r.status == 405) out += "Allow: GET, HEAD\r\n";
   out += "\r\n";
   if (!head_only) out += r.body;
-  WriteAll(fd, out);
+  WriteAll(fd, out, deadline);
 }
 
 HttpReply Plain(int status, std::string body) {
@@ -110,7 +129,7 @@ Status HttpServer::Start(const std::string& addr) {
     const int one = 1;
     if (fd >= 0 &&
         ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
-        ::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, 16) == 0) {
+        ::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, 64) == 0) {
       listen_fd_ = fd;
       break;
     }
@@ -152,47 +171,73 @@ void HttpServer::Stop() {
 }
 
 void HttpServer::Loop() {
+  std::vector<Conn> conns;  // oldest first
+  std::vector<pollfd> fds;
   while (true) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
-    if (fds[1].revents != 0) return;
+    fds.assign({{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}});
+    int timeout = -1;
+    for (const Conn& c : conns) {
+      fds.push_back({c.fd, POLLIN, 0});
+      const int left = MsUntil(c.deadline);
+      if (timeout < 0 || left < timeout) timeout = left;
+    }
+    if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) break;
+    if (fds[1].revents != 0) break;
+    size_t kept = 0;
+    for (size_t i = 0; i < conns.size(); ++i) {
+      if (Advance(&conns[i], fds[i + 2].revents)) {
+        if (kept != i) conns[kept] = std::move(conns[i]);  // no self-move
+        ++kept;
+      } else {
+        ::close(conns[i].fd);
+      }
+    }
+    conns.resize(kept);
     if ((fds[0].revents & POLLIN) == 0) continue;
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    const int fd =
+        ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       // Out of descriptors (EMFILE) leaves the connection queued and poll
       // ready: wait a little rather than spin.
       if (errno == EMFILE || errno == ENFILE) ::usleep(100'000);
       continue;
     }
-    Serve(fd);
-    ::close(fd);
+    if (conns.size() >= kMaxConnections) {
+      // Full: the oldest has had the longest to send its request.
+      ::close(conns.front().fd);
+      conns.erase(conns.begin());
+    }
+    conns.push_back({fd, Clock::now() + kRequestTimeout, {}});
   }
+  for (const Conn& c : conns) ::close(c.fd);
 }
 
-void HttpServer::Serve(int fd) {
-  const auto deadline = std::chrono::steady_clock::now() + kRequestTimeout;
-  std::string head;
-  char buf[2048];
-  while (head.find("\r\n\r\n") == std::string::npos &&
-         head.find("\n\n") == std::string::npos) {
-    if (head.size() > kMaxRequestBytes) {
-      return SendReply(fd, Plain(431, "request too large\n"), false);
+bool HttpServer::Advance(Conn* c, short revents) {
+  if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+    char buf[2048];
+    const ssize_t n = ::recv(c->fd, buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return false;
+    if (n > 0) c->head.append(buf, static_cast<size_t>(n));
+    if (c->head.find("\r\n\r\n") != std::string::npos ||
+        c->head.find("\n\n") != std::string::npos) {
+      bool head_only = false;
+      const HttpReply reply = Route(c->head, &head_only);
+      SendReply(c->fd, reply, head_only, c->deadline);
+      return false;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd p{fd, POLLIN, 0};
-    if (left.count() <= 0 ||
-        ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
-      if (!head.empty()) SendReply(fd, Plain(408, "request timeout\n"), false);
-      return;
+    if (c->head.size() > kMaxRequestBytes) {
+      SendReply(c->fd, Plain(431, "request too large\n"), false, c->deadline);
+      return false;
     }
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return;
-    head.append(buf, static_cast<size_t>(n));
   }
-  bool head_only = false;
-  const HttpReply reply = Route(head, &head_only);
-  SendReply(fd, reply, head_only);
+  if (Clock::now() >= c->deadline) {
+    if (!c->head.empty()) {
+      SendReply(c->fd, Plain(408, "request timeout\n"), false,
+                Clock::now() + std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+  return true;
 }
 
 HttpReply HttpServer::Route(const std::string& head, bool* head_only) const {

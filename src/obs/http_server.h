@@ -1,10 +1,12 @@
 // A tiny HTTP/1.1 server for the metrics and health endpoints: GET requests
-// to a fixed set of paths, one thread, one connection at a time, answer and
-// close ("Connection: close").
+// to a fixed set of paths, one thread serving up to kMaxConnections at once
+// with poll(), answer and close ("Connection: close").
 //
-// Limits, so that a slow or hostile client cannot hold the thread: a request
+// Limits, so that slow or hostile clients cannot hold the thread or delay
+// another client's scrape: each connection has its own deadline; a request
 // head larger than kMaxRequestBytes gets 431, one not complete within
-// kRequestTimeout is dropped (408 if anything arrived). A path not registered
+// kRequestTimeout is dropped (408 if anything arrived); a new connection
+// beyond kMaxConnections closes the oldest. A path not registered
 // gets 404; a method other than GET or HEAD on a registered path gets 405
 // with "Allow: GET, HEAD". A query string is ignored.
 //
@@ -35,6 +37,7 @@ class HttpServer {
  public:
   static constexpr size_t kMaxRequestBytes = 8192;
   static constexpr std::chrono::milliseconds kRequestTimeout{2000};
+  static constexpr size_t kMaxConnections = 32;
 
   HttpServer() = default;
   ~HttpServer();  // Stop()
@@ -53,8 +56,15 @@ class HttpServer {
   void Stop();
 
  private:
+  struct Conn {
+    int fd;
+    std::chrono::steady_clock::time_point deadline;
+    std::string head;  // the request as received so far
+  };
   void Loop();
-  void Serve(int fd);
+  // Reads what `revents` says is there and answers a complete request or
+  // one past its limits; false when the connection is done (to be closed).
+  bool Advance(Conn* c, short revents);
   HttpReply Route(const std::string& head, bool* head_only) const;
 
   std::map<std::string, std::function<HttpReply()>> handlers_;

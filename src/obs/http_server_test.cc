@@ -3,8 +3,13 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
 
 namespace txflow::obs {
 namespace {
@@ -71,6 +76,56 @@ TEST_F(ObsHttpServer, SlowClientIsDroppedAndTheServerServesTheNext) {
   EXPECT_EQ(
       Exchange(server_.port(), "GET /metrics HTTP/1.0\r\n\r\n").substr(0, 12),
       "HTTP/1.1 200");
+}
+
+int Connect(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  return fd;
+}
+
+TEST_F(ObsHttpServer, TwentyTricklingClientsNeverDelayAScrape) {
+  // Each sends its request a byte at a time and never finishes it; one
+  // connection at a time would make a scrape wait up to 20 x 2 s.
+  std::vector<int> slow;
+  for (int i = 0; i < 20; ++i) slow.push_back(Connect(server_.port()));
+  const std::string request = "GET /metrics HTTP/1.1\r\nX: ";
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t byte = 0; byte < request.size(); ++byte) {
+    for (int fd : slow) ::send(fd, &request[byte], 1, MSG_NOSIGNAL);
+    const auto t = std::chrono::steady_clock::now();
+    EXPECT_EQ(
+        Exchange(server_.port(), "GET /metrics HTTP/1.0\r\n\r\n").substr(0, 12),
+        "HTTP/1.1 200");
+    EXPECT_LT(std::chrono::steady_clock::now() - t,
+              std::chrono::milliseconds(500));
+    if (std::chrono::steady_clock::now() - start >
+        HttpServer::kRequestTimeout) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (int fd : slow) ::close(fd);
+}
+
+TEST_F(ObsHttpServer, BeyondTheConnectionLimitTheOldestIsClosed) {
+  std::vector<int> idle;
+  for (size_t i = 0; i < HttpServer::kMaxConnections + 1; ++i) {
+    idle.push_back(Connect(server_.port()));
+  }
+  // The first is closed without an answer, long before its deadline.
+  char c;
+  pollfd p{idle[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 1000), 1);
+  EXPECT_EQ(::recv(idle[0], &c, 1, 0), 0);
+  EXPECT_EQ(
+      Exchange(server_.port(), "GET /metrics HTTP/1.0\r\n\r\n").substr(0, 12),
+      "HTTP/1.1 200");
+  for (int fd : idle) ::close(fd);
 }
 
 TEST(ObsHttpServerAddr, MalformedAddressesAreRefused) {

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 
 #include "common/backoff.h"
 #include "common/clock.h"
@@ -16,38 +15,6 @@
 
 namespace txflow::obs {
 namespace {
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  *out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          *out += buf;
-        } else {
-          *out += c;
-        }
-    }
-  }
-  *out += '"';
-}
 
 // The outcome of one attempt at one sink.
 enum class Outcome { kDelivered, kRetry, kGiveUp };
@@ -58,7 +25,7 @@ std::string AlertJson(const AlertEvent& e, const NotifierOptions& o) {
   const std::string text = "txflow " + e.mechanism + " " + e.event + " on " +
                            o.host + " (" + e.root + "): " + e.reason;
   std::string out = "{\"text\":";
-  AppendJsonString(&out, text);
+  out += JsonString(text);
   for (const auto& [k, v] :
        {std::pair<const char*, const std::string*>{"event", &e.event},
         {"mechanism", &e.mechanism},
@@ -69,10 +36,10 @@ std::string AlertJson(const AlertEvent& e, const NotifierOptions& o) {
     out += ",\"";
     out += k;
     out += "\":";
-    AppendJsonString(&out, *v);
+    out += JsonString(*v);
   }
   out += ",\"since\":";
-  AppendJsonString(&out, FormatUtcMs(e.since_ms));
+  out += JsonString(FormatUtcMs(e.since_ms));
   out += ",\"pid\":" + std::to_string(o.pid) + "}";
   return out;
 }
@@ -92,21 +59,39 @@ std::string WebhookLabel(size_t index, const std::string& url) {
          (host.empty() ? "" : " (" + host + ")");
 }
 
-struct Notifier::Impl {
-  NotifierOptions o;
-  s3::HttpClient http;
-  std::mutex mu;
-  std::condition_variable cv;
+// One sink's queue and thread: a sink that is slow, dead or retrying never
+// holds back another.
+struct Sink {
+  size_t index = 0;
   std::deque<std::string> queue;  // JSON documents
   bool busy = false;              // the thread holds an event
-  bool stop = false;
-  std::atomic<uint64_t> delivered{0}, failed{0}, dropped{0};
   std::thread thread;
+};
+
+struct Notifier::Impl {
+  NotifierOptions o;
+  std::mutex mu;
+  std::condition_variable cv;
+  // Set at destruction: retries are abandoned, a command in flight is killed
+  // and an HTTP request in flight is aborted (through the HttpOptions hook).
+  std::atomic<bool> stop{false};
+  s3::HttpClient http;
+  std::vector<std::unique_ptr<Sink>> sinks;
+  std::atomic<uint64_t> delivered{0}, failed{0}, dropped{0};
 
   explicit Impl(NotifierOptions options)
       : o(std::move(options)),
-        http(s3::HttpOptions{"", o.http_timeout.count(),
-                             o.http_timeout.count()}) {}
+        // A receiver that trickles its answer must not hold a thread forever:
+        // the whole request is bounded, and so is the answer we read.
+        http(s3::HttpOptions{"", o.http_timeout.count(), o.http_timeout.count(),
+                             o.http_timeout.count(), kMaxAnswerBytes, &stop}) {
+    for (size_t i = 0; i < o.webhooks.size() + o.commands.size(); ++i) {
+      sinks.push_back(std::make_unique<Sink>());
+      sinks.back()->index = i;
+    }
+  }
+
+  static constexpr size_t kMaxAnswerBytes = 64 * 1024;
 
   Outcome PostWebhook(const std::string& url, const std::string& json,
                       const std::string& label) {
@@ -136,6 +121,12 @@ struct Notifier::Impl {
     if (pid == 0) {
       ::setpgid(0, 0);  // its own group: a timeout kills the whole pipeline
       ::dup2(in[0], STDIN_FILENO);
+      // Its output would corrupt txflow's own stdout and (JSON) log lines.
+      const int null = ::open("/dev/null", O_WRONLY);
+      if (null >= 0) {
+        ::dup2(null, STDOUT_FILENO);
+        ::dup2(null, STDERR_FILENO);
+      }
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
@@ -149,10 +140,12 @@ struct Notifier::Impl {
     const auto deadline = std::chrono::steady_clock::now() + o.command_timeout;
     int status = 0;
     while (::waitpid(pid, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() >= deadline) {
+      const bool stopping = stop.load();
+      if (stopping || std::chrono::steady_clock::now() >= deadline) {
         ::kill(-pid, SIGKILL);
         ::waitpid(pid, &status, 0);
-        LogInfo("alert: " + label + ": timed out");
+        LogInfo("alert: " + label +
+                (stopping ? ": killed, exiting" : ": timed out"));
         return Outcome::kRetry;
       }
       ::usleep(10'000);
@@ -177,40 +170,30 @@ struct Notifier::Impl {
                : RunCommand(o.commands[i - o.webhooks.size()], json, Label(i));
   }
 
-  // Sends `json` to every sink. Each round tries every sink not yet done, so
-  // a dead sink never delays the others' first attempt; the failed ones are
-  // tried again after a backoff.
-  void Deliver(const std::string& json) {
-    std::vector<size_t> left;
-    for (size_t i = 0; i < o.webhooks.size() + o.commands.size(); ++i) {
-      left.push_back(i);
-    }
-    for (int attempt = 0; !left.empty(); ++attempt) {
-      std::vector<size_t> again;
-      for (size_t i : left) {
-        const Outcome r = Attempt(i, json);
-        if (r == Outcome::kDelivered) {
-          delivered++;
-        } else if (r == Outcome::kGiveUp || attempt + 1 == o.max_attempts) {
-          failed++;
-          LogInfo("alert: " + Label(i) + ": gave up");
-        } else {
-          again.push_back(i);
-        }
+  // Sends `json` to sink `i`, retrying after a backoff; gives up at stop.
+  void Deliver(size_t i, const std::string& json) {
+    for (int attempt = 0;; ++attempt) {
+      const Outcome r = Attempt(i, json);
+      if (r == Outcome::kDelivered) {
+        delivered++;
+        return;
       }
-      left = std::move(again);
-      if (left.empty()) break;
+      if (r == Outcome::kGiveUp || attempt + 1 == o.max_attempts) {
+        failed++;
+        LogInfo("alert: " + Label(i) + ": gave up");
+        return;
+      }
       std::unique_lock lock(mu);
       if (cv.wait_for(
               lock, BackoffDelay(attempt, o.backoff_base_ms, o.backoff_cap_ms),
-              [&] { return stop; })) {
-        failed += left.size();
+              [&] { return stop.load(); })) {
+        failed++;
         return;
       }
     }
   }
 
-  void Loop() {
+  void Loop(Sink* sink) {
     // A command that exits without reading stdin must not kill the process:
     // SIGPIPE is blocked on this thread only, so the write fails with EPIPE.
     sigset_t pipe_only;
@@ -219,15 +202,15 @@ struct Notifier::Impl {
     pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
     std::unique_lock lock(mu);
     while (true) {
-      cv.wait(lock, [&] { return stop || !queue.empty(); });
+      cv.wait(lock, [&] { return stop.load() || !sink->queue.empty(); });
       if (stop) return;
-      std::string json = std::move(queue.front());
-      queue.pop_front();
-      busy = true;
+      std::string json = std::move(sink->queue.front());
+      sink->queue.pop_front();
+      sink->busy = true;
       lock.unlock();
-      Deliver(json);
+      Deliver(sink->index, json);
       lock.lock();
-      busy = false;
+      sink->busy = false;
       cv.notify_all();
     }
   }
@@ -235,7 +218,9 @@ struct Notifier::Impl {
 
 Notifier::Notifier(NotifierOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {
-  if (enabled()) impl_->thread = std::thread([this] { impl_->Loop(); });
+  for (auto& sink : impl_->sinks) {
+    sink->thread = std::thread([this, s = sink.get()] { impl_->Loop(s); });
+  }
 }
 
 Notifier::~Notifier() {
@@ -244,7 +229,9 @@ Notifier::~Notifier() {
     impl_->stop = true;
   }
   impl_->cv.notify_all();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  for (auto& sink : impl_->sinks) {
+    if (sink->thread.joinable()) sink->thread.join();
+  }
 }
 
 bool Notifier::enabled() const {
@@ -256,18 +243,24 @@ void Notifier::Post(AlertEvent e) {
   const std::string json = AlertJson(e, impl_->o);
   LogInfo("alert: " + e.mechanism + " " + e.event + ": " + e.reason);
   std::lock_guard lock(impl_->mu);
-  if (impl_->queue.size() >= impl_->o.max_queue) {
-    impl_->dropped++;
-    return;
+  for (auto& sink : impl_->sinks) {
+    if (sink->queue.size() >= impl_->o.max_queue) {
+      impl_->dropped++;
+    } else {
+      sink->queue.push_back(json);
+    }
   }
-  impl_->queue.push_back(json);
   impl_->cv.notify_all();
 }
 
 bool Notifier::Drain(std::chrono::milliseconds max_wait) {
   std::unique_lock lock(impl_->mu);
-  return impl_->cv.wait_for(
-      lock, max_wait, [&] { return impl_->queue.empty() && !impl_->busy; });
+  return impl_->cv.wait_for(lock, max_wait, [&] {
+    for (const auto& sink : impl_->sinks) {
+      if (!sink->queue.empty() || sink->busy) return false;
+    }
+    return true;
+  });
 }
 
 uint64_t Notifier::delivered() const { return impl_->delivered; }

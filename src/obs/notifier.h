@@ -1,18 +1,22 @@
 // Alerts: posts an event as JSON to webhooks (Slack-compatible: a `text`
-// field plus structured fields) and pipes it to commands, from a background
-// thread, so a slow or dead receiver never blocks or stops the pipeline.
+// field plus structured fields) and pipes it to commands, from background
+// threads, so a slow or dead receiver never blocks or stops the pipeline.
 //
-// Delivery: events go out one at a time, in order, each to every sink; a
-// sink's attempt that fails (transport error, HTTP 429 or 5xx, a command
+// Delivery: each sink has its own queue and thread, so a slow, dead or
+// retrying sink never delays another. Events go to a sink one at a time, in
+// order; an attempt that fails (transport error, HTTP 429 or 5xx, a command
 // exiting non-zero or timing out) is retried with BackoffDelay up to
-// max_attempts, after the other sinks had their attempt (a dead sink never
-// delays a live one's first delivery); other HTTP answers (4xx) are final. The
-// queue is bounded: when full, the new event is dropped and counted. Secrets: a
-// webhook URL carries one, so logs and counters name a sink only as "webhook #N
-// (host)" / "command #N", never by URL or command line.
+// max_attempts; other HTTP answers (4xx) are final. A webhook POST is bounded
+// as a whole (http_timeout) and reads at most 64 KiB of answer. Each sink's
+// queue is bounded: when full, the new event is dropped for that sink and
+// counted. Secrets: a webhook URL carries one, so logs and counters name a
+// sink only as "webhook #N (host)" / "command #N", never by URL or command
+// line.
 //
-// Thread-safe. The destructor stops the thread without waiting for the queue
-// (call Drain() first for the events that must go out).
+// Thread-safe. The destructor stops the threads without waiting for the
+// queues (call Drain() first for the events that must go out): retries are
+// abandoned, a command in flight is killed (its process group) and a webhook
+// request in flight is aborted, so it returns within about a second.
 #ifndef TXFLOW_OBS_NOTIFIER_H_
 #define TXFLOW_OBS_NOTIFIER_H_
 
@@ -71,7 +75,7 @@ class Notifier {
 
   uint64_t delivered() const;  // (event, sink) pairs delivered
   uint64_t failed() const;     // (event, sink) pairs given up
-  uint64_t dropped() const;    // events dropped, queue full
+  uint64_t dropped() const;    // (event, sink) pairs dropped, queue full
 
  private:
   struct Impl;

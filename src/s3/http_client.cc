@@ -109,6 +109,10 @@ bool HasHeader(const HttpRequest& request, std::string_view lower_name) {
 
 std::once_flag global_init;
 
+int AbortIfAsked(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
+}
+
 }  // namespace
 
 HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) {
@@ -169,6 +173,12 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request,
   if (options_.total_timeout_ms > 0) {
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
                      static_cast<long>(options_.total_timeout_ms));
+  }
+  if (options_.abort != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, AbortIfAsked);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA,
+                     const_cast<std::atomic<bool>*>(options_.abort));
   }
   BodySink sink{&response, options_.max_body_bytes};
   if (options_.max_body_bytes > 0) {

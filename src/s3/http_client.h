@@ -12,6 +12,7 @@
 #ifndef TXFLOW_S3_HTTP_CLIENT_H_
 #define TXFLOW_S3_HTTP_CLIENT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -34,6 +35,10 @@ struct HttpOptions {
   // or as it arrives): IOError "answer larger than N bytes", and no more of
   // it is read.
   size_t max_body_bytes = 0;
+  // When set and it becomes true, a request in flight is abandoned within
+  // about a second (an IOError): lets an owner stop a thread that
+  // is waiting on a slow server. Not owned; must outlive the client.
+  const std::atomic<bool>* abort = nullptr;
 };
 
 struct HttpRequest {
