@@ -144,7 +144,8 @@ Status ReadDetectionFiles(FileSystem* root, const ReportLimits& limits,
   }
   std::sort(files.begin(), files.end());
   const std::string_view header = WithoutLineEnd(kDetectionsHeader);
-  for (const auto& [seq, key] : files) {
+  for (const auto& file : files) {
+    const std::string& key = file.second;  // a lambda below captures it
     TXFLOW_ASSIGN_OR_RETURN(auto text, ReadListed(root, key));
     if (!text) {
       AddProblem(data, limits, root->Uri(key) + ": listed, then gone");
