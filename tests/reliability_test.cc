@@ -112,8 +112,11 @@ std::vector<std::string>* Reliability::ref_detections_;
 // undisturbed run's.
 TEST_F(Reliability, FaultStormRunEqualsUndisturbedRun) {
   const uint64_t rounds = EnvOr("TXFLOW_STORM_ROUNDS", 3);
-  uint64_t runs = 0, fatal_exits = 0, retries = 0;
-  for (uint64_t round = 0; round < rounds; ++round) {
+  uint64_t runs = 0, fatal_exits = 0, retries = 0, round = 0;
+  // Which calls fail depends on timing (how many polls a run makes), so a few
+  // rounds can pass without a fatal fault (about 1 in 20 with three on S3):
+  // extra rounds, at most five, until the storm has had one.
+  for (; round < rounds || (fatal_exits == 0 && round < rounds + 5); ++round) {
     const std::string root = base_ + "/storm-" + std::to_string(round);
     const std::string log = (dir_ / "storm.log").string();
     bool done = false;
@@ -139,7 +142,7 @@ TEST_F(Reliability, FaultStormRunEqualsUndisturbedRun) {
   std::printf(
       "fault storm: %llu rounds, %llu runs, %llu fatal exits, %llu "
       "retried faults\n",
-      static_cast<unsigned long long>(rounds),
+      static_cast<unsigned long long>(round),
       static_cast<unsigned long long>(runs),
       static_cast<unsigned long long>(fatal_exits),
       static_cast<unsigned long long>(retries));
