@@ -4,6 +4,7 @@
 #define TXFLOW_COMMON_UTF8_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,10 @@ size_t Utf8SequenceLength(std::string_view s);
 // `s` with each byte that does not belong to a valid sequence replaced by
 // U+FFFD (one per byte); valid UTF-8 comes back unchanged.
 std::string Utf8Sanitize(std::string_view s);
+
+// Appends code point `cp` (at most U+10FFFF, not a surrogate: callers check)
+// as UTF-8; the JSON and XML decoders of src/s3 turn escapes into text with it.
+void AppendUtf8(uint32_t cp, std::string* out);
 
 }  // namespace txflow
 

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "common/utf8.h"
+
 namespace txflow::s3 {
 
 std::vector<std::string_view> XmlElements(std::string_view xml,
@@ -39,28 +41,6 @@ std::optional<std::string> XmlText(std::string_view xml, std::string_view tag) {
   return XmlDecode(all.front());
 }
 
-namespace {
-
-void AppendUtf8(std::string& out, unsigned long cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-}  // namespace
-
 std::string XmlDecode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -94,7 +74,7 @@ std::string XmlDecode(std::string_view text) {
         out += text[i];
         continue;
       }
-      AppendUtf8(out, cp);
+      AppendUtf8(static_cast<uint32_t>(cp), &out);
     } else {
       out += text[i];
       continue;
