@@ -7,12 +7,13 @@
 #ifndef TXFLOW_DETECTOR_IMPORTANCE_TABLE_H_
 #define TXFLOW_DETECTOR_IMPORTANCE_TABLE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
+#include <utility>
 
 #include "txflow/status.h"
 
@@ -54,11 +55,40 @@ class ImportanceTable {
   void Prefetch(uint64_t key_hash) const;
 
   size_t size() const { return keys_; }
+  // Bytes the table holds on the heap (slots and records), for reports.
+  size_t memory_bytes() const { return slots_.size() + arena_.size(); }
   // CRC-32C of the table's bytes: a checkpoint records it so a restart with
   // another table is refused rather than silently mixing weights.
   uint32_t fingerprint() const { return fingerprint_; }
 
  private:
+  // Zeroed heap memory. Large blocks are mapped directly (Linux: with huge
+  // pages advised), so the pages of a block sized for the worst case cost
+  // only when written, and Shrink returns the tail without a copy.
+  class Block {
+   public:
+    Block() = default;
+    explicit Block(size_t bytes);
+    Block(const Block& other);
+    Block& operator=(const Block& other);
+    Block(Block&& other) noexcept { Swap(other); }
+    Block& operator=(Block&& other) noexcept {
+      Block(std::move(other)).Swap(*this);
+      return *this;
+    }
+    ~Block();
+    char* data() const { return data_; }
+    size_t size() const { return size_; }
+    // Keeps the first `bytes` (<= size()).
+    void Shrink(size_t bytes);
+
+   private:
+    void Swap(Block& other) noexcept;
+    char* data_ = nullptr;
+    size_t size_ = 0;
+    bool mapped_ = false;
+  };
+
   // Open addressing: a slot holds the key hash's top 24 bits and, below
   // them, 1 + the offset of the key's record in arena_ (0: empty). A record
   // is the mean (int64), the key's size (uint32) and the key's bytes
@@ -66,14 +96,18 @@ class ImportanceTable {
   // one slot and, when the 24 bits match, one record; it allocates nothing.
   static constexpr int kOffsetBits = 40;
   static constexpr uint64_t kOffsetMask = (uint64_t{1} << kOffsetBits) - 1;
+  uint64_t slot(size_t i) const {
+    return reinterpret_cast<const uint64_t*>(slots_.data())[i];
+  }
   // The record for (customer, merchant, category) (hash `h`), or nullptr.
   const char* Lookup(std::string_view customer, std::string_view merchant,
                      std::string_view category, uint64_t h) const;
   // Inserts slot `value` for hash `h` (the key is not present).
   void Place(uint64_t h, uint64_t value);
 
-  std::vector<uint64_t> slots_;
-  std::string arena_;
+  Block slots_;  // uint64_t each; a power of two of them, or none
+  size_t slot_mask_ = 0;
+  Block arena_;  // records, back to back
   size_t keys_ = 0;
   uint32_t fingerprint_ = 0;
 };
