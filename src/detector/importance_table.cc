@@ -220,8 +220,11 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
     Int128 total = 0;
     int64_t count = 0;
   };
-  std::vector<Sum> sums;   // by key, in the order keys first appear
-  sums.reserve(max_keys);  // pages are faulted in only as keys arrive
+  // By key, in the order keys first appear; zero bytes are a zero Sum, and
+  // pages are faulted in only as keys arrive.
+  Block sum_block(max_keys * sizeof(Sum));
+  Sum* const sums = reinterpret_cast<Sum*>(sum_block.data());
+  size_t keys = 0;
 
   auto bad = [&uri](uint64_t line, const std::string& why) {
     return Status::InvalidArgument(uri + ": record " +
@@ -261,8 +264,7 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
       if (offset + kRecordHeader + size >= kOffsetMask) {
         return bad(r.line, "the table is too large (over 1 TB of keys)");
       }
-      ordinal = static_cast<int64_t>(sums.size());
-      sums.emplace_back();
+      ordinal = static_cast<int64_t>(keys++);
       char* out = table.arena_.data() + offset;
       std::memcpy(out, &ordinal, sizeof ordinal);
       std::memcpy(out + sizeof ordinal, &size, sizeof size);
@@ -327,8 +329,10 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
   std::string scratch;
   const int cols[4] = {col[0], col[1], col[2], col[3]};
   for (uint64_t line = 2; reader.Next(&rec); ++line) {
-    if (rec.find_first_not_of("\r\n") == std::string_view::npos)
+    if ((rec[0] == '\r' || rec[0] == '\n') &&
+        rec.find_first_not_of("\r\n") == std::string_view::npos) {
       continue;  // blank
+    }
     std::optional<Status> err;
     std::string_view fields[4];
     if (const size_t n =
@@ -377,7 +381,8 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
   if (auto err = flush()) return *std::move(err);
   // Records are in ordinal order: replace each ordinal by its mean.
   size_t offset = 0;
-  for (const Sum& sum : sums) {
+  for (size_t key = 0; key < keys; ++key) {
+    const Sum& sum = sums[key];
     const int64_t mean = DivRound(sum.total, sum.count * kExactPerMicro);
     char* record = table.arena_.data() + offset;
     std::memcpy(record, &mean, sizeof mean);
@@ -386,7 +391,7 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
     offset += kRecordHeader + size;
   }
   table.arena_.Shrink(arena_used);
-  table.keys_ = sums.size();
+  table.keys_ = keys;
   if (crc.joinable()) crc.join();
   table.fingerprint_ = fingerprint;
   return table;
