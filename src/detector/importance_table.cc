@@ -164,12 +164,19 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
                                                const std::string& uri) {
   ImportanceTable table;
   // The fingerprint reads the same bytes independently of the parse, so on
-  // a large table it runs on another core meanwhile; the jthread is joined
-  // on every return.
+  // a large table it runs on another core meanwhile; the thread is joined on
+  // every return (std::thread, not jthread: every toolchain of the project
+  // has it).
   uint32_t fingerprint = 0;
-  std::jthread crc;
+  struct Joined {
+    std::thread thread;
+    ~Joined() {
+      if (thread.joinable()) thread.join();
+    }
+  } crc;
   if (text.size() >= (size_t{4} << 20)) {
-    crc = std::jthread([&fingerprint, text] { fingerprint = Crc32c(text); });
+    crc.thread =
+        std::thread([&fingerprint, text] { fingerprint = Crc32c(text); });
   } else {
     fingerprint = Crc32c(text);
   }
@@ -392,7 +399,7 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
   }
   table.arena_.Shrink(arena_used);
   table.keys_ = keys;
-  if (crc.joinable()) crc.join();
+  if (crc.thread.joinable()) crc.thread.join();
   table.fingerprint_ = fingerprint;
   return table;
 }
