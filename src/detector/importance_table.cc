@@ -416,10 +416,12 @@ ImportanceTable::Block::Block(size_t bytes) : size_(bytes) {
 #if defined(__linux__)
   // Mapped directly above this size: zero pages for free, each faulted in
   // on its first write, and huge pages (the slots are probed at random) for
-  // fewer faults and TLB misses.
+  // fewer faults and TLB misses. NORESERVE: the arena and the sums are upper
+  // bounds, mostly never touched, and must not count against a heuristic
+  // overcommit limit.
   if (bytes >= (size_t{8} << 20)) {
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
     ::madvise(p, bytes, MADV_HUGEPAGE);  // a hint; failure changes nothing
     data_ = static_cast<char*>(p);
