@@ -300,10 +300,11 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
     return std::nullopt;
   };
   auto flush = [&]() -> std::optional<Status> {
-    for (int i = 0; i < pending; ++i) {
+    const int n = pending;
+    pending = 0;  // applied, or dropped with the error
+    for (int i = 0; i < n; ++i) {
       if (auto err = apply(batch[i])) return err;
     }
-    pending = 0;
     return std::nullopt;
   };
   // Fills `r` from the fields of the record on `line`, or an error for a

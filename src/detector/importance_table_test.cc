@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <map>
 #include <random>
 #include <string>
@@ -269,7 +270,8 @@ void ExpectSameAsReference(const std::string& text, const std::string& what) {
 // Random tables in every shape the grammar allows and a few it refuses.
 class HostileTableMaker {
  public:
-  explicit HostileTableMaker(uint64_t seed) : rng_(seed) {}
+  explicit HostileTableMaker(uint64_t seed, uint64_t max_rows = 300)
+      : rng_(seed), max_rows_(max_rows) {}
 
   std::string Make() {
     crlf_ = Pick(4) == 0;
@@ -308,7 +310,7 @@ class HostileTableMaker {
       text += Pick(5) == 0 ? " " + cols[i] + "\t" : cols[i];
     }
     text += End();
-    const int rows = static_cast<int>(Pick(300));
+    const int rows = static_cast<int>(Pick(max_rows_));
     for (int r = 0; r < rows; ++r) {
       if (Pick(30) == 0) {
         text += End();  // blank line
@@ -438,6 +440,7 @@ class HostileTableMaker {
   }
 
   std::mt19937_64 rng_;
+  uint64_t max_rows_;
   bool crlf_ = false;
   bool dirty_ = false;
   size_t width_ = 0;
@@ -458,6 +461,16 @@ TEST(ImportanceTableReference, RandomHostileTablesLoadAsTheReferenceDoes) {
   // Both outcomes are exercised in quantity.
   EXPECT_GT(loaded, 1200);
   EXPECT_GT(refused, 1000);
+}
+
+// Long hostile tables: quoted records, blank lines, refusals and keys far
+// apart, over many batches and with slots probed far from home.
+TEST(ImportanceTableReference, LongHostileTables) {
+  for (uint64_t seed = 0; seed < 12; ++seed) {
+    const std::string text = HostileTableMaker(seed, 60000).Make();
+    ExpectSameAsReference(text, "long seed " + std::to_string(seed));
+    if (HasFailure()) return;
+  }
 }
 
 TEST(ImportanceTableReference, EdgeCases) {
