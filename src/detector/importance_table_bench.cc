@@ -1,6 +1,6 @@
 // Times ImportanceTable::Parse on a real table and, for the breakdown, the
 // passes it is made of, each on its own: the read, the CRC, the record scan,
-// the field split, the number parse and the hashing. Medians of --runs.
+// the field split, the number parse and the hashing. Medians of RUNS runs.
 //
 //   importance_table_bench FILE [RUNS [parse]]
 //
