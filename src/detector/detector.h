@@ -48,6 +48,7 @@
 
 #include "common/clock.h"
 #include "common/ordered_worker.h"
+#include "common/task_pool.h"
 #include "detector/checkpoint.h"
 #include "detector/chunk_decoder.h"
 #include "detector/detection.h"
@@ -68,6 +69,11 @@ struct DetectorOptions {
   // at 10 M records): docs/detector.md.
   uint64_t checkpoint_every = 250;
   size_t max_chunks_per_poll = 1000;
+  // Threads that apply and evaluate a chunk's merchants, the calling thread
+  // included (docs/detector.md, "Threads"). Results do not depend on it: a
+  // merchant's rows are applied in chunk order by one thread, and the
+  // detections are sorted before they are queued.
+  int threads = 1;
 };
 
 struct DetectorStats {
@@ -140,8 +146,27 @@ class Detector {
   // Deletes evidence files whose detection file (in `files`, by seq) is
   // absent: left by a write cut between the two.
   Status RemoveOrphanEvidence(const std::map<uint64_t, std::string>& files);
-  // Applies decoder_.rows() to targets_ in order, then clears targets_.
-  void ApplyRows();
+  // A merchant this chunk touches, with the rows it gets and the batch
+  // task (bin) that applies and evaluates it.
+  struct Touched {
+    MerchantState* merchant;
+    uint32_t rows;
+    uint32_t bin;
+  };
+  // Applies the chunk's rows (decoder_.rows() to targets_, in order) to the
+  // `touched` merchants, on pool_ when there is one, then clears targets_.
+  void ApplyChunkRows(std::vector<Touched>* touched);
+  // Evaluates the touched merchants (bins assigned when pool_ is set) into
+  // *found, sorted in the spec's order.
+  void EvaluateTouched(const std::vector<Touched>& touched,
+                       std::vector<Detection>* found);
+  // Assigns each touched merchant to one of pool_'s bins, largest first to
+  // the least loaded, so the bins get similar numbers of rows.
+  void AssignBins(std::vector<Touched>* touched) const;
+  // Applies the rows targets_[row(0..n-1)] (each row of a merchant in chunk
+  // order), with prefetching.
+  template <typename RowAt>
+  void ApplyRows(size_t n, RowAt row);
 
   FileSystem* root_;
   const ImportanceTable* importance_;
@@ -152,6 +177,7 @@ class Detector {
   struct MerchantEntry {
     std::unique_ptr<MerchantState> state;
     uint64_t last_attempt = 0;  // the last ProcessChunk call that touched it
+    uint32_t touched = 0;       // its index in that call's touched list
   };
   // Looked up by std::string_view (transparent hash): the row loop builds
   // no key string.
@@ -169,9 +195,15 @@ class Detector {
   // then applied in one pass with prefetching (ApplyRows).
   struct Target {
     MerchantState* merchant;
-    uint64_t hash;  // MerchantState::HashCustomer(customer)
+    uint64_t hash;     // MerchantState::HashCustomer(customer)
+    uint32_t touched;  // index of the merchant in ProcessChunk's touched
   };
   std::vector<Target> targets_;
+  // With more than one thread: runs the bins, and each bin's row indexes
+  // and detections (reused between chunks).
+  std::unique_ptr<TaskPool> pool_;
+  std::vector<std::vector<uint32_t>> bin_rows_;
+  std::vector<std::vector<Detection>> bin_found_;
   std::string chunk_text_;  // the chunk being processed; reused
   uint64_t attempts_ = 0;   // ProcessChunk calls, for MerchantEntry
   ChunkDecoder decoder_;    // decodes chunk_text_; reused
