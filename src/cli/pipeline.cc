@@ -10,7 +10,6 @@
 #include "common/backoff.h"
 #include "common/log.h"
 #include "common/task_pool.h"
-#include "common/task_pool.h"
 #include "csv/row_decoder.h"
 #include "detector/detection_file.h"
 #include "obs/probes.h"
