@@ -282,13 +282,12 @@ Result<std::string> Detector::ChunkerPassed() {
 Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string uri = root_->Uri(key);
-  TXFLOW_RETURN_IF_ERROR(
-      decoder_.Decode(chunk_text_, key, start, importance_ != nullptr, uri));
+  TXFLOW_RETURN_IF_ERROR(DecodeChunk(key, start, uri));
   std::vector<Touched> touched;
   // Marks the merchants this attempt touches; a retry of the same chunk
   // after a failure is a new attempt.
   const uint64_t attempt = ++attempts_;
-  for (const DecodedRow& d : decoder_.rows()) {
+  for (const DecodedRow& d : *decoded_.rows) {
     MerchantEntry& entry = FindMerchant(d.merchant);
     if (entry.last_attempt != attempt) {  // first row of this merchant here
       entry.last_attempt = attempt;
@@ -300,9 +299,9 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
                         MerchantState::HashCustomer(d.customer),
                         entry.touched});
   }
-  const std::string& quarantine = decoder_.quarantine();
-  const uint64_t bad_rows = decoder_.bad_rows();
-  const uint64_t records = decoder_.records();
+  const std::string& quarantine = *decoded_.quarantine;
+  const uint64_t bad_rows = decoded_.bad_rows;
+  const uint64_t records = decoded_.records;
   // Everything that can fail comes before the state changes: a failed
   // attempt leaves the detector as it was, so a retry of the chunk cannot
   // apply its rows twice.
@@ -355,6 +354,47 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
                 stats_.files, static_cast<double>(micros) / 1000.0);
   LogInfo(line);
   return files;
+}
+
+Status Detector::DecodeChunk(const std::string& key, uint64_t start,
+                             const std::string& uri) {
+  const bool need_category = importance_ != nullptr;
+  // Parts of at least this many bytes: below it, handing parts to threads
+  // costs more than it saves.
+  constexpr size_t kMinPartBytes = 16 << 10;
+  const size_t parts =
+      pool_
+          ? std::min<size_t>(pool_->size(), chunk_text_.size() / kMinPartBytes)
+          : 1;
+  if (parts <= 1) {
+    TXFLOW_RETURN_IF_ERROR(
+        decoder_.Decode(chunk_text_, key, start, need_category, uri));
+    decoded_ = {&decoder_.rows(), &decoder_.quarantine(), decoder_.bad_rows(),
+                decoder_.records()};
+    return Status::OK();
+  }
+  TXFLOW_ASSIGN_OR_RETURN(
+      const ChunkDecoder::SplitPlan plan,
+      ChunkDecoder::Split(chunk_text_, start, need_category, parts, uri));
+  part_decoders_.resize(plan.parts.size());
+  pool_->Run(plan.parts.size(), [&](size_t i) {
+    part_decoders_[i].DecodePart(chunk_text_, key, plan.columns, plan.parts[i],
+                                 need_category);
+  });
+  merged_rows_.clear();
+  merged_quarantine_.clear();
+  decoded_ = {&merged_rows_, &merged_quarantine_, 0, 0};
+  for (size_t i = 0; i < plan.parts.size(); ++i) {
+    const ChunkDecoder& d = part_decoders_[i];
+    merged_rows_.insert(merged_rows_.end(), d.rows().begin(), d.rows().end());
+    if (!d.quarantine().empty() && merged_quarantine_.empty()) {
+      merged_quarantine_ = ChunkDecoder::kQuarantineHeader;
+    }
+    merged_quarantine_ += d.quarantine();
+    decoded_.bad_rows += d.bad_rows();
+    decoded_.records += d.records();
+  }
+  return Status::OK();
 }
 
 Detector::MerchantEntry& Detector::FindMerchant(std::string_view id) {
@@ -442,7 +482,7 @@ void Detector::ApplyRows(size_t n, RowAt row) {
   // a new customer, its importance slot). By the time a row is applied both
   // are usually in cache. (Hints only: a rehash in between is harmless.)
   constexpr size_t kSlotAhead = 16, kPairAhead = 6;
-  const std::vector<DecodedRow>& rows = decoder_.rows();
+  const std::vector<DecodedRow>& rows = *decoded_.rows;
   for (size_t k = 0; k < n; ++k) {
     if (k + kSlotAhead < n) {
       const Target& t = targets_[row(k + kSlotAhead)];

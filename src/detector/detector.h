@@ -133,6 +133,10 @@ class Detector {
   Result<std::string> ChunkerPassed();
   // Applies the chunk in chunk_text_, which starts at record `start`.
   Status ProcessChunk(const std::string& key, uint64_t start);
+  // Decodes chunk_text_ into decoded_: with threads, in parts on pool_
+  // (ChunkDecoder::Split), put together in chunk order.
+  Status DecodeChunk(const std::string& key, uint64_t start,
+                     const std::string& uri);
   // Adds a chunk's new detections to pending_ (no I/O); returns how many
   // (replayed ones already in files are skipped).
   size_t Queue(std::vector<Detection>* found);
@@ -153,7 +157,7 @@ class Detector {
     uint32_t rows;
     uint32_t bin;
   };
-  // Applies the chunk's rows (decoder_.rows() to targets_, in order) to the
+  // Applies the chunk's rows (decoded_.rows to targets_, in order) to the
   // `touched` merchants, on pool_ when there is one, then clears targets_.
   void ApplyChunkRows(std::vector<Touched>* touched);
   // Evaluates the touched merchants (bins assigned when pool_ is set) into
@@ -191,7 +195,7 @@ class Detector {
       merchants_;
   // The entry of merchant `id`, created (with an empty state) if new.
   MerchantEntry& FindMerchant(std::string_view id);
-  // Where each of decoder_.rows() goes, found while the chunk is checked,
+  // Where each of decoded_.rows goes, found while the chunk is checked,
   // then applied in one pass with prefetching (ApplyRows).
   struct Target {
     MerchantState* merchant;
@@ -207,6 +211,17 @@ class Detector {
   std::string chunk_text_;  // the chunk being processed; reused
   uint64_t attempts_ = 0;   // ProcessChunk calls, for MerchantEntry
   ChunkDecoder decoder_;    // decodes chunk_text_; reused
+  // The decoded chunk: decoder_'s results, or with threads the parts'
+  // (part_decoders_) put together in merged_rows_ / merged_quarantine_.
+  struct Decoded {
+    const std::vector<DecodedRow>* rows = nullptr;
+    const std::string* quarantine = nullptr;
+    uint64_t bad_rows = 0, records = 0;
+  };
+  Decoded decoded_;
+  std::vector<ChunkDecoder> part_decoders_;
+  std::vector<DecodedRow> merged_rows_;
+  std::string merged_quarantine_;
   std::string last_chunk_key_;
   uint64_t next_record_ = 0;
   uint64_t detections_ = 0;  // generated, incl. replayed

@@ -38,11 +38,19 @@ Data SkewedData(uint64_t seed, int rows) {
     const int m = r < 50 ? 0 : r < 83 ? 1 : 2 + static_cast<int>(rng() % 18);
     const int c = static_cast<int>(rng() % customers);
     const int64_t paise = static_cast<int64_t>(rng() % 6000) + 1;
-    d.source += std::to_string(i) + ",'C" + std::to_string(100 + c) +
-                "','3','" + genders[c % 5] + "','M" + std::to_string(m) +
-                "','es_c" + std::to_string(m % 3) + "'," +
-                std::to_string(paise / 100) + "." +
-                std::to_string(10 + paise % 90) + ",0\n";
+    std::string amount =
+        std::to_string(paise / 100) + "." + std::to_string(10 + paise % 90);
+    // About 2 % bad rows (quarantined, with their offsets), and quoted
+    // customers with a line break inside.
+    const uint64_t odd = rng() % 100;
+    if (odd == 0) amount = "1e2";
+    std::string customer = "'C" + std::to_string(100 + c) + "'";
+    if (odd == 1) customer = "\"C\n" + std::to_string(c) + "\"";
+    d.source += odd == 2 ? std::to_string(i) + ",short\n"
+                         : std::to_string(i) + "," + customer + ",'3','" +
+                               genders[c % 5] + "','M" + std::to_string(m) +
+                               "','es_c" + std::to_string(m % 3) + "'," +
+                               amount + ",0\n";
   }
   d.importance = "Source,Target,Weight,typeTrans,fraud\n";
   for (int c = 0; c < customers; c += 2) {
@@ -153,6 +161,7 @@ TEST_F(DetectorThreadsTest, ThreadCountNeverChangesAnyStoredByte) {
           EXPECT_GT(s.per_pattern[0], 3u);
           EXPECT_GT(s.per_pattern[1], 20u);
           EXPECT_GT(s.per_pattern[2], 1u);
+          EXPECT_GT(s.bad_rows, 60u);
           continue;
         }
         ASSERT_EQ(got.size(), want.size());
