@@ -128,7 +128,7 @@ test-tsan: deps
 	cmake --build $(TSAN_DIR)
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --test-dir $(TSAN_DIR) --output-on-failure -j 2 -LE "lint|s3|slow" \
-	  -R "OrderedWorker|Detector|LeaseLock|Cli|Run"
+	  -R "OrderedWorker|TaskPool|Detector|LeaseLock|Cli|Run"
 
 # Only the binary it runs: `make build` and `make test` build the tests too.
 run: $(BUILD_DIR)/build.ninja

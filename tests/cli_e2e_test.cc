@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "gen/banksim_generator.h"
 #include "process.h"
@@ -187,6 +188,44 @@ TEST_F(CliTest, RunDrainEqualsChunkThenDetect) {
        {"PatId1,UPGRADE", "PatId2,CHILD", "PatId3,DEI-NEEDED"}) {
     EXPECT_NE(all.find(p), std::string::npos) << p;
   }
+}
+
+TEST_F(CliTest, ThreadsChangeNoDetectionAndRunTakesTheFlag) {
+  Outcome g = Txflow("gen --out " + dir_.string() + " --rows 30000 --seed 8");
+  ASSERT_EQ(g.code, 0) << g.out;
+  const std::string src = (dir_ / "transactions.csv").string();
+  const std::string imp = (dir_ / "CustomerImportance.csv").string();
+  std::map<std::string, std::vector<std::string>> got;
+  for (const char* threads : {"1", "2", "5"}) {
+    const std::string root = (dir_ / (std::string("d") + threads)).string();
+    ASSERT_EQ(Txflow("chunk --drain --source " + src + " --root " + root +
+                     " --chunk-rows 700")
+                  .code,
+              0);
+    Outcome det =
+        Txflow("detect --drain --threads " + std::string(threads) +
+               " --importance " + imp + " --root " + root + kSmallThresholds);
+    ASSERT_EQ(det.code, 0) << det.out;
+    got[threads] = testing::DetectionsWithoutTimes(root);
+  }
+  // X and Y side by side, Y on three threads.
+  const std::string run_root = (dir_ / "run").string();
+  Outcome run = Txflow("run --drain --threads 3 --source " + src +
+                       " --importance " + imp + " --root " + run_root +
+                       " --chunk-rows 700" + kSmallThresholds);
+  ASSERT_EQ(run.code, 0) << run.out;
+  got["run"] = testing::DetectionsWithoutTimes(run_root);
+  std::string all;
+  for (const auto& f : got["1"]) all += f;
+  for (const char* p :
+       {"PatId1,UPGRADE", "PatId2,CHILD", "PatId3,DEI-NEEDED"}) {
+    EXPECT_NE(all.find(p), std::string::npos) << p;
+  }
+  for (const auto& [name, files] : got) EXPECT_EQ(files, got["1"]) << name;
+  Outcome bad = Txflow("detect --drain --threads 100000 --root " + run_root);
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("--threads must be at most 256"), std::string::npos)
+      << bad.out;
 }
 
 TEST_F(CliTest, DetectMissingColumnIsOneLineErrorNamingIt) {

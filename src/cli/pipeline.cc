@@ -9,12 +9,19 @@
 #include "cli/signals.h"
 #include "common/backoff.h"
 #include "common/log.h"
+#include "common/task_pool.h"
 #include "csv/row_decoder.h"
 #include "detector/detection_file.h"
 #include "obs/probes.h"
 #include "obs/telemetry.h"
 
 namespace txflow {
+
+namespace {
+// More threads than this would be idle: a chunk touches a few dozen
+// merchants (BankSim has 50), and one merchant is never split.
+constexpr uint64_t kMaxDetectorThreads = 256;
+}  // namespace
 
 void AddChunkerFlags(FlagSet& flags, ChunkerFlags* f, bool with_drain) {
   flags.Uint("chunk-rows", &f->options.chunk_rows, "records per chunk");
@@ -61,6 +68,9 @@ void AddDetectorFlags(FlagSet& flags, DetectorFlags* f) {
              "PatId3: more female customers than this (and fewer than male)");
   flags.Uint("checkpoint-every", &f->options.checkpoint_every,
              "chunks between detector snapshots (bounds replay after a crash)");
+  flags.Uint("threads", &f->threads,
+             "threads that apply and evaluate a chunk's merchants (default 0: "
+             "the cores this process may use); results never depend on it");
 }
 
 Status FinishDetectorFlags(DetectorFlags* f) {
@@ -82,6 +92,12 @@ Status FinishDetectorFlags(DetectorFlags* f) {
   if (f->options.checkpoint_every == 0) {
     return Status::InvalidArgument("--checkpoint-every must be > 0");
   }
+  if (f->threads > kMaxDetectorThreads) {
+    return Status::InvalidArgument("--threads must be at most " +
+                                   std::to_string(kMaxDetectorThreads));
+  }
+  f->options.threads = f->threads != 0 ? static_cast<int>(f->threads)
+                                       : TaskPool::CoresAvailable();
   return Status::OK();
 }
 

@@ -36,6 +36,7 @@ struct DetectorFlags {
   std::string timezone = "Asia/Kolkata";
   std::string child_max_avg = "23";
   uint64_t upgrade_count_pct = 90, upgrade_weight_pct = 10;
+  uint64_t threads = 0;  // 0: the cores this process may use
   std::chrono::milliseconds poll{1000};
   bool flush_on_exit = false;
 };

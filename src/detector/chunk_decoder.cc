@@ -23,55 +23,111 @@ std::string Printable(std::string_view text) {
   return out;
 }
 
-Status ChunkDecoder::Decode(std::string_view text, std::string_view key,
-                            uint64_t start, bool need_category,
-                            std::string_view uri) {
+Status ChunkDecoder::ReadHeader(std::string_view text, bool need_category,
+                                std::string_view uri, Columns* columns,
+                                size_t* body,
+                                std::vector<std::string_view>* fields,
+                                std::string* scratch) {
+  *columns = Columns();
+  *body = 0;
+  if (text.empty()) return Status::OK();
+  const ScanResult head = ScanRecords(text, 1);
+  const std::string_view header_line =
+      head.records == 1 ? text.substr(0, head.bytes) : text;
+  if (SplitFields(header_line, fields, scratch).has_value()) {
+    return Status::InvalidArgument(std::string(uri) +
+                                   ": unreadable header line");
+  }
+  const std::vector<int> at = FindColumns(
+      *fields, {"customer", "merchant", "gender", "amount", "category"});
+  *columns = {at[0], at[1], at[2], at[3], at[4], fields->size()};
+  for (auto [idx, name] : {std::pair{columns->customer, "customer"},
+                           {columns->merchant, "merchant"},
+                           {columns->gender, "gender"},
+                           {columns->amount, "amount"}}) {
+    if (idx < 0) {
+      return Status::InvalidArgument(std::string(uri) + ": header has no '" +
+                                     name + "' column");
+    }
+  }
+  if (need_category && columns->category < 0) {
+    return Status::InvalidArgument(
+        std::string(uri) +
+        ": header has no 'category' column, needed with an importance table");
+  }
+  *body = head.records == 1 ? head.bytes : text.size();
+  return Status::OK();
+}
+
+void ChunkDecoder::Reset(bool part) {
+  part_ = part;
   rows_.clear();
   quarantine_.clear();
   copies_.clear();
   bad_rows_ = 0;
   records_ = 0;
+}
+
+Status ChunkDecoder::Decode(std::string_view text, std::string_view key,
+                            uint64_t start, bool need_category,
+                            std::string_view uri) {
+  Reset(false);
   if (uri.empty()) uri = key;
+  Columns col;
+  size_t body;
+  TXFLOW_RETURN_IF_ERROR(
+      ReadHeader(text, need_category, uri, &col, &body, &fields_, &scratch_));
+  DecodeRecords(text, key, col, body, text.size(), start, need_category);
+  return Status::OK();
+}
 
-  struct {
-    int customer = -1, merchant = -1, gender = -1, amount = -1, category = -1;
-    size_t width = 0;
-  } col;
-  size_t pos = 0;
-  if (!text.empty()) {
-    const ScanResult head = ScanRecords(text, 1);
-    const std::string_view header_line =
-        head.records == 1 ? text.substr(0, head.bytes) : text;
-    if (SplitFields(header_line, &fields_, &scratch_).has_value()) {
-      return Status::InvalidArgument(std::string(uri) +
-                                     ": unreadable header line");
-    }
-    const std::vector<int> at = FindColumns(
-        fields_, {"customer", "merchant", "gender", "amount", "category"});
-    col = {at[0], at[1], at[2], at[3], at[4], fields_.size()};
-    for (auto [idx, name] : {std::pair{col.customer, "customer"},
-                             {col.merchant, "merchant"},
-                             {col.gender, "gender"},
-                             {col.amount, "amount"}}) {
-      if (idx < 0) {
-        return Status::InvalidArgument(std::string(uri) + ": header has no '" +
-                                       name + "' column");
-      }
-    }
-    if (need_category && col.category < 0) {
-      return Status::InvalidArgument(
-          std::string(uri) +
-          ": header has no 'category' column, needed with an importance table");
-    }
-    pos = head.records == 1 ? head.bytes : text.size();
+Result<ChunkDecoder::SplitPlan> ChunkDecoder::Split(std::string_view text,
+                                                    uint64_t start,
+                                                    bool need_category,
+                                                    size_t parts,
+                                                    std::string_view uri) {
+  SplitPlan plan;
+  size_t body;
+  std::vector<std::string_view> fields;
+  std::string scratch;
+  TXFLOW_RETURN_IF_ERROR(ReadHeader(text, need_category, uri, &plan.columns,
+                                    &body, &fields, &scratch));
+  // Each cut is the end of the last whole record before an equal share of
+  // the bytes, found by the same scanner Decode reads records with, so the
+  // parts' records are exactly the chunk's.
+  Part part{body, body, start};
+  for (size_t i = 1; i < parts; ++i) {
+    const size_t target = body + (text.size() - body) * i / parts;
+    if (target <= part.begin) continue;
+    const ScanResult r = ScanRecords(
+        text.substr(part.begin, target - part.begin), static_cast<size_t>(-1));
+    if (r.records == 0) continue;
+    part.end = part.begin + r.bytes;
+    plan.parts.push_back(part);
+    part = {part.end, part.end, part.first_record + r.records};
   }
+  part.end = text.size();
+  plan.parts.push_back(part);
+  return plan;
+}
 
+void ChunkDecoder::DecodePart(std::string_view text, std::string_view key,
+                              const Columns& columns, const Part& part,
+                              bool need_category) {
+  Reset(true);
+  DecodeRecords(text, key, columns, part.begin, part.end, part.first_record,
+                need_category);
+}
+
+void ChunkDecoder::DecodeRecords(std::string_view text, std::string_view key,
+                                 const Columns& col, size_t begin, size_t end,
+                                 uint64_t start, bool need_category) {
   std::vector<std::string_view>& f = fields_;
   uint64_t record = start;
-  RecordReader reader(text.substr(pos));
+  RecordReader reader(text.substr(begin, end - begin));
   std::string_view raw;
-  for (size_t offset = pos; reader.Next(&raw);
-       ++record, offset = pos + reader.position()) {
+  for (size_t offset = begin; reader.Next(&raw);
+       ++record, offset = begin + reader.position()) {
     std::string reason;
     if (auto err = SplitFields(raw, &f, &scratch_)) {
       reason = *err;
@@ -114,13 +170,12 @@ Status ChunkDecoder::Decode(std::string_view text, std::string_view key,
          *paise, GenderOf(f[col.gender]), record});
   }
   records_ = record - start;
-  return Status::OK();
 }
 
 void ChunkDecoder::Quarantine(std::string_view key, uint64_t record,
                               size_t offset, std::string_view reason,
                               std::string_view raw) {
-  if (quarantine_.empty()) quarantine_ = kQuarantineHeader;
+  if (quarantine_.empty() && !part_) quarantine_ = kQuarantineHeader;
   quarantine_ += key;
   quarantine_ += ',';
   quarantine_ += std::to_string(record);

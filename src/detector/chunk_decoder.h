@@ -63,12 +63,50 @@ class ChunkDecoder {
                               uint64_t start, bool need_category,
                               std::string_view uri = {});
 
+  // Decoding one chunk in parts, for a caller that spreads it over threads
+  // (the detector): Split() reads the header and cuts the records into at
+  // most `parts` ranges of whole records of similar byte size; DecodePart()
+  // of range i on its own decoder gives exactly the rows, quarantine rows
+  // and counts Decode() would give for those records (quarantine() then has
+  // no header line: the caller puts the parts together). Split fails as
+  // Decode does for a bad header.
+  struct Columns {
+    int customer = -1, merchant = -1, gender = -1, amount = -1, category = -1;
+    size_t width = 0;
+  };
+  struct Part {
+    size_t begin = 0, end = 0;  // byte range of whole records in the text
+    uint64_t first_record = 0;  // the record number of its first record
+  };
+  struct SplitPlan {
+    Columns columns;
+    std::vector<Part> parts;
+  };
+  static Result<SplitPlan> Split(std::string_view text, uint64_t start,
+                                 bool need_category, size_t parts,
+                                 std::string_view uri);
+  void DecodePart(std::string_view text, std::string_view key,
+                  const Columns& columns, const Part& part, bool need_category);
+
   const std::vector<DecodedRow>& rows() const { return rows_; }
   const std::string& quarantine() const { return quarantine_; }
   uint64_t bad_rows() const { return bad_rows_; }
   uint64_t records() const { return records_; }
 
  private:
+  // Reads the header line of `text`: its columns, and where the records
+  // start.
+  static Status ReadHeader(std::string_view text, bool need_category,
+                           std::string_view uri, Columns* columns, size_t* body,
+                           std::vector<std::string_view>* fields,
+                           std::string* scratch);
+  // Clears the results; `part`: what follows decodes a part (no quarantine
+  // header).
+  void Reset(bool part);
+  // Decodes the records in text[begin, end), the first numbered `record`.
+  void DecodeRecords(std::string_view text, std::string_view key,
+                     const Columns& col, size_t begin, size_t end,
+                     uint64_t record, bool need_category);
   // `field` when it points into `text`, else (it is in the split scratch,
   // which the next record reuses) a view of a copy kept in copies_.
   std::string_view Stable(std::string_view field, std::string_view text);
@@ -79,6 +117,7 @@ class ChunkDecoder {
   std::string quarantine_;
   uint64_t bad_rows_ = 0;
   uint64_t records_ = 0;
+  bool part_ = false;
   std::deque<std::string> copies_;  // a deque: views stay valid as it grows
   std::vector<std::string_view> fields_;
   std::string scratch_;

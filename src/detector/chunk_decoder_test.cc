@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
+#include <vector>
 
 namespace txflow {
 namespace {
@@ -154,6 +156,100 @@ TEST(ChunkDecoder, ALongBadRowIsQuarantinedInPart) {
   EXPECT_NE(dec.quarantine().find("... (10 more bytes)"), std::string::npos);
   EXPECT_LT(dec.quarantine().size(),
             ChunkDecoder::kMaxQuarantinedRowBytes + 200);
+}
+
+}  // namespace
+}  // namespace txflow
+
+namespace txflow {
+namespace {
+
+// A chunk of good and bad records: quoted fields with commas, doubled quotes
+// and line breaks inside, CRLF ends, stray quotes, short rows, bad amounts,
+// and sometimes a last record without its line end.
+std::string HostileChunk(std::mt19937_64& rng, int records) {
+  std::string text = "step,customer,gender,merchant,category,amount\r\n";
+  static const char* customers[] = {"C1",         "'C2'",     "\"C,3\"",
+                                    "\"C\"\"4\"", "\"C\n5\"", "C\"6"};
+  static const char* amounts[] = {
+      "1.00", "12", "-3.5", "1e2", "", "x", "100000000000.01", "\"7.25\""};
+  for (int i = 0; i < records; ++i) {
+    std::string r = std::to_string(i) + "," + customers[rng() % 6] + "," +
+                    (rng() % 9 == 0 ? "" : "F") + ",M" +
+                    std::to_string(rng() % 4) + ",c," + amounts[rng() % 8];
+    if (rng() % 15 == 0) r = std::to_string(i) + ",short";
+    r += rng() % 4 == 0 ? "\r\n" : "\n";
+    text += r;
+  }
+  if (rng() % 2 == 0) text += "999,C9,F,M1,c,1.00";  // no line end
+  return text;
+}
+
+TEST(ChunkDecoderSplit, PartsDecodeExactlyWhatTheWholeChunkDoes) {
+  std::mt19937_64 rng(31);
+  int cut_inside_quotes = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const std::string text = HostileChunk(rng, static_cast<int>(rng() % 60));
+    const bool need_category = rng() % 2 == 0;
+    ChunkDecoder whole;
+    ASSERT_TRUE(whole.Decode(text, kKey, 500, need_category).ok());
+    for (size_t parts = 1; parts <= 6; ++parts) {
+      auto plan = ChunkDecoder::Split(text, 500, need_category, parts, kKey);
+      ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+      ASSERT_GE(plan->parts.size(), 1u);
+      ASSERT_LE(plan->parts.size(), parts);
+      std::vector<DecodedRow> rows;
+      std::string quarantine;
+      uint64_t records = 0, bad = 0;
+      size_t at = plan->parts.front().begin;
+      for (const ChunkDecoder::Part& part : plan->parts) {
+        ASSERT_EQ(part.begin, at);  // contiguous, in order
+        ASSERT_EQ(part.first_record, 500 + records);
+        at = part.end;
+        ChunkDecoder dec;
+        dec.DecodePart(text, kKey, plan->columns, part, need_category);
+        rows.insert(rows.end(), dec.rows().begin(), dec.rows().end());
+        quarantine += dec.quarantine();
+        records += dec.records();
+        bad += dec.bad_rows();
+        // A cut is never inside a quoted line break.
+        if (part.end < text.size() &&
+            text.substr(part.begin, part.end - part.begin).find("\"C\n") !=
+                std::string::npos) {
+          ++cut_inside_quotes;
+        }
+      }
+      ASSERT_EQ(at, text.size());
+      EXPECT_EQ(records, whole.records());
+      EXPECT_EQ(bad, whole.bad_rows());
+      EXPECT_EQ(quarantine.empty()
+                    ? ""
+                    : std::string(ChunkDecoder::kQuarantineHeader) + quarantine,
+                whole.quarantine());
+      ASSERT_EQ(rows.size(), whole.rows().size());
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const DecodedRow &a = rows[i], &b = whole.rows()[i];
+        EXPECT_EQ(a.customer, b.customer);
+        EXPECT_EQ(a.merchant, b.merchant);
+        EXPECT_EQ(a.category, b.category);
+        EXPECT_EQ(a.paise, b.paise);
+        EXPECT_EQ(a.gender, b.gender);
+        EXPECT_EQ(a.record, b.record);
+      }
+    }
+  }
+  // The data had quoted line breaks inside parts, so cuts were tested
+  // against them.
+  EXPECT_GT(cut_inside_quotes, 50);
+}
+
+TEST(ChunkDecoderSplit, BadHeaderFailsAsDecodeDoes) {
+  const std::string text = "customer,merchant,amount\nC,M,1\n";
+  ChunkDecoder dec;
+  const Status whole = dec.Decode(text, kKey, 0, false);
+  auto plan = ChunkDecoder::Split(text, 0, false, 3, kKey);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().ToString(), whole.ToString());
 }
 
 }  // namespace

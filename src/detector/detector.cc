@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <iterator>
 
 #include "chunker/chunker.h"
 #include "chunker/offset_state.h"
@@ -59,7 +60,10 @@ Detector::Detector(FileSystem* root, const ImportanceTable* importance,
       options_(options),
       clock_(clock),
       ystart_ms_(clock->NowMs()),
-      writer_(std::make_unique<OrderedWorker>(kMaxQueuedWrites)) {}
+      writer_(std::make_unique<OrderedWorker>(kMaxQueuedWrites)) {
+  if (options_.threads > 1)
+    pool_ = std::make_unique<TaskPool>(options_.threads);
+}
 
 Status Detector::Open() {
   // Open may be called again after it failed part way (a retry): start over.
@@ -278,24 +282,26 @@ Result<std::string> Detector::ChunkerPassed() {
 Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string uri = root_->Uri(key);
-  TXFLOW_RETURN_IF_ERROR(
-      decoder_.Decode(chunk_text_, key, start, importance_ != nullptr, uri));
-  std::vector<MerchantState*> touched;
+  TXFLOW_RETURN_IF_ERROR(DecodeChunk(key, start, uri));
+  std::vector<Touched> touched;
   // Marks the merchants this attempt touches; a retry of the same chunk
   // after a failure is a new attempt.
   const uint64_t attempt = ++attempts_;
-  for (const DecodedRow& d : decoder_.rows()) {
+  for (const DecodedRow& d : *decoded_.rows) {
     MerchantEntry& entry = FindMerchant(d.merchant);
     if (entry.last_attempt != attempt) {  // first row of this merchant here
       entry.last_attempt = attempt;
-      touched.push_back(entry.state.get());
+      entry.touched = static_cast<uint32_t>(touched.size());
+      touched.push_back({entry.state.get(), 0, 0});
     }
-    targets_.push_back(
-        {entry.state.get(), MerchantState::HashCustomer(d.customer)});
+    ++touched[entry.touched].rows;
+    targets_.push_back({entry.state.get(),
+                        MerchantState::HashCustomer(d.customer),
+                        entry.touched});
   }
-  const std::string& quarantine = decoder_.quarantine();
-  const uint64_t bad_rows = decoder_.bad_rows();
-  const uint64_t records = decoder_.records();
+  const std::string& quarantine = *decoded_.quarantine;
+  const uint64_t bad_rows = decoded_.bad_rows;
+  const uint64_t records = decoded_.records;
   // Everything that can fail comes before the state changes: a failed
   // attempt leaves the detector as it was, so a retry of the chunk cannot
   // apply its rows twice.
@@ -307,10 +313,11 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
       return w.status();
     }
   }
-  ApplyRows();
+  ApplyChunkRows(&touched);
   // Exact sums past int64 (hostile amounts or weights, repeated): stop with
   // the one line naming them. Nothing of this chunk reaches storage.
-  for (const MerchantState* m : touched) {
+  for (const Touched& t : touched) {
+    const MerchantState* m = t.merchant;
     if (m->overflowed_customer()) {
       return Status::InvalidArgument(
           uri + ": the amount or weight sum of customer '" +
@@ -320,13 +327,8 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   }
   stats_.bad_rows += bad_rows;
 
-  std::sort(touched.begin(), touched.end(),
-            [](const MerchantState* a, const MerchantState* b) {
-              return a->id() < b->id();
-            });
   std::vector<Detection> found;
-  for (MerchantState* m : touched) m->Evaluate(options_.thresholds, &found);
-  std::sort(found.begin(), found.end());
+  EvaluateTouched(touched, &found);
   for (Detection& d : found) d.evidence.chunk = key;
   const size_t queued = Queue(&found);
   last_chunk_key_ = key;
@@ -354,6 +356,47 @@ Status Detector::ProcessChunk(const std::string& key, uint64_t start) {
   return files;
 }
 
+Status Detector::DecodeChunk(const std::string& key, uint64_t start,
+                             const std::string& uri) {
+  const bool need_category = importance_ != nullptr;
+  // Parts of at least this many bytes: below it, handing parts to threads
+  // costs more than it saves.
+  constexpr size_t kMinPartBytes = 16 << 10;
+  const size_t parts =
+      pool_
+          ? std::min<size_t>(pool_->size(), chunk_text_.size() / kMinPartBytes)
+          : 1;
+  if (parts <= 1) {
+    TXFLOW_RETURN_IF_ERROR(
+        decoder_.Decode(chunk_text_, key, start, need_category, uri));
+    decoded_ = {&decoder_.rows(), &decoder_.quarantine(), decoder_.bad_rows(),
+                decoder_.records()};
+    return Status::OK();
+  }
+  TXFLOW_ASSIGN_OR_RETURN(
+      const ChunkDecoder::SplitPlan plan,
+      ChunkDecoder::Split(chunk_text_, start, need_category, parts, uri));
+  part_decoders_.resize(plan.parts.size());
+  pool_->Run(plan.parts.size(), [&](size_t i) {
+    part_decoders_[i].DecodePart(chunk_text_, key, plan.columns, plan.parts[i],
+                                 need_category);
+  });
+  merged_rows_.clear();
+  merged_quarantine_.clear();
+  decoded_ = {&merged_rows_, &merged_quarantine_, 0, 0};
+  for (size_t i = 0; i < plan.parts.size(); ++i) {
+    const ChunkDecoder& d = part_decoders_[i];
+    merged_rows_.insert(merged_rows_.end(), d.rows().begin(), d.rows().end());
+    if (!d.quarantine().empty() && merged_quarantine_.empty()) {
+      merged_quarantine_ = ChunkDecoder::kQuarantineHeader;
+    }
+    merged_quarantine_ += d.quarantine();
+    decoded_.bad_rows += d.bad_rows();
+    decoded_.records += d.records();
+  }
+  return Status::OK();
+}
+
 Detector::MerchantEntry& Detector::FindMerchant(std::string_view id) {
   auto it = merchants_.find(id);
   if (it == merchants_.end())
@@ -363,28 +406,99 @@ Detector::MerchantEntry& Detector::FindMerchant(std::string_view id) {
   return entry;
 }
 
-void Detector::ApplyRows() {
+void Detector::ApplyChunkRows(std::vector<Touched>* touched) {
+  if (!pool_ || touched->size() < 2) {
+    ApplyRows(targets_.size(), [](size_t i) { return i; });
+    targets_.clear();
+    return;
+  }
+  AssignBins(touched);
+  const size_t bins = static_cast<size_t>(pool_->size());
+  bin_rows_.resize(bins);
+  for (auto& rows : bin_rows_) rows.clear();
+  for (size_t i = 0; i < targets_.size(); ++i) {
+    bin_rows_[(*touched)[targets_[i].touched].bin].push_back(
+        static_cast<uint32_t>(i));
+  }
+  // A merchant's rows are all in one bin, in chunk order, so each state sees
+  // exactly the sequence one thread would apply.
+  pool_->Run(bins, [this](size_t b) {
+    const std::vector<uint32_t>& rows = bin_rows_[b];
+    ApplyRows(rows.size(), [&rows](size_t k) { return rows[k]; });
+  });
+  targets_.clear();
+}
+
+void Detector::AssignBins(std::vector<Touched>* touched) const {
+  const size_t bins = static_cast<size_t>(pool_->size());
+  std::vector<uint32_t> order(touched->size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  // Ties by position, so the assignment is a function of the chunk alone
+  // (results never depend on it, but a reproducible split is easier to
+  // reason about).
+  std::sort(order.begin(), order.end(), [touched](uint32_t a, uint32_t b) {
+    const uint32_t ra = (*touched)[a].rows, rb = (*touched)[b].rows;
+    return ra != rb ? ra > rb : a < b;
+  });
+  std::vector<uint64_t> load(bins, 0);
+  for (const uint32_t i : order) {
+    const size_t b = static_cast<size_t>(
+        std::min_element(load.begin(), load.end()) - load.begin());
+    (*touched)[i].bin = static_cast<uint32_t>(b);
+    // Evaluate costs something per merchant too, whatever its rows.
+    load[b] += (*touched)[i].rows + 1;
+  }
+}
+
+void Detector::EvaluateTouched(const std::vector<Touched>& touched,
+                               std::vector<Detection>* found) {
+  if (!pool_ || touched.size() < 2) {
+    for (const Touched& t : touched) {
+      t.merchant->Evaluate(options_.thresholds, found);
+    }
+  } else {
+    const size_t bins = static_cast<size_t>(pool_->size());
+    bin_found_.resize(bins);
+    pool_->Run(bins, [this, &touched](size_t b) {
+      std::vector<Detection>& out = bin_found_[b];
+      out.clear();
+      for (const Touched& t : touched) {
+        if (t.bin == b) t.merchant->Evaluate(options_.thresholds, &out);
+      }
+    });
+    for (std::vector<Detection>& out : bin_found_) {
+      std::move(out.begin(), out.end(), std::back_inserter(*found));
+    }
+  }
+  // The spec's order (pattern, merchant, customer); no two detections share
+  // that key, so the order the merchants were evaluated in never shows.
+  std::sort(found->begin(), found->end());
+}
+
+template <typename RowAt>
+void Detector::ApplyRows(size_t n, RowAt row) {
   // kSlotAhead rows ahead the customer's slot is requested; kPairAhead rows
   // ahead that slot is read to start loading the customer's record (and, for
   // a new customer, its importance slot). By the time a row is applied both
   // are usually in cache. (Hints only: a rehash in between is harmless.)
   constexpr size_t kSlotAhead = 16, kPairAhead = 6;
-  const std::vector<DecodedRow>& rows = decoder_.rows();
-  const size_t n = targets_.size();
-  for (size_t i = 0; i < n; ++i) {
-    if (i + kSlotAhead < n) {
-      const Target& t = targets_[i + kSlotAhead];
+  const std::vector<DecodedRow>& rows = *decoded_.rows;
+  for (size_t k = 0; k < n; ++k) {
+    if (k + kSlotAhead < n) {
+      const Target& t = targets_[row(k + kSlotAhead)];
       t.merchant->PrefetchSlot(t.hash);
     }
-    if (i + kPairAhead < n) {
-      const Target& t = targets_[i + kPairAhead];
+    if (k + kPairAhead < n) {
+      const size_t ahead = row(k + kPairAhead);
+      const Target& t = targets_[ahead];
       // A new customer's weight comes from the importance table: start
       // loading its slot too.
       if (t.merchant->PrefetchPair(t.hash) && importance_) {
-        importance_->Prefetch(t.merchant->ImportanceKeyHash(
-            t.hash, rows[i + kPairAhead].category));
+        importance_->Prefetch(
+            t.merchant->ImportanceKeyHash(t.hash, rows[ahead].category));
       }
     }
+    const size_t i = row(k);
     const Target& t = targets_[i];
     const DecodedRow& r = rows[i];
     if (importance_) {
@@ -394,7 +508,6 @@ void Detector::ApplyRows() {
       t.merchant->ApplyUnweighted(r.customer, t.hash, r.gender, r.paise);
     }
   }
-  targets_.clear();
 }
 
 size_t Detector::Queue(std::vector<Detection>* found) {

@@ -48,6 +48,7 @@
 
 #include "common/clock.h"
 #include "common/ordered_worker.h"
+#include "common/task_pool.h"
 #include "detector/checkpoint.h"
 #include "detector/chunk_decoder.h"
 #include "detector/detection.h"
@@ -68,6 +69,11 @@ struct DetectorOptions {
   // at 10 M records): docs/detector.md.
   uint64_t checkpoint_every = 250;
   size_t max_chunks_per_poll = 1000;
+  // Threads that apply and evaluate a chunk's merchants, the calling thread
+  // included (docs/detector.md, "Threads"). Results do not depend on it: a
+  // merchant's rows are applied in chunk order by one thread, and the
+  // detections are sorted before they are queued.
+  int threads = 1;
 };
 
 struct DetectorStats {
@@ -127,6 +133,10 @@ class Detector {
   Result<std::string> ChunkerPassed();
   // Applies the chunk in chunk_text_, which starts at record `start`.
   Status ProcessChunk(const std::string& key, uint64_t start);
+  // Decodes chunk_text_ into decoded_: with threads, in parts on pool_
+  // (ChunkDecoder::Split), put together in chunk order.
+  Status DecodeChunk(const std::string& key, uint64_t start,
+                     const std::string& uri);
   // Adds a chunk's new detections to pending_ (no I/O); returns how many
   // (replayed ones already in files are skipped).
   size_t Queue(std::vector<Detection>* found);
@@ -140,8 +150,27 @@ class Detector {
   // Deletes evidence files whose detection file (in `files`, by seq) is
   // absent: left by a write cut between the two.
   Status RemoveOrphanEvidence(const std::map<uint64_t, std::string>& files);
-  // Applies decoder_.rows() to targets_ in order, then clears targets_.
-  void ApplyRows();
+  // A merchant this chunk touches, with the rows it gets and the batch
+  // task (bin) that applies and evaluates it.
+  struct Touched {
+    MerchantState* merchant;
+    uint32_t rows;
+    uint32_t bin;
+  };
+  // Applies the chunk's rows (decoded_.rows to targets_, in order) to the
+  // `touched` merchants, on pool_ when there is one, then clears targets_.
+  void ApplyChunkRows(std::vector<Touched>* touched);
+  // Evaluates the touched merchants (bins assigned when pool_ is set) into
+  // *found, sorted in the spec's order.
+  void EvaluateTouched(const std::vector<Touched>& touched,
+                       std::vector<Detection>* found);
+  // Assigns each touched merchant to one of pool_'s bins, largest first to
+  // the least loaded, so the bins get similar numbers of rows.
+  void AssignBins(std::vector<Touched>* touched) const;
+  // Applies the rows targets_[row(0..n-1)] (each row of a merchant in chunk
+  // order), with prefetching.
+  template <typename RowAt>
+  void ApplyRows(size_t n, RowAt row);
 
   FileSystem* root_;
   const ImportanceTable* importance_;
@@ -152,6 +181,7 @@ class Detector {
   struct MerchantEntry {
     std::unique_ptr<MerchantState> state;
     uint64_t last_attempt = 0;  // the last ProcessChunk call that touched it
+    uint32_t touched = 0;       // its index in that call's touched list
   };
   // Looked up by std::string_view (transparent hash): the row loop builds
   // no key string.
@@ -165,16 +195,33 @@ class Detector {
       merchants_;
   // The entry of merchant `id`, created (with an empty state) if new.
   MerchantEntry& FindMerchant(std::string_view id);
-  // Where each of decoder_.rows() goes, found while the chunk is checked,
+  // Where each of decoded_.rows goes, found while the chunk is checked,
   // then applied in one pass with prefetching (ApplyRows).
   struct Target {
     MerchantState* merchant;
-    uint64_t hash;  // MerchantState::HashCustomer(customer)
+    uint64_t hash;     // MerchantState::HashCustomer(customer)
+    uint32_t touched;  // index of the merchant in ProcessChunk's touched
   };
   std::vector<Target> targets_;
+  // With more than one thread: runs the bins, and each bin's row indexes
+  // and detections (reused between chunks).
+  std::unique_ptr<TaskPool> pool_;
+  std::vector<std::vector<uint32_t>> bin_rows_;
+  std::vector<std::vector<Detection>> bin_found_;
   std::string chunk_text_;  // the chunk being processed; reused
   uint64_t attempts_ = 0;   // ProcessChunk calls, for MerchantEntry
   ChunkDecoder decoder_;    // decodes chunk_text_; reused
+  // The decoded chunk: decoder_'s results, or with threads the parts'
+  // (part_decoders_) put together in merged_rows_ / merged_quarantine_.
+  struct Decoded {
+    const std::vector<DecodedRow>* rows = nullptr;
+    const std::string* quarantine = nullptr;
+    uint64_t bad_rows = 0, records = 0;
+  };
+  Decoded decoded_;
+  std::vector<ChunkDecoder> part_decoders_;
+  std::vector<DecodedRow> merged_rows_;
+  std::string merged_quarantine_;
   std::string last_chunk_key_;
   uint64_t next_record_ = 0;
   uint64_t detections_ = 0;  // generated, incl. replayed
