@@ -8,11 +8,16 @@
 // run exactly once. Everything a task wrote is visible to the caller when
 // Run returns (the completion is a mutex hand-off).
 //
+// Between batches a worker spins briefly before it sleeps, and so does the
+// caller waiting for the last tasks (task_pool.cc says why); an idle pool
+// sleeps.
+//
 // Thread-safety: Run may be called from one thread at a time (the owner);
 // fn must not call Run.
 #ifndef TXFLOW_COMMON_TASK_POOL_H_
 #define TXFLOW_COMMON_TASK_POOL_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +59,12 @@ class TaskPool {
   size_t running_ = 0;  // tasks handed out and not yet finished
   uint64_t batch_ = 0;  // batches started; wakes workers once per batch
   bool stop_ = false;
+  int sleeping_ = 0;           // workers waiting on start_cv_
+  bool caller_waits_ = false;  // Run waits on done_cv_
+  // Copies of batch_ and running_ that threads spin on before they sleep
+  // (every change is still made under mu_).
+  std::atomic<uint64_t> published_{0};
+  std::atomic<size_t> unfinished_{0};
   std::vector<std::thread> workers_;
 };
 
