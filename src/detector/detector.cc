@@ -70,57 +70,7 @@ Status Detector::Open() {
   last_checkpoint_key_.clear();
   last_detected_ms_ = 0;
   since_checkpoint_ = 0;
-  DetectorCheckpoint c;
-  auto current = root_->Read(kDetectorCurrentKey);
-  if (current.ok()) {
-    std::string name = *current;
-    while (!name.empty() && (name.back() == '\n' || name.back() == '\r'))
-      name.pop_back();
-    const std::string key = std::string(kDetectorStateDir) + name;
-    if (name.rfind("checkpoint-", 0) != 0 ||
-        ValidateKey(key).code() != StatusCode::kOk) {
-      return Status::Corruption(root_->Uri(kDetectorCurrentKey) +
-                                ": names no checkpoint");
-    }
-    auto data = root_->Read(key);
-    if (!data.ok()) {
-      return data.status().IsNotFound()
-                 ? Status::Corruption(
-                       root_->Uri(key) +
-                       ": checkpoint named by CURRENT is missing")
-                 : data.status();
-    }
-    TXFLOW_ASSIGN_OR_RETURN(c, DecodeCheckpoint(*data, root_->Uri(key)));
-    if (c.thresholds_crc != ThresholdsFingerprint(options_.thresholds)) {
-      return Status::InvalidArgument(
-          root_->Uri(key) +
-          ": thresholds differ from the ones this root was "
-          "detected with; use the same flags or a new root");
-    }
-    const uint32_t imp = importance_ ? importance_->fingerprint() : 0;
-    if (c.importance_crc != imp) {
-      return Status::InvalidArgument(
-          root_->Uri(key) +
-          ": importance table differs from the one this root "
-          "was detected with; use the same table or a new root");
-    }
-    std::string_view in = c.merchants;
-    for (uint64_t i = 0; i < c.merchant_count; ++i) {
-      auto m = MerchantState::Deserialize(&in);
-      if (!m.ok()) return m.status().WithContext(root_->Uri(key));
-      std::string id = (*m)->id();
-      auto [it, fresh] = merchants_.try_emplace(std::move(id));
-      if (!fresh) {
-        return Status::Corruption(root_->Uri(key) + ": merchant '" +
-                                  Printable(it->first) +
-                                  "' appears twice in the checkpoint");
-      }
-      it->second.state = std::move(m).value();
-    }
-    last_checkpoint_key_ = key;
-  } else if (!current.status().IsNotFound()) {
-    return current.status();
-  }
+  TXFLOW_ASSIGN_OR_RETURN(DetectorCheckpoint c, RestoreState());
   last_chunk_key_ = c.last_chunk_key;
   next_record_ = c.next_record;
   detections_ = c.detections;
@@ -164,6 +114,7 @@ Status Detector::Open() {
     stats_.files = seq;
   }
   TXFLOW_RETURN_IF_ERROR(RemoveOrphanEvidence(by_seq));
+  TXFLOW_RETURN_IF_ERROR(RemoveUnreferencedState());
   stats_rows_.clear();
   for (const Detection& d : pending_) {
     last_detected_ms_ = std::max(last_detected_ms_, d.detected_at_ms);
@@ -174,6 +125,163 @@ Status Detector::Open() {
                  pending_.begin() + static_cast<ptrdiff_t>(already));
   stats_.pending = pending_.size();
   files_ = DetectionFileCursor(stats_.files, pending_.size());
+  return Status::OK();
+}
+
+Result<DetectorCheckpoint> Detector::RestoreState() {
+  const auto t0 = std::chrono::steady_clock::now();
+  manifest_ = DetectorManifest();
+  base_bytes_ = delta_bytes_ = last_delta_bytes_ = 0;
+  last_delta_images_.clear();
+  last_delta_extends_.clear();
+  last_delta_merchants_ = 0;
+  auto current = root_->Read(kDetectorCurrentKey);
+  if (!current.ok()) {
+    if (current.status().IsNotFound()) return DetectorCheckpoint();
+    return current.status();
+  }
+  TXFLOW_ASSIGN_OR_RETURN(
+      DetectorManifest manifest,
+      DecodeManifest(*current, root_->Uri(kDetectorCurrentKey)));
+  // Refuses a snapshot taken with other thresholds or importance table.
+  auto check = [&](const DetectorCheckpoint& c, const std::string& key) {
+    if (c.thresholds_crc != ThresholdsFingerprint(options_.thresholds)) {
+      return Status::InvalidArgument(
+          root_->Uri(key) +
+          ": thresholds differ from the ones this root was "
+          "detected with; use the same flags or a new root");
+    }
+    const uint32_t imp = importance_ ? importance_->fingerprint() : 0;
+    if (c.importance_crc != imp) {
+      return Status::InvalidArgument(
+          root_->Uri(key) +
+          ": importance table differs from the one this root "
+          "was detected with; use the same table or a new root");
+    }
+    return Status::OK();
+  };
+  // Every object CURRENT names must be there: a missing one is a damaged
+  // root, never a silent restart from an older state.
+  auto read = [&](const std::string& key, const char* what,
+                  std::string* out) -> Status {
+    const Status s = root_->ReadInto(key, out);
+    if (s.IsNotFound()) {
+      return Status::Corruption(root_->Uri(key) + ": " + what +
+                                " named by CURRENT is missing");
+    }
+    return s;
+  };
+  std::string data;
+  std::string key = std::string(kDetectorStateDir) + manifest.base;
+  TXFLOW_RETURN_IF_ERROR(read(key, "checkpoint", &data));
+  std::string_view images;
+  TXFLOW_ASSIGN_OR_RETURN(DetectorCheckpoint c,
+                          DecodeCheckpoint(data, root_->Uri(key), &images));
+  TXFLOW_RETURN_IF_ERROR(check(c, key));
+  base_bytes_ = data.size();
+  merchants_.reserve(c.merchant_count);
+  for (uint64_t i = 0; i < c.merchant_count; ++i) {
+    auto m = MerchantState::Deserialize(&images);
+    if (!m.ok()) return m.status().WithContext(root_->Uri(key));
+    std::string id = (*m)->id();
+    auto [it, fresh] = merchants_.try_emplace(std::move(id));
+    if (!fresh) {
+      return Status::Corruption(root_->Uri(key) + ": merchant '" +
+                                Printable(it->first) +
+                                "' appears twice in the checkpoint");
+    }
+    it->second.state = std::move(m).value();
+  }
+  if (!images.empty()) {
+    return Status::Corruption(root_->Uri(key) +
+                              ": bytes after the last merchant image");
+  }
+  last_checkpoint_key_ = key;
+  std::string previous = manifest.base;
+  for (const std::string& name : manifest.deltas) {
+    key = std::string(kDetectorStateDir) + name;
+    const std::string uri = root_->Uri(key);
+    TXFLOW_RETURN_IF_ERROR(read(key, "delta", &data));
+    TXFLOW_ASSIGN_OR_RETURN(DetectorDelta d, DecodeDelta(data, uri, &images));
+    // A delta applies only to the state it was taken from: the object
+    // before it in CURRENT.
+    if (d.extends != previous) {
+      return Status::Corruption(uri + ": extends " + Printable(d.extends) +
+                                ", but CURRENT puts it after " + previous);
+    }
+    if (d.header.chunks != ParseStateName(name, "delta-") ||
+        d.header.chunks < c.chunks) {
+      return Status::Corruption(uri + ": its chunk count " +
+                                std::to_string(d.header.chunks) +
+                                " does not match its name or goes back");
+    }
+    TXFLOW_RETURN_IF_ERROR(check(d.header, key));
+    TXFLOW_RETURN_IF_ERROR(ApplyDeltas(images, d.header.merchant_count, uri));
+    c = std::move(d.header);
+    delta_bytes_ += data.size();
+    last_delta_bytes_ = data.size();
+    last_delta_images_.assign(images);
+    last_delta_extends_ = previous;
+    last_delta_merchants_ = c.merchant_count;
+    last_checkpoint_key_ = key;
+    previous = name;
+  }
+  c.merchant_count = merchants_.size();
+  manifest_ = std::move(manifest);
+  last_image_size_ = base_bytes_;
+  uint64_t pairs = 0;
+  for (const auto& [id, m] : merchants_) pairs += m.state->customers();
+  const double ms = std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count();
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "y: restored %s+%zu deltas chunks=%" PRIu64
+                " merchants=%zu pairs=%" PRIu64 " bytes=%" PRIu64
+                " took=%.1f ms",
+                manifest_.base.c_str(), manifest_.deltas.size(), c.chunks,
+                merchants_.size(), pairs, base_bytes_ + delta_bytes_, ms);
+  LogInfo(line);
+  return c;
+}
+
+Status Detector::ApplyDeltas(std::string_view images, uint64_t count,
+                             const std::string& uri) {
+  std::string last;
+  for (uint64_t i = 0; i < count; ++i) {
+    auto id = MerchantState::DeltaMerchant(images);
+    if (!id.ok()) return id.status().WithContext(uri);
+    // Sorted by id, each merchant once.
+    if (i > 0 && *id <= last) {
+      return Status::Corruption(uri + ": merchant '" + Printable(*id) +
+                                "' out of order in the delta");
+    }
+    MerchantEntry& entry = FindMerchant(*id);
+    TXFLOW_RETURN_IF_ERROR(entry.state->ApplyDelta(&images).WithContext(uri));
+    last = std::move(id).value();
+  }
+  if (!images.empty()) {
+    return Status::Corruption(uri + ": bytes after the last merchant delta");
+  }
+  return Status::OK();
+}
+
+Status Detector::RemoveUnreferencedState() {
+  TXFLOW_ASSIGN_OR_RETURN(auto objects,
+                          root_->List({std::string(kDetectorStateDir), "", 0}));
+  for (const auto& o : objects) {
+    const std::string_view name =
+        std::string_view(o.key).substr(kDetectorStateDir.size());
+    const bool ours = ParseStateName(name, "checkpoint-").has_value() ||
+                      ParseStateName(name, "delta-").has_value();
+    if (!ours || name == manifest_.base ||
+        std::find(manifest_.deltas.begin(), manifest_.deltas.end(), name) !=
+            manifest_.deltas.end()) {
+      continue;
+    }
+    const Status s = root_->Delete(o.key);
+    if (!s.ok() && !s.IsNotFound()) return s;
+  }
   return Status::OK();
 }
 
@@ -461,9 +569,7 @@ void Detector::QueueStats() {
   stats_rows_.clear();
 }
 
-void Detector::QueueCheckpoint() {
-  // Before the snapshot: a snapshot stored means its chunks' stats are too.
-  QueueStats();
+DetectorCheckpoint Detector::CheckpointHeader() const {
   DetectorCheckpoint c;
   c.chunks = stats_.chunks;
   c.last_chunk_key = last_chunk_key_;
@@ -477,31 +583,122 @@ void Detector::QueueCheckpoint() {
   c.thresholds_crc = ThresholdsFingerprint(options_.thresholds);
   c.importance_crc = importance_ ? importance_->fingerprint() : 0;
   c.pending = pending_;  // empty while a replay is still behind the files
-  std::vector<const MerchantState*> ordered;
-  for (const auto& [id, m] : merchants_) ordered.push_back(m.state.get());
+  return c;
+}
+
+void Detector::QueueCheckpoint() {
+  // Before the snapshot: a snapshot stored means its chunks' stats are too.
+  QueueStats();
+  DetectorCheckpoint c = CheckpointHeader();
+  const uint64_t chunks = stats_.chunks;
+  std::vector<MerchantState*> ordered;
+  for (auto& [id, m] : merchants_) ordered.push_back(m.state.get());
   std::sort(ordered.begin(), ordered.end(),
             [](const MerchantState* a, const MerchantState* b) {
               return a->id() < b->id();
             });
-  c.merchant_count = ordered.size();
-  // Built in place in one buffer sized from the last image: the state is
-  // not copied, and its pages are faulted in once.
-  std::string image;
-  image.reserve(last_image_size_ + last_image_size_ / 8 + 4096);
-  BeginCheckpoint(c, &image);
-  for (const MerchantState* m : ordered) m->Serialize(&image);
-  FinishCheckpoint(&image);
-  last_image_size_ = image.size();
-  std::string key = CheckpointKey(stats_.chunks);
+  std::string image, key;
+  uint64_t merchants = 0, pairs = 0;
+  bool full = manifest_.base.empty() || options_.max_deltas == 0;
+  if (!full) {
+    // A snapshot with no chunk since the last delta has that delta's name:
+    // it replaces it, with the same base and merchant images (nothing
+    // changed) and the newer counters. A crash between it and CURRENT
+    // leaves either version under the name; both are that state.
+    const bool same =
+        !manifest_.deltas.empty() &&
+        ParseStateName(manifest_.deltas.back(), "delta-") == chunks;
+    bool dirty = false;
+    for (const MerchantState* m : ordered) dirty = dirty || m->dirty();
+    std::string extends =
+        manifest_.deltas.empty() ? manifest_.base : manifest_.deltas.back();
+    std::string images;
+    if (same && !dirty) {
+      images = last_delta_images_;
+      merchants = last_delta_merchants_;
+      extends = last_delta_extends_;
+    } else {
+      for (const MerchantState* m : ordered) {
+        if (!m->dirty()) continue;
+        m->SerializeDelta(&images);
+        ++merchants;
+      }
+    }
+    full = same && dirty;  // cannot happen: a chunk count without chunk
+    c.merchant_count = merchants;
+    BeginDelta(c, extends, &image);
+    image += images;
+    FinishCheckpoint(&image);
+    // Compaction: once the deltas outweigh the base, a restore would read
+    // more than twice the state; a full image starts a new chain.
+    const uint64_t deltas = manifest_.deltas.size() + (same ? 0 : 1);
+    const uint64_t bytes =
+        delta_bytes_ - (same ? last_delta_bytes_ : 0) + image.size();
+    if (deltas > options_.max_deltas || bytes > base_bytes_) full = true;
+    if (!full) {
+      key = DeltaKey(chunks);
+      if (same) {
+        manifest_.deltas.back() = key.substr(kDetectorStateDir.size());
+      } else {
+        manifest_.deltas.push_back(key.substr(kDetectorStateDir.size()));
+      }
+      delta_bytes_ = bytes;
+      last_delta_bytes_ = image.size();
+      last_delta_images_ = std::move(images);
+      last_delta_extends_ = std::move(extends);
+      last_delta_merchants_ = merchants;
+      // The pair count a delta records is its entries' (changed + new).
+      for (const MerchantState* m : ordered) {
+        if (m->dirty()) pairs += m->dirty_pairs();
+      }
+    }
+  }
+  std::vector<std::string> superseded;
+  if (full) {
+    c.merchant_count = merchants = ordered.size();
+    // Built in place in one buffer sized from the last image: the state is
+    // not copied, and its pages are faulted in once.
+    image.clear();
+    image.reserve(last_image_size_ + last_image_size_ / 8 + 4096);
+    BeginCheckpoint(c, &image);
+    for (const MerchantState* m : ordered) {
+      m->Serialize(&image);
+      pairs += m->customers();
+    }
+    FinishCheckpoint(&image);
+    last_image_size_ = image.size();
+    key = CheckpointKey(chunks);
+    const std::string name = key.substr(kDetectorStateDir.size());
+    // Deleted only once the new CURRENT is durable.
+    if (!manifest_.base.empty() && manifest_.base != name)
+      superseded.push_back(std::string(kDetectorStateDir) + manifest_.base);
+    for (const std::string& d : manifest_.deltas)
+      superseded.push_back(std::string(kDetectorStateDir) + d);
+    manifest_.base = name;
+    manifest_.deltas.clear();
+    base_bytes_ = image.size();
+    delta_bytes_ = last_delta_bytes_ = 0;
+    last_delta_images_.clear();
+    last_delta_extends_.clear();
+    last_delta_merchants_ = 0;
+  }
+  for (MerchantState* m : ordered) m->MarkCheckpointed();
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "y: checkpoint %s kind=%s bytes=%zu merchants=%" PRIu64
+                " pairs=%" PRIu64,
+                key.c_str() + kDetectorStateDir.size(), full ? "full" : "delta",
+                image.size(), merchants, pairs);
   writer_->Submit([root = root_, key, image = std::move(image),
-                   superseded = last_checkpoint_key_] {
+                   current = EncodeManifest(manifest_),
+                   superseded = std::move(superseded),
+                   line = std::string(line)] {
     TXFLOW_RETURN_IF_ERROR(root->Write(key, image, {}).status());
     TXFLOW_RETURN_IF_ERROR(
-        root->Write(kDetectorCurrentKey,
-                    key.substr(kDetectorStateDir.size()) + "\n", {})
-            .status());
-    if (!superseded.empty() && superseded != key) {
-      root->Delete(superseded).IgnoreError();
+        root->Write(kDetectorCurrentKey, current, {}).status());
+    LogInfo(line);
+    for (const std::string& old : superseded) {
+      if (old != key) root->Delete(old).IgnoreError();
     }
     return Status::OK();
   });

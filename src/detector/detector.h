@@ -68,6 +68,12 @@ struct DetectorOptions {
   // at 10 M records): docs/detector.md.
   uint64_t checkpoint_every = 250;
   size_t max_chunks_per_poll = 1000;
+  // Incremental checkpoints (docs/detector.md, "Checkpoints"): a snapshot is
+  // a delta of the merchants and pairs changed since the previous one, until
+  // the deltas since the last full image add up to more bytes than it, or
+  // would number more than max_deltas; then a full image (compaction).
+  // 0: a full image every time.
+  uint64_t max_deltas = 64;
 };
 
 struct DetectorStats {
@@ -133,8 +139,21 @@ class Detector {
   // Queues the files files_ handed out (ranges of pending_, from its front)
   // for writing, and drops their detections from pending_.
   void WriteFiles(const std::vector<DetectionFileSpan>& files);
-  // Queues a snapshot of the state as it is now (after QueueStats).
+  // Queues a snapshot of the state as it is now (after QueueStats): a delta
+  // or, when due, a full image.
   void QueueCheckpoint();
+  // The header fields of a snapshot of the state as it is now.
+  DetectorCheckpoint CheckpointHeader() const;
+  // Restores the objects CURRENT names into merchants_, returning the newest
+  // header (an empty one without CURRENT).
+  Result<DetectorCheckpoint> RestoreState();
+  // Applies the delta images in `images` (`count` of them) to merchants_.
+  Status ApplyDeltas(std::string_view images, uint64_t count,
+                     const std::string& uri);
+  // Deletes checkpoint and delta objects CURRENT does not name: left by a
+  // crash between an object and CURRENT, or before superseded ones were
+  // deleted.
+  Status RemoveUnreferencedState();
   // Queues the stats file of the chunks processed since the last one.
   void QueueStats();
   // Deletes evidence files whose detection file (in `files`, by seq) is
@@ -189,6 +208,13 @@ class Detector {
   uint64_t since_checkpoint_ = 0;
   std::string last_checkpoint_key_;
   size_t last_image_size_ = 0;  // bytes of the last snapshot, to presize
+  // What CURRENT names (as queued), the base's size and the deltas' total
+  // size (the compaction budget), and the last delta's merchant images and
+  // base, reused by a snapshot taken with no chunk since (same name).
+  DetectorManifest manifest_;
+  uint64_t base_bytes_ = 0, delta_bytes_ = 0, last_delta_bytes_ = 0;
+  std::string last_delta_images_, last_delta_extends_;
+  uint64_t last_delta_merchants_ = 0;
   DetectorStats stats_;
   std::vector<int64_t> chunk_micros_;
   // Chunks processed since the last stats file (docs/formats.md).

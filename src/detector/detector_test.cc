@@ -913,8 +913,9 @@ TEST_F(DetectorTest, CorruptCheckpointIsAClearErrorNeverASilentRestart) {
     ASSERT_TRUE(det.Checkpoint().ok());
   }
   const std::string name = root->Read(kDetectorCurrentKey).value();
-  const std::string key =
-      std::string(kDetectorStateDir) + name.substr(0, name.size() - 1);
+  const DetectorManifest manifest = DecodeManifest(name, "CURRENT").value();
+  ASSERT_TRUE(manifest.deltas.empty());
+  const std::string key = std::string(kDetectorStateDir) + manifest.base;
   const std::string good = root->Read(key).value();
   for (size_t at : {size_t{3}, size_t{10}, good.size() / 2, good.size() - 1}) {
     std::string bad = good;
