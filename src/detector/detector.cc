@@ -689,6 +689,9 @@ void Detector::QueueCheckpoint() {
                 " pairs=%" PRIu64,
                 key.c_str() + kDetectorStateDir.size(), full ? "full" : "delta",
                 image.size(), merchants, pairs);
+  // Logged once durable; not for the snapshot of a root without a chunk
+  // yet (a run that stops before its first chunk prints only its error).
+  if (chunks == 0) line[0] = '\0';
   writer_->Submit([root = root_, key, image = std::move(image),
                    current = EncodeManifest(manifest_),
                    superseded = std::move(superseded),
@@ -696,7 +699,7 @@ void Detector::QueueCheckpoint() {
     TXFLOW_RETURN_IF_ERROR(root->Write(key, image, {}).status());
     TXFLOW_RETURN_IF_ERROR(
         root->Write(kDetectorCurrentKey, current, {}).status());
-    LogInfo(line);
+    if (!line.empty()) LogInfo(line);
     for (const std::string& old : superseded) {
       if (old != key) root->Delete(old).IgnoreError();
     }
