@@ -1,9 +1,14 @@
 #include "detector/detector.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <deque>
+#include <functional>
+#include <map>
+#include <thread>
 
 #include "chunker/chunker.h"
 #include "chunker/offset_state.h"
@@ -128,13 +133,45 @@ Status Detector::Open() {
   return Status::OK();
 }
 
+namespace {
+
+// Runs fn(i) for i in [0, weights.size()) on the available cores, heaviest
+// first so that one large merchant does not finish last alone. Returns the
+// failure of the lowest i that failed (the same answer whatever the timing).
+Status ParallelFor(const std::vector<size_t>& weights,
+                   const std::function<Status(size_t)>& fn) {
+  std::vector<size_t> order(weights.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return weights[a] > weights[b]; });
+  std::vector<Status> result(order.size());
+  const size_t threads = std::min<size_t>(
+      order.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t k; (k = next.fetch_add(1)) < order.size();) {
+      result[order[k]] = fn(order[k]);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  for (Status& s : result) {
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<DetectorCheckpoint> Detector::RestoreState() {
   const auto t0 = std::chrono::steady_clock::now();
   manifest_ = DetectorManifest();
   base_bytes_ = delta_bytes_ = last_delta_bytes_ = 0;
   last_delta_images_.clear();
   last_delta_extends_.clear();
-  last_delta_merchants_ = 0;
+  last_delta_merchants_ = last_delta_pairs_ = 0;
   auto current = root_->Read(kDetectorCurrentKey);
   if (!current.ok()) {
     if (current.status().IsNotFound()) return DetectorCheckpoint();
@@ -179,30 +216,64 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
                           DecodeCheckpoint(data, root_->Uri(key), &images));
   TXFLOW_RETURN_IF_ERROR(check(c, key));
   base_bytes_ = data.size();
-  merchants_.reserve(c.merchant_count);
+  // Restored on all cores: one pass finds each merchant's bytes, then the
+  // merchants (independent) are decoded and indexed in parallel.
+  const std::string base_uri = root_->Uri(key);
+  std::vector<std::string_view> parts;
+  std::vector<size_t> weights;
   for (uint64_t i = 0; i < c.merchant_count; ++i) {
-    auto m = MerchantState::Deserialize(&images);
-    if (!m.ok()) return m.status().WithContext(root_->Uri(key));
-    std::string id = (*m)->id();
+    const std::string_view start = images;
+    if (!MerchantState::SkipImage(&images)) {
+      // The full decoder says what is wrong.
+      std::string_view at = start;
+      auto m = MerchantState::Deserialize(&at);
+      return (m.ok() ? Status::Corruption("merchant state: malformed")
+                     : m.status())
+          .WithContext(base_uri);
+    }
+    parts.push_back(start.substr(0, start.size() - images.size()));
+    weights.push_back(parts.back().size());
+  }
+  if (!images.empty()) {
+    return Status::Corruption(base_uri +
+                              ": bytes after the last merchant image");
+  }
+  std::vector<std::unique_ptr<MerchantState>> states(parts.size());
+  auto decode = [&](size_t i) -> Status {
+    std::string_view in = parts[i];
+    auto m = MerchantState::Deserialize(&in);
+    if (!m.ok()) return m.status();
+    if (!in.empty()) return Status::Corruption("merchant state: malformed");
+    states[i] = std::move(m).value();
+    return Status::OK();
+  };
+  TXFLOW_RETURN_IF_ERROR(ParallelFor(weights, decode).WithContext(base_uri));
+  merchants_.reserve(states.size());
+  for (auto& m : states) {
+    std::string id = m->id();
     auto [it, fresh] = merchants_.try_emplace(std::move(id));
     if (!fresh) {
-      return Status::Corruption(root_->Uri(key) + ": merchant '" +
+      return Status::Corruption(base_uri + ": merchant '" +
                                 Printable(it->first) +
                                 "' appears twice in the checkpoint");
     }
-    it->second.state = std::move(m).value();
-  }
-  if (!images.empty()) {
-    return Status::Corruption(root_->Uri(key) +
-                              ": bytes after the last merchant image");
+    it->second.state = std::move(m);
   }
   last_checkpoint_key_ = key;
   std::string previous = manifest.base;
+  // Each merchant's delta images in chain order, with the delta's URI.
+  struct Part {
+    std::string_view bytes;
+    const std::string* uri;
+  };
+  std::map<MerchantState*, std::vector<Part>> parts_of;
+  std::deque<std::string> delta_data, delta_uris;  // kept until applied
   for (const std::string& name : manifest.deltas) {
     key = std::string(kDetectorStateDir) + name;
-    const std::string uri = root_->Uri(key);
-    TXFLOW_RETURN_IF_ERROR(read(key, "delta", &data));
-    TXFLOW_ASSIGN_OR_RETURN(DetectorDelta d, DecodeDelta(data, uri, &images));
+    const std::string& uri = delta_uris.emplace_back(root_->Uri(key));
+    std::string& bytes = delta_data.emplace_back();
+    TXFLOW_RETURN_IF_ERROR(read(key, "delta", &bytes));
+    TXFLOW_ASSIGN_OR_RETURN(DetectorDelta d, DecodeDelta(bytes, uri, &images));
     // A delta applies only to the state it was taken from: the object
     // before it in CURRENT.
     if (d.extends != previous) {
@@ -216,16 +287,55 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
                                 " does not match its name or goes back");
     }
     TXFLOW_RETURN_IF_ERROR(check(d.header, key));
-    TXFLOW_RETURN_IF_ERROR(ApplyDeltas(images, d.header.merchant_count, uri));
-    c = std::move(d.header);
-    delta_bytes_ += data.size();
-    last_delta_bytes_ = data.size();
+    std::string id, last;
     last_delta_images_.assign(images);
+    for (uint64_t i = 0; i < d.header.merchant_count; ++i) {
+      const std::string_view start = images;
+      if (!MerchantState::SkipDelta(&images, &id)) {
+        return Status::Corruption(uri + ": merchant delta " +
+                                  std::to_string(i) + " is malformed");
+      }
+      // Sorted by id, each merchant once.
+      if (i > 0 && id <= last) {
+        return Status::Corruption(uri + ": merchant '" + Printable(id) +
+                                  "' out of order in the delta");
+      }
+      parts_of[FindMerchant(id).state.get()].push_back(
+          {start.substr(0, start.size() - images.size()), &uri});
+      last = std::move(id);
+    }
+    if (!images.empty()) {
+      return Status::Corruption(uri + ": bytes after the last merchant delta");
+    }
+    c = std::move(d.header);
+    delta_bytes_ += bytes.size();
+    last_delta_bytes_ = bytes.size();
     last_delta_extends_ = previous;
     last_delta_merchants_ = c.merchant_count;
     last_checkpoint_key_ = key;
     previous = name;
   }
+  // Merchants are independent; each one's deltas apply in chain order.
+  std::vector<std::pair<MerchantState*, std::vector<Part>*>> work;
+  std::vector<size_t> weights_of;
+  for (auto& [m, list] : parts_of) {
+    work.push_back({m, &list});
+    size_t w = 0;
+    for (const Part& part : list) w += part.bytes.size();
+    weights_of.push_back(w);
+  }
+  auto apply = [&](size_t i) -> Status {
+    for (const Part& part : *work[i].second) {
+      std::string_view in = part.bytes;
+      const Status s = work[i].first->ApplyDelta(&in);
+      if (!s.ok()) return s.WithContext(*part.uri);
+      if (!in.empty()) {
+        return Status::Corruption(*part.uri + ": merchant delta malformed");
+      }
+    }
+    return Status::OK();
+  };
+  TXFLOW_RETURN_IF_ERROR(ParallelFor(weights_of, apply));
   c.merchant_count = merchants_.size();
   manifest_ = std::move(manifest);
   last_image_size_ = base_bytes_;
@@ -243,27 +353,6 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
                 merchants_.size(), pairs, base_bytes_ + delta_bytes_, ms);
   LogInfo(line);
   return c;
-}
-
-Status Detector::ApplyDeltas(std::string_view images, uint64_t count,
-                             const std::string& uri) {
-  std::string last;
-  for (uint64_t i = 0; i < count; ++i) {
-    auto id = MerchantState::DeltaMerchant(images);
-    if (!id.ok()) return id.status().WithContext(uri);
-    // Sorted by id, each merchant once.
-    if (i > 0 && *id <= last) {
-      return Status::Corruption(uri + ": merchant '" + Printable(*id) +
-                                "' out of order in the delta");
-    }
-    MerchantEntry& entry = FindMerchant(*id);
-    TXFLOW_RETURN_IF_ERROR(entry.state->ApplyDelta(&images).WithContext(uri));
-    last = std::move(id).value();
-  }
-  if (!images.empty()) {
-    return Status::Corruption(uri + ": bytes after the last merchant delta");
-  }
-  return Status::OK();
 }
 
 Status Detector::RemoveUnreferencedState() {
@@ -616,6 +705,7 @@ void Detector::QueueCheckpoint() {
     if (same && !dirty) {
       images = last_delta_images_;
       merchants = last_delta_merchants_;
+      pairs = last_delta_pairs_;
       extends = last_delta_extends_;
     } else {
       for (const MerchantState* m : ordered) {
@@ -651,6 +741,7 @@ void Detector::QueueCheckpoint() {
       for (const MerchantState* m : ordered) {
         if (m->dirty()) pairs += m->dirty_pairs();
       }
+      last_delta_pairs_ = pairs;
     }
   }
   std::vector<std::string> superseded;
@@ -680,7 +771,7 @@ void Detector::QueueCheckpoint() {
     delta_bytes_ = last_delta_bytes_ = 0;
     last_delta_images_.clear();
     last_delta_extends_.clear();
-    last_delta_merchants_ = 0;
+    last_delta_merchants_ = last_delta_pairs_ = 0;
   }
   for (MerchantState* m : ordered) m->MarkCheckpointed();
   char line[256];

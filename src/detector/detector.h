@@ -147,9 +147,6 @@ class Detector {
   // Restores the objects CURRENT names into merchants_, returning the newest
   // header (an empty one without CURRENT).
   Result<DetectorCheckpoint> RestoreState();
-  // Applies the delta images in `images` (`count` of them) to merchants_.
-  Status ApplyDeltas(std::string_view images, uint64_t count,
-                     const std::string& uri);
   // Deletes checkpoint and delta objects CURRENT does not name: left by a
   // crash between an object and CURRENT, or before superseded ones were
   // deleted.
@@ -214,7 +211,7 @@ class Detector {
   DetectorManifest manifest_;
   uint64_t base_bytes_ = 0, delta_bytes_ = 0, last_delta_bytes_ = 0;
   std::string last_delta_images_, last_delta_extends_;
-  uint64_t last_delta_merchants_ = 0;
+  uint64_t last_delta_merchants_ = 0, last_delta_pairs_ = 0;
   DetectorStats stats_;
   std::vector<int64_t> chunk_micros_;
   // Chunks processed since the last stats file (docs/formats.md).

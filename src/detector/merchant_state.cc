@@ -352,6 +352,20 @@ bool MerchantState::IndexPairs(uint32_t from) {
 
 Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
     std::string_view* in) {
+  TXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<MerchantState> m,
+                          DeserializeUnindexed(in));
+  TXFLOW_RETURN_IF_ERROR(m->BuildIndex());
+  return m;
+}
+
+Status MerchantState::BuildIndex() {
+  if (!IndexPairs(0))
+    return Status::Corruption("merchant state: duplicate customer");
+  return Status::OK();
+}
+
+Result<std::unique_ptr<MerchantState>> MerchantState::DeserializeUnindexed(
+    std::string_view* in) {
   auto bad = [](const std::string& why) {
     return Status::Corruption("merchant state: " + why);
   };
@@ -393,7 +407,6 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
     m->CountGender(p.first_gender);
     sum += p.count;
   }
-  if (!m->IndexPairs(0)) return bad("duplicate customer");
   if (sum != m->total_) return bad("counts do not add up to the total");
   m->checkpointed_pairs_ = static_cast<uint32_t>(n);
   return m;
@@ -401,7 +414,60 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
 
 namespace {
 constexpr uint8_t kDeltaFormat = 1;
+
+// Skips one pair record's fields after its name: count, amount, weight,
+// flags.
+bool SkipPairFields(std::string_view* in) {
+  uint64_t v = 0;
+  for (int i = 0; i < 3; ++i) {
+    if (!GetVarint(in, &v)) return false;
+  }
+  if (in->empty()) return false;
+  in->remove_prefix(1);
+  return true;
+}
+
+bool SkipName(std::string_view* in) {
+  uint64_t n = 0;
+  if (!GetVarint(in, &n) || n > in->size()) return false;
+  in->remove_prefix(n);
+  return true;
+}
+
 }  // namespace
+
+bool MerchantState::SkipImage(std::string_view* in) {
+  uint64_t v = 0, n = 0;
+  if (in->empty() || static_cast<uint8_t>(in->front()) != kFormat) return false;
+  in->remove_prefix(1);
+  if (!SkipName(in) || !GetVarint(in, &v) || in->empty()) return false;
+  in->remove_prefix(1);
+  if (!GetVarint(in, &n) || n > in->size()) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!SkipName(in) || !SkipPairFields(in)) return false;
+  }
+  return true;
+}
+
+bool MerchantState::SkipDelta(std::string_view* in, std::string* id) {
+  uint64_t v = 0, added = 0, changed = 0;
+  if (in->empty() || static_cast<uint8_t>(in->front()) != kDeltaFormat)
+    return false;
+  in->remove_prefix(1);
+  if (!GetString(in, id) || !GetVarint(in, &v) || in->empty()) return false;
+  in->remove_prefix(1);
+  if (!GetVarint(in, &v) || !GetVarint(in, &added) ||
+      !GetVarint(in, &changed) || added > in->size() || changed > in->size()) {
+    return false;
+  }
+  for (uint64_t i = 0; i < changed; ++i) {
+    if (!GetVarint(in, &v) || !SkipPairFields(in)) return false;
+  }
+  for (uint64_t i = 0; i < added; ++i) {
+    if (!SkipName(in) || !SkipPairFields(in)) return false;
+  }
+  return true;
+}
 
 void MerchantState::SerializeDelta(std::string* out) const {
   out->push_back(static_cast<char>(kDeltaFormat));

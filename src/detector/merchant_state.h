@@ -129,6 +129,22 @@ class MerchantState {
   void Serialize(std::string* out) const;
   static Result<std::unique_ptr<MerchantState>> Deserialize(
       std::string_view* in);
+  // Deserialize in two steps, for a caller that restores many merchants:
+  // DeserializeUnindexed reads one image (sequential: images follow one
+  // another in a checkpoint), BuildIndex builds its customer lookup table
+  // (the larger part of the work, and independent per merchant, so it may
+  // run on another thread). The state is usable only after BuildIndex
+  // returned OK; Corruption for a duplicate customer.
+  static Result<std::unique_ptr<MerchantState>> DeserializeUnindexed(
+      std::string_view* in);
+  Status BuildIndex();
+  // Moves *in past one Serialize image, or one SerializeDelta image (whose
+  // merchant id goes to *id), without building anything: how a restore
+  // finds where each merchant's bytes are, to restore merchants on several
+  // threads. False for bytes that are no such image (the full decoders
+  // then say what is wrong).
+  static bool SkipImage(std::string_view* in);
+  static bool SkipDelta(std::string_view* in, std::string* id);
 
   // Incremental checkpoints (docs/formats.md, "Detector delta"). Pair ids
   // are assigned in insertion order and Deserialize keeps them, so a delta
