@@ -23,9 +23,10 @@
 // Exactly once. The detection sequence is a pure function of the chunks, so
 // the state is a snapshot plus the chunks after it (the landing zone is the
 // replayable log). Every `checkpoint_every` chunks, and on Checkpoint(), a
-// snapshot (state/detector/checkpoint-*.bin, then the CURRENT pointer) records
-// the merchant states, the counters and the pending detections. Detection
-// files are written create-only and never rewritten. On Open(), the
+// snapshot (a delta state/detector/delta-*.bin of the merchants changed, or
+// now and then a full image checkpoint-*.bin; then the CURRENT manifest)
+// records the merchant states, the counters and the pending detections.
+// Detection files are written create-only and never rewritten. On Open(), the
 // detections already in files (read from the files written after the
 // snapshot) are counted; replaying the chunks after the snapshot regenerates
 // detections in the same order, and those already in files are skipped. So
@@ -62,18 +63,22 @@ namespace txflow {
 struct DetectorOptions {
   Thresholds thresholds;
   int tz_offset_minutes = 330;  // IST
-  // Chunks between snapshots. 250 chunks (2.5 M records) replay in about
-  // 0.6 s at 10 M-record state sizes, and the snapshots written stay near a
-  // tenth of the bytes read (22 MB of state per 82 MB of input per snapshot
-  // at 10 M records): docs/detector.md.
-  uint64_t checkpoint_every = 250;
+  // Chunks between snapshots: bounds the replay after a crash. With
+  // incremental snapshots (a delta of the pairs changed, docs/detector.md,
+  // "Checkpoints") a snapshot costs about its rows' changes, so 50 chunks
+  // (500 k records: at 100 M records a 5.3 MB delta, and at most 0.4-0.75 s
+  // of replay) keeps a restart near the restore time.
+  uint64_t checkpoint_every = 50;
   size_t max_chunks_per_poll = 1000;
   // Incremental checkpoints (docs/detector.md, "Checkpoints"): a snapshot is
   // a delta of the merchants and pairs changed since the previous one, until
   // the deltas since the last full image add up to more bytes than it, or
-  // would number more than max_deltas; then a full image (compaction).
-  // 0: a full image every time.
-  uint64_t max_deltas = 64;
+  // would number more than max_deltas; then a full image (compaction). The
+  // count bounds the restore's work: applying a delta's pairs (random
+  // updates into the state) costs about twice decoding as many bytes of
+  // image, and at 100 M records the byte rule alone would let ~40 deltas of
+  // 5 MB pile up. 0: a full image every time.
+  uint64_t max_deltas = 16;
 };
 
 struct DetectorStats {
