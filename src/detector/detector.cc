@@ -259,6 +259,7 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
     }
     it->second.state = std::move(m);
   }
+  std::string().swap(data);  // the image's bytes: not kept beside the state
   last_checkpoint_key_ = key;
   std::string previous = manifest.base;
   // Each merchant's delta images in chain order, with the delta's URI.
@@ -336,6 +337,17 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
     return Status::OK();
   };
   TXFLOW_RETURN_IF_ERROR(ParallelFor(weights_of, apply));
+  // The UPGRADE indexes too, on all cores, rather than on the first chunk.
+  std::vector<MerchantState*> all;
+  std::vector<size_t> sizes;
+  for (auto& [id, entry] : merchants_) {
+    all.push_back(entry.state.get());
+    sizes.push_back(entry.state->customers());
+  }
+  TXFLOW_RETURN_IF_ERROR(ParallelFor(sizes, [&](size_t i) {
+    all[i]->PrepareIndexes(options_.thresholds);
+    return Status::OK();
+  }));
   c.merchant_count = merchants_.size();
   manifest_ = std::move(manifest);
   last_image_size_ = base_bytes_;

@@ -1132,16 +1132,21 @@ TEST_F(DetectorTest, CorruptDeltaOrManifestIsAClearError) {
     EXPECT_NE(s.message().find("missing"), std::string::npos) << s.message();
     ASSERT_TRUE(root->Write(key, good, {}).ok());
   }
-  // Deltas in the wrong order, or one left out: each names what it extends.
-  for (auto deltas :
-       {std::vector<std::string>{m.deltas[1], m.deltas[0]},
-        std::vector<std::string>(m.deltas.begin() + 1, m.deltas.end())}) {
+  // Deltas swapped: the manifest's own order check. One left out: the
+  // chain check, before any pair is touched (the pair-count check in
+  // MerchantState::ApplyDelta is a second guard).
+  const std::vector<std::pair<std::vector<std::string>, std::string>> wrongs = {
+      {{m.deltas[1], m.deltas[0]}, "unordered delta name"},
+      {std::vector<std::string>(m.deltas.begin() + 1, m.deltas.end()),
+       "but CURRENT puts it after"}};
+  for (const auto& [deltas, why] : wrongs) {
     DetectorManifest wrong = m;
     wrong.deltas = deltas;
     ASSERT_TRUE(
         root->Write(kDetectorCurrentKey, EncodeManifest(wrong), {}).ok());
     const Status s = Detector(root.get(), nullptr, o, &clock_).Open();
     EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+    EXPECT_NE(s.message().find(why), std::string::npos) << s.message();
   }
   // The manifest itself: every truncation and bit flip.
   const std::string current(kDetectorCurrentKey);

@@ -170,6 +170,25 @@ void MerchantState::Update(uint32_t id, int64_t amount_paise,
   ++total_;
 }
 
+void MerchantState::IndexAll() {
+  // The first time: one sorted build, not n single inserts.
+  for (uint32_t id = 0; id < pairs_.size(); ++id) {
+    const Pair& p = pairs_[id];
+    counts_.Add(p.count, +1);
+    moves_.push_back({false, 0, p.Avg(), id, p.upgrade_reported ? 0 : p.count});
+  }
+  indexed_ = true;
+}
+
+void MerchantState::PrepareIndexes(const Thresholds& t) {
+  if (indexed_ || total_ <= t.upgrade_min_txns || !touched_pairs_.empty())
+    return;
+  moves_.clear();
+  IndexAll();
+  avgs_.Move(moves_);
+  moves_.clear();
+}
+
 Evidence MerchantState::MerchantEvidence() const {
   Evidence e;
   e.known = true;
@@ -235,16 +254,7 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
   touched_pairs_.clear();
   // PatId1 UPGRADE.
   if (upgrade) {
-    if (!indexed_) {
-      // The first time: one sorted build, not n single inserts.
-      for (uint32_t id = 0; id < pairs_.size(); ++id) {
-        const Pair& p = pairs_[id];
-        counts_.Add(p.count, +1);
-        moves_.push_back(
-            {false, 0, p.Avg(), id, p.upgrade_reported ? 0 : p.count});
-      }
-      indexed_ = true;
-    }
+    if (!indexed_) IndexAll();
     avgs_.Move(moves_);
     const uint64_t n = pairs_.size();
     const Rank c = PercentileRank(n, t.upgrade_count_pct);
