@@ -2,13 +2,18 @@
 // time columns removed, must equal an uninterrupted run's; no detection is
 // missing or repeated, and no file changes after it first appeared. Each
 // detection file has its evidence file at every kill, and at the end the
-// evidence equals the uninterrupted run's, byte for byte. Runs on
+// evidence equals the uninterrupted run's, byte for byte. At every kill,
+// CURRENT (a manifest of a full image and deltas, docs/formats.md) names
+// only objects that exist and chain; the kills land between a delta and
+// CURRENT and during compactions, and both kinds of snapshot are seen. Runs
+// on
 // local directories, and (TXFLOW_TEST_STORAGE=s3) with the source, the
 // importance table and every root on the S3 test server.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "gen/banksim_generator.h"
@@ -23,6 +28,44 @@ using testing::EvidenceFiles;
 using testing::Spawn;
 using testing::TreeOf;
 using testing::Wait;
+
+// The names in a CURRENT manifest (docs/formats.md, "Detector manifest"),
+// decoded here independently of the detector's reader: magic "TXFYMANI",
+// u32 version, u64 length, then varint-length strings (base, then after a
+// varint count the deltas); the CRC is left to the detector. Empty when the
+// bytes are no manifest.
+std::vector<std::string> ManifestNames(const std::string& bytes) {
+  std::vector<std::string> out;
+  if (bytes.rfind("TXFYMANI", 0) != 0 || bytes.size() < 20) return out;
+  size_t at = 20;
+  auto varint = [&](uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; at < bytes.size() && shift < 64; shift += 7) {
+      const uint8_t b = static_cast<uint8_t>(bytes[at++]);
+      *v |= uint64_t{b & 0x7Fu} << shift;
+      if ((b & 0x80) == 0) return true;
+    }
+    return false;
+  };
+  auto str = [&]() {
+    uint64_t n = 0;
+    if (!varint(&n) || n > bytes.size() - at) return false;
+    out.push_back(bytes.substr(at, n));
+    at += n;
+    return true;
+  };
+  uint64_t deltas = 0;
+  if (!str() || !varint(&deltas)) return {};
+  for (uint64_t i = 0; i < deltas; ++i) {
+    if (!str()) return {};
+  }
+  return out;
+}
+
+bool IsStateObject(const std::string& name) {
+  return (name.rfind("checkpoint-", 0) == 0 || name.rfind("delta-", 0) == 0) &&
+         name.find('/') == std::string::npos;
+}
 
 TEST(DetectorKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
   namespace fs = std::filesystem;
@@ -97,6 +140,26 @@ TEST(DetectorKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
       }
     }
   };
+  // The snapshot state at a kill: CURRENT is a manifest, and every object it
+  // names is there (the restart checks that they chain). Counts the
+  // manifests seen with and without deltas, and kills that left objects it
+  // does not name (a delta before its CURRENT, superseded ones not yet
+  // deleted), which the next start removes.
+  int with_deltas = 0, without_deltas = 0, orphans_seen = 0;
+  auto check_state = [&] {
+    const auto tree = TreeOf(root + "/state/detector");
+    const auto current = tree.find("CURRENT");
+    if (current == tree.end()) return;  // killed before the first snapshot
+    const auto names = ManifestNames(current->second);
+    ASSERT_FALSE(names.empty()) << "CURRENT is no manifest";
+    for (const std::string& n : names) {
+      ASSERT_TRUE(tree.count(n)) << n << " named by CURRENT is missing";
+    }
+    (names.size() > 1 ? with_deltas : without_deltas)++;
+    size_t objects = 0;
+    for (const auto& [name, bytes] : tree) objects += IsStateObject(name);
+    orphans_seen += objects > names.size();
+  };
   for (int attempt = 0; attempt < 2000 && (kills < 60 || !root.empty());
        ++attempt) {
     if (root.empty()) {
@@ -118,6 +181,7 @@ TEST(DetectorKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
     ::kill(pid, SIGKILL);
     const int code = Wait(pid);
     ASSERT_NO_FATAL_FAILURE(check_immutable());
+    ASSERT_NO_FATAL_FAILURE(check_state());
     if (code == 128 + SIGKILL) {
       ++kills;
       continue;
@@ -125,6 +189,16 @@ TEST(DetectorKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
     ASSERT_EQ(code, 0) << "attempt " << attempt;
     EXPECT_EQ(DetectionsWithoutTimes(root), reference) << root;
     EXPECT_EQ(EvidenceFiles(root), reference_evidence) << root;
+    // A finished run leaves exactly the objects CURRENT names.
+    {
+      const auto tree = TreeOf(root + "/state/detector");
+      const auto names = ManifestNames(tree.at("CURRENT"));
+      std::set<std::string> named(names.begin(), names.end()), got;
+      for (const auto& [name, bytes] : tree) {
+        if (IsStateObject(name)) got.insert(name);
+      }
+      EXPECT_EQ(got, named) << root;
+    }
     ++rounds;
     in_round = 0;
     testing::RemoveTree(root);
@@ -132,7 +206,13 @@ TEST(DetectorKill, KillNineAtRandomMomentsEqualsUninterruptedRun) {
   }
   EXPECT_GE(kills, 50);
   EXPECT_GE(rounds, 1);
-  std::printf("kills survived: %d over %d completed rounds\n", kills, rounds);
+  // Both kinds of snapshot chain were on storage at kills.
+  EXPECT_GT(with_deltas, 0);
+  EXPECT_GT(without_deltas, 0);
+  std::printf(
+      "kills survived: %d over %d completed rounds; CURRENT with deltas at "
+      "%d kills, without at %d, unnamed objects left at %d\n",
+      kills, rounds, with_deltas, without_deltas, orphans_seen);
   testing::RemoveTree(base);
   fs::remove_all(dir);
 }

@@ -183,6 +183,57 @@ TEST_F(Reliability, DiskFullStopsCleanlyAndRerunRecovers) {
   ExpectSameAsReference(root);
 }
 
+// The snapshot objects of a finished root, each damaged in turn (CURRENT,
+// the newest delta, the base): `txflow detect` refuses to start (exit code
+// not 0) and writes nothing, never restarting from zero; restored, the run
+// resumes and ends equal to the reference.
+TEST_F(Reliability, DamagedSnapshotObjectsAreRefusedNeverASilentRestart) {
+  const std::string root = base_ + "/damaged-snapshot";
+  ASSERT_EQ(Wait(Spawn(Args(root))), 0);
+  auto fs = OpenFileSystem(root);
+  ASSERT_TRUE(fs.ok());
+  FileSystem& st = **fs;
+  // A finished run leaves only what CURRENT names: the base and the deltas
+  // (names sort by chunk count; the last delta is the newest).
+  const std::string current_key = "state/detector/CURRENT";
+  std::vector<std::string> keys = {current_key};
+  std::string newest_delta;
+  for (const auto& o : st.List({"state/detector/", "", 0}).value()) {
+    if (o.key.rfind("state/detector/checkpoint-", 0) == 0)
+      keys.push_back(o.key);
+    if (o.key.rfind("state/detector/delta-", 0) == 0) newest_delta = o.key;
+  }
+  ASSERT_EQ(keys.size(), 2u) << "one base";
+  if (!newest_delta.empty()) keys.push_back(newest_delta);
+  const auto before = TreeOf(root + "/detections");
+  for (const std::string& key : keys) {
+    const std::string good = st.Read(key).value();
+    for (const size_t at : {size_t{0}, good.size() / 2, good.size() - 1}) {
+      std::string bad = good;
+      bad[at] ^= 0x20;
+      ASSERT_TRUE(st.Write(key, bad, {}).ok());
+      EXPECT_NE(Wait(Spawn({"detect", "--drain", "--root", root, "--importance",
+                            importance_})),
+                0)
+          << key << " byte " << at;
+      EXPECT_EQ(TreeOf(root + "/detections"), before) << key;
+    }
+    ASSERT_TRUE(st.Delete(key).ok());
+    if (key != current_key) {
+      EXPECT_NE(Wait(Spawn({"detect", "--drain", "--root", root, "--importance",
+                            importance_})),
+                0)
+          << key << " missing";
+    }
+    ASSERT_TRUE(st.Write(key, good, {}).ok());
+  }
+  ASSERT_EQ(Wait(Spawn({"detect", "--drain", "--root", root, "--importance",
+                        importance_})),
+            0);
+  ExpectSameAsReference(root);
+  testing::RemoveTree(root);
+}
+
 // kill -9 of the whole pipeline (X and Y in one process) at random moments.
 TEST_F(Reliability, RunKillStormEqualsUninterruptedRun) {
   const uint64_t want_kills = EnvOr("TXFLOW_RUN_KILLS", 30);

@@ -1,10 +1,12 @@
-// libFuzzer target: the detector checkpoint reader, down to the merchant
-// images. An input starting with 'W' is wrapped in a valid envelope (magic,
-// version, length, CRC-32C) so the fuzzer reaches the payload parser instead
-// of stopping at the checksum. Properties: no crash; an accepted checkpoint
-// re-encodes to one that decodes equal; every accepted merchant image
-// serializes to bytes that restore to the same bytes, and the restored state
-// can take a row and be evaluated.
+// libFuzzer target: the detector checkpoint, delta and manifest readers,
+// down to the merchant images and merchant deltas. An input starting with
+// 'W' (checkpoint), 'D' (delta) or 'M' (manifest) is wrapped in a valid
+// envelope (magic, version, length, CRC-32C) so the fuzzer reaches the
+// payload parser instead of stopping at the checksum. Every decoder sees
+// every input; each fails only with Corruption. Properties: no crash; an
+// accepted checkpoint re-encodes to one that decodes equal; every accepted
+// merchant image serializes to bytes that restore to the same bytes, and the
+// restored state can take a row and be evaluated.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -17,9 +19,10 @@
 
 namespace {
 
-std::string Wrap(std::string_view payload) {
-  std::string out("TXFYCKPT");
-  txflow::PutFixed32(&out, txflow::kCheckpointVersion);
+std::string Wrap(std::string_view payload, const char* magic = "TXFYCKPT",
+                 uint32_t version = txflow::kCheckpointVersion) {
+  std::string out(magic);
+  txflow::PutFixed32(&out, version);
   txflow::PutFixed64(&out, payload.size());
   out += payload;
   txflow::PutFixed32(&out, txflow::Crc32c(payload));
@@ -34,6 +37,49 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!in.empty() && in.front() == 'W') {
     wrapped = Wrap(in.substr(1));
     in = wrapped;
+  } else if (!in.empty() && in.front() == 'D') {
+    wrapped = Wrap(in.substr(1), "TXFYDLTA", txflow::kDeltaVersion);
+    in = wrapped;
+  } else if (!in.empty() && in.front() == 'M') {
+    wrapped = Wrap(in.substr(1), "TXFYMANI", txflow::kManifestVersion);
+    in = wrapped;
+  }
+  // The manifest: an accepted one re-encodes to one that decodes equal.
+  if (auto m = txflow::DecodeManifest(in, "fuzz"); m.ok()) {
+    auto again = txflow::DecodeManifest(txflow::EncodeManifest(*m), "fuzz");
+    if (!again.ok() || again->base != m->base || again->deltas != m->deltas)
+      std::abort();
+  } else if (m.status().code() != txflow::StatusCode::kCorruption) {
+    std::abort();
+  }
+  // The delta: its merchant deltas apply to an empty state, or fail with
+  // Corruption; an applied one serializes and restores to the same bytes.
+  if (auto d = txflow::DecodeDelta(in, "fuzz"); d.ok()) {
+    std::string_view images = d->header.merchants;
+    for (uint64_t i = 0; i < d->header.merchant_count && i < 64; ++i) {
+      auto id = txflow::MerchantState::DeltaMerchant(images);
+      if (!id.ok()) break;
+      txflow::MerchantState m(*id);
+      const txflow::Status s = m.ApplyDelta(&images);
+      if (!s.ok()) {
+        if (s.code() != txflow::StatusCode::kCorruption) std::abort();
+        break;
+      }
+      std::string first;
+      m.Serialize(&first);
+      std::string_view view = first;
+      auto restored = txflow::MerchantState::Deserialize(&view);
+      if (!restored.ok() || !view.empty()) std::abort();
+      std::string second;
+      (*restored)->Serialize(&second);
+      if (second != first) std::abort();
+    }
+  } else if (d.status().code() != txflow::StatusCode::kCorruption) {
+    std::abort();
+  }
+  if (auto h = txflow::DecodeCheckpointHeader(in, in.size(), "fuzz");
+      !h.ok() && h.status().code() != txflow::StatusCode::kCorruption) {
+    std::abort();
   }
   auto c = txflow::DecodeCheckpoint(in, "fuzz");
   if (!c.ok()) {

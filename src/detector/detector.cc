@@ -4,7 +4,10 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <deque>
+#include <functional>
 #include <iterator>
+#include <map>
 
 #include "chunker/chunker.h"
 #include "chunker/offset_state.h"
@@ -74,57 +77,7 @@ Status Detector::Open() {
   last_checkpoint_key_.clear();
   last_detected_ms_ = 0;
   since_checkpoint_ = 0;
-  DetectorCheckpoint c;
-  auto current = root_->Read(kDetectorCurrentKey);
-  if (current.ok()) {
-    std::string name = *current;
-    while (!name.empty() && (name.back() == '\n' || name.back() == '\r'))
-      name.pop_back();
-    const std::string key = std::string(kDetectorStateDir) + name;
-    if (name.rfind("checkpoint-", 0) != 0 ||
-        ValidateKey(key).code() != StatusCode::kOk) {
-      return Status::Corruption(root_->Uri(kDetectorCurrentKey) +
-                                ": names no checkpoint");
-    }
-    auto data = root_->Read(key);
-    if (!data.ok()) {
-      return data.status().IsNotFound()
-                 ? Status::Corruption(
-                       root_->Uri(key) +
-                       ": checkpoint named by CURRENT is missing")
-                 : data.status();
-    }
-    TXFLOW_ASSIGN_OR_RETURN(c, DecodeCheckpoint(*data, root_->Uri(key)));
-    if (c.thresholds_crc != ThresholdsFingerprint(options_.thresholds)) {
-      return Status::InvalidArgument(
-          root_->Uri(key) +
-          ": thresholds differ from the ones this root was "
-          "detected with; use the same flags or a new root");
-    }
-    const uint32_t imp = importance_ ? importance_->fingerprint() : 0;
-    if (c.importance_crc != imp) {
-      return Status::InvalidArgument(
-          root_->Uri(key) +
-          ": importance table differs from the one this root "
-          "was detected with; use the same table or a new root");
-    }
-    std::string_view in = c.merchants;
-    for (uint64_t i = 0; i < c.merchant_count; ++i) {
-      auto m = MerchantState::Deserialize(&in);
-      if (!m.ok()) return m.status().WithContext(root_->Uri(key));
-      std::string id = (*m)->id();
-      auto [it, fresh] = merchants_.try_emplace(std::move(id));
-      if (!fresh) {
-        return Status::Corruption(root_->Uri(key) + ": merchant '" +
-                                  Printable(it->first) +
-                                  "' appears twice in the checkpoint");
-      }
-      it->second.state = std::move(m).value();
-    }
-    last_checkpoint_key_ = key;
-  } else if (!current.status().IsNotFound()) {
-    return current.status();
-  }
+  TXFLOW_ASSIGN_OR_RETURN(DetectorCheckpoint c, RestoreState());
   last_chunk_key_ = c.last_chunk_key;
   next_record_ = c.next_record;
   detections_ = c.detections;
@@ -168,6 +121,7 @@ Status Detector::Open() {
     stats_.files = seq;
   }
   TXFLOW_RETURN_IF_ERROR(RemoveOrphanEvidence(by_seq));
+  TXFLOW_RETURN_IF_ERROR(RemoveUnreferencedState());
   stats_rows_.clear();
   for (const Detection& d : pending_) {
     last_detected_ms_ = std::max(last_detected_ms_, d.detected_at_ms);
@@ -178,6 +132,255 @@ Status Detector::Open() {
                  pending_.begin() + static_cast<ptrdiff_t>(already));
   stats_.pending = pending_.size();
   files_ = DetectionFileCursor(stats_.files, pending_.size());
+  return Status::OK();
+}
+
+namespace {
+
+// Runs fn(i) for i in [0, weights.size()) on `pool` (inline when null),
+// heaviest first so that one large merchant does not finish last alone.
+// Returns the failure of the lowest i that failed (the same answer whatever
+// the timing).
+Status ParallelFor(TaskPool* pool, const std::vector<size_t>& weights,
+                   const std::function<Status(size_t)>& fn) {
+  std::vector<size_t> order(weights.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return weights[a] > weights[b]; });
+  std::vector<Status> result(order.size());
+  const auto one = [&](size_t k) { result[order[k]] = fn(order[k]); };
+  if (pool != nullptr) {
+    pool->Run(order.size(), one);
+  } else {
+    for (size_t k = 0; k < order.size(); ++k) one(k);
+  }
+  for (Status& s : result) {
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<DetectorCheckpoint> Detector::RestoreState() {
+  const auto t0 = std::chrono::steady_clock::now();
+  manifest_ = DetectorManifest();
+  base_bytes_ = delta_bytes_ = last_delta_bytes_ = 0;
+  last_delta_images_.clear();
+  last_delta_extends_.clear();
+  last_delta_merchants_ = last_delta_pairs_ = 0;
+  auto current = root_->Read(kDetectorCurrentKey);
+  if (!current.ok()) {
+    if (current.status().IsNotFound()) return DetectorCheckpoint();
+    return current.status();
+  }
+  TXFLOW_ASSIGN_OR_RETURN(
+      DetectorManifest manifest,
+      DecodeManifest(*current, root_->Uri(kDetectorCurrentKey)));
+  // Refuses a snapshot taken with other thresholds or importance table.
+  auto check = [&](const DetectorCheckpoint& c, const std::string& key) {
+    if (c.thresholds_crc != ThresholdsFingerprint(options_.thresholds)) {
+      return Status::InvalidArgument(
+          root_->Uri(key) +
+          ": thresholds differ from the ones this root was "
+          "detected with; use the same flags or a new root");
+    }
+    const uint32_t imp = importance_ ? importance_->fingerprint() : 0;
+    if (c.importance_crc != imp) {
+      return Status::InvalidArgument(
+          root_->Uri(key) +
+          ": importance table differs from the one this root "
+          "was detected with; use the same table or a new root");
+    }
+    return Status::OK();
+  };
+  // Every object CURRENT names must be there: a missing one is a damaged
+  // root, never a silent restart from an older state.
+  auto read = [&](const std::string& key, const char* what,
+                  std::string* out) -> Status {
+    const Status s = root_->ReadInto(key, out);
+    if (s.IsNotFound()) {
+      return Status::Corruption(root_->Uri(key) + ": " + what +
+                                " named by CURRENT is missing");
+    }
+    return s;
+  };
+  std::string data;
+  std::string key = std::string(kDetectorStateDir) + manifest.base;
+  TXFLOW_RETURN_IF_ERROR(read(key, "checkpoint", &data));
+  std::string_view images;
+  TXFLOW_ASSIGN_OR_RETURN(DetectorCheckpoint c,
+                          DecodeCheckpoint(data, root_->Uri(key), &images));
+  TXFLOW_RETURN_IF_ERROR(check(c, key));
+  base_bytes_ = data.size();
+  // Restored on all cores: one pass finds each merchant's bytes, then the
+  // merchants (independent) are decoded and indexed in parallel.
+  const std::string base_uri = root_->Uri(key);
+  std::vector<std::string_view> parts;
+  std::vector<size_t> weights;
+  for (uint64_t i = 0; i < c.merchant_count; ++i) {
+    const std::string_view start = images;
+    if (!MerchantState::SkipImage(&images)) {
+      // The full decoder says what is wrong.
+      std::string_view at = start;
+      auto m = MerchantState::Deserialize(&at);
+      return (m.ok() ? Status::Corruption("merchant state: malformed")
+                     : m.status())
+          .WithContext(base_uri);
+    }
+    parts.push_back(start.substr(0, start.size() - images.size()));
+    weights.push_back(parts.back().size());
+  }
+  if (!images.empty()) {
+    return Status::Corruption(base_uri +
+                              ": bytes after the last merchant image");
+  }
+  std::vector<std::unique_ptr<MerchantState>> states(parts.size());
+  auto decode = [&](size_t i) -> Status {
+    std::string_view in = parts[i];
+    auto m = MerchantState::Deserialize(&in);
+    if (!m.ok()) return m.status();
+    if (!in.empty()) return Status::Corruption("merchant state: malformed");
+    states[i] = std::move(m).value();
+    return Status::OK();
+  };
+  TXFLOW_RETURN_IF_ERROR(
+      ParallelFor(pool_.get(), weights, decode).WithContext(base_uri));
+  merchants_.reserve(states.size());
+  for (auto& m : states) {
+    std::string id = m->id();
+    auto [it, fresh] = merchants_.try_emplace(std::move(id));
+    if (!fresh) {
+      return Status::Corruption(base_uri + ": merchant '" +
+                                Printable(it->first) +
+                                "' appears twice in the checkpoint");
+    }
+    it->second.state = std::move(m);
+  }
+  std::string().swap(data);  // the image's bytes: not kept beside the state
+  last_checkpoint_key_ = key;
+  std::string previous = manifest.base;
+  // Each merchant's delta images in chain order, with the delta's URI.
+  struct Part {
+    std::string_view bytes;
+    const std::string* uri;
+  };
+  std::map<MerchantState*, std::vector<Part>> parts_of;
+  std::deque<std::string> delta_data, delta_uris;  // kept until applied
+  for (const std::string& name : manifest.deltas) {
+    key = std::string(kDetectorStateDir) + name;
+    const std::string& uri = delta_uris.emplace_back(root_->Uri(key));
+    std::string& bytes = delta_data.emplace_back();
+    TXFLOW_RETURN_IF_ERROR(read(key, "delta", &bytes));
+    TXFLOW_ASSIGN_OR_RETURN(DetectorDelta d, DecodeDelta(bytes, uri, &images));
+    // A delta applies only to the state it was taken from: the object
+    // before it in CURRENT.
+    if (d.extends != previous) {
+      return Status::Corruption(uri + ": extends " + Printable(d.extends) +
+                                ", but CURRENT puts it after " + previous);
+    }
+    if (d.header.chunks != ParseStateName(name, "delta-") ||
+        d.header.chunks < c.chunks) {
+      return Status::Corruption(uri + ": its chunk count " +
+                                std::to_string(d.header.chunks) +
+                                " does not match its name or goes back");
+    }
+    TXFLOW_RETURN_IF_ERROR(check(d.header, key));
+    std::string id, last;
+    last_delta_images_.assign(images);
+    for (uint64_t i = 0; i < d.header.merchant_count; ++i) {
+      const std::string_view start = images;
+      if (!MerchantState::SkipDelta(&images, &id)) {
+        return Status::Corruption(uri + ": merchant delta " +
+                                  std::to_string(i) + " is malformed");
+      }
+      // Sorted by id, each merchant once.
+      if (i > 0 && id <= last) {
+        return Status::Corruption(uri + ": merchant '" + Printable(id) +
+                                  "' out of order in the delta");
+      }
+      parts_of[FindMerchant(id).state.get()].push_back(
+          {start.substr(0, start.size() - images.size()), &uri});
+      last = std::move(id);
+    }
+    if (!images.empty()) {
+      return Status::Corruption(uri + ": bytes after the last merchant delta");
+    }
+    c = std::move(d.header);
+    delta_bytes_ += bytes.size();
+    last_delta_bytes_ = bytes.size();
+    last_delta_extends_ = previous;
+    last_delta_merchants_ = c.merchant_count;
+    last_checkpoint_key_ = key;
+    previous = name;
+  }
+  // Merchants are independent; each one's deltas apply in chain order.
+  std::vector<std::pair<MerchantState*, std::vector<Part>*>> work;
+  std::vector<size_t> weights_of;
+  for (auto& [m, list] : parts_of) {
+    work.push_back({m, &list});
+    size_t w = 0;
+    for (const Part& part : list) w += part.bytes.size();
+    weights_of.push_back(w);
+  }
+  auto apply = [&](size_t i) -> Status {
+    for (const Part& part : *work[i].second) {
+      std::string_view in = part.bytes;
+      const Status s = work[i].first->ApplyDelta(&in);
+      if (!s.ok()) return s.WithContext(*part.uri);
+      if (!in.empty()) {
+        return Status::Corruption(*part.uri + ": merchant delta malformed");
+      }
+    }
+    return Status::OK();
+  };
+  TXFLOW_RETURN_IF_ERROR(ParallelFor(pool_.get(), weights_of, apply));
+  // The UPGRADE indexes too, on all cores, rather than on the first chunk.
+  std::vector<MerchantState*> all;
+  std::vector<size_t> sizes;
+  for (auto& [id, entry] : merchants_) {
+    all.push_back(entry.state.get());
+    sizes.push_back(entry.state->customers());
+  }
+  TXFLOW_RETURN_IF_ERROR(ParallelFor(pool_.get(), sizes, [&](size_t i) {
+    all[i]->PrepareIndexes(options_.thresholds);
+    return Status::OK();
+  }));
+  c.merchant_count = merchants_.size();
+  manifest_ = std::move(manifest);
+  last_image_size_ = base_bytes_;
+  uint64_t pairs = 0;
+  for (const auto& [id, m] : merchants_) pairs += m.state->customers();
+  const double ms = std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count();
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "y: restored %s+%zu deltas chunks=%" PRIu64
+                " merchants=%zu pairs=%" PRIu64 " bytes=%" PRIu64
+                " took=%.1f ms",
+                manifest_.base.c_str(), manifest_.deltas.size(), c.chunks,
+                merchants_.size(), pairs, base_bytes_ + delta_bytes_, ms);
+  LogInfo(line);
+  return c;
+}
+
+Status Detector::RemoveUnreferencedState() {
+  TXFLOW_ASSIGN_OR_RETURN(auto objects,
+                          root_->List({std::string(kDetectorStateDir), "", 0}));
+  for (const auto& o : objects) {
+    const std::string_view name =
+        std::string_view(o.key).substr(kDetectorStateDir.size());
+    const bool ours = ParseStateName(name, "checkpoint-").has_value() ||
+                      ParseStateName(name, "delta-").has_value();
+    if (!ours || name == manifest_.base ||
+        std::find(manifest_.deltas.begin(), manifest_.deltas.end(), name) !=
+            manifest_.deltas.end()) {
+      continue;
+    }
+    const Status s = root_->Delete(o.key);
+    if (!s.ok() && !s.IsNotFound()) return s;
+  }
   return Status::OK();
 }
 
@@ -574,9 +777,7 @@ void Detector::QueueStats() {
   stats_rows_.clear();
 }
 
-void Detector::QueueCheckpoint() {
-  // Before the snapshot: a snapshot stored means its chunks' stats are too.
-  QueueStats();
+DetectorCheckpoint Detector::CheckpointHeader() const {
   DetectorCheckpoint c;
   c.chunks = stats_.chunks;
   c.last_chunk_key = last_chunk_key_;
@@ -590,31 +791,127 @@ void Detector::QueueCheckpoint() {
   c.thresholds_crc = ThresholdsFingerprint(options_.thresholds);
   c.importance_crc = importance_ ? importance_->fingerprint() : 0;
   c.pending = pending_;  // empty while a replay is still behind the files
-  std::vector<const MerchantState*> ordered;
-  for (const auto& [id, m] : merchants_) ordered.push_back(m.state.get());
+  return c;
+}
+
+void Detector::QueueCheckpoint() {
+  // Before the snapshot: a snapshot stored means its chunks' stats are too.
+  QueueStats();
+  DetectorCheckpoint c = CheckpointHeader();
+  const uint64_t chunks = stats_.chunks;
+  std::vector<MerchantState*> ordered;
+  for (auto& [id, m] : merchants_) ordered.push_back(m.state.get());
   std::sort(ordered.begin(), ordered.end(),
             [](const MerchantState* a, const MerchantState* b) {
               return a->id() < b->id();
             });
-  c.merchant_count = ordered.size();
-  // Built in place in one buffer sized from the last image: the state is
-  // not copied, and its pages are faulted in once.
-  std::string image;
-  image.reserve(last_image_size_ + last_image_size_ / 8 + 4096);
-  BeginCheckpoint(c, &image);
-  for (const MerchantState* m : ordered) m->Serialize(&image);
-  FinishCheckpoint(&image);
-  last_image_size_ = image.size();
-  std::string key = CheckpointKey(stats_.chunks);
+  std::string image, key;
+  uint64_t merchants = 0, pairs = 0;
+  bool full = manifest_.base.empty() || options_.max_deltas == 0;
+  if (!full) {
+    // A snapshot with no chunk since the last delta has that delta's name:
+    // it replaces it, with the same base and merchant images (nothing
+    // changed) and the newer counters. A crash between it and CURRENT
+    // leaves either version under the name; both are that state.
+    const bool same =
+        !manifest_.deltas.empty() &&
+        ParseStateName(manifest_.deltas.back(), "delta-") == chunks;
+    bool dirty = false;
+    for (const MerchantState* m : ordered) dirty = dirty || m->dirty();
+    std::string extends =
+        manifest_.deltas.empty() ? manifest_.base : manifest_.deltas.back();
+    std::string images;
+    if (same && !dirty) {
+      images = last_delta_images_;
+      merchants = last_delta_merchants_;
+      pairs = last_delta_pairs_;
+      extends = last_delta_extends_;
+    } else {
+      for (const MerchantState* m : ordered) {
+        if (!m->dirty()) continue;
+        m->SerializeDelta(&images);
+        ++merchants;
+      }
+    }
+    full = same && dirty;  // cannot happen: a chunk count without chunk
+    c.merchant_count = merchants;
+    BeginDelta(c, extends, &image);
+    image += images;
+    FinishCheckpoint(&image);
+    // Compaction: once the deltas outweigh the base, a restore would read
+    // more than twice the state; a full image starts a new chain.
+    const uint64_t deltas = manifest_.deltas.size() + (same ? 0 : 1);
+    const uint64_t bytes =
+        delta_bytes_ - (same ? last_delta_bytes_ : 0) + image.size();
+    if (deltas > options_.max_deltas || bytes > base_bytes_) full = true;
+    if (!full) {
+      key = DeltaKey(chunks);
+      if (same) {
+        manifest_.deltas.back() = key.substr(kDetectorStateDir.size());
+      } else {
+        manifest_.deltas.push_back(key.substr(kDetectorStateDir.size()));
+      }
+      delta_bytes_ = bytes;
+      last_delta_bytes_ = image.size();
+      last_delta_images_ = std::move(images);
+      last_delta_extends_ = std::move(extends);
+      last_delta_merchants_ = merchants;
+      // The pair count a delta records is its entries' (changed + new).
+      for (const MerchantState* m : ordered) {
+        if (m->dirty()) pairs += m->dirty_pairs();
+      }
+      last_delta_pairs_ = pairs;
+    }
+  }
+  std::vector<std::string> superseded;
+  if (full) {
+    c.merchant_count = merchants = ordered.size();
+    // Built in place in one buffer sized from the last image: the state is
+    // not copied, and its pages are faulted in once.
+    image.clear();
+    image.reserve(last_image_size_ + last_image_size_ / 8 + 4096);
+    BeginCheckpoint(c, &image);
+    for (const MerchantState* m : ordered) {
+      m->Serialize(&image);
+      pairs += m->customers();
+    }
+    FinishCheckpoint(&image);
+    last_image_size_ = image.size();
+    key = CheckpointKey(chunks);
+    const std::string name = key.substr(kDetectorStateDir.size());
+    // Deleted only once the new CURRENT is durable.
+    if (!manifest_.base.empty() && manifest_.base != name)
+      superseded.push_back(std::string(kDetectorStateDir) + manifest_.base);
+    for (const std::string& d : manifest_.deltas)
+      superseded.push_back(std::string(kDetectorStateDir) + d);
+    manifest_.base = name;
+    manifest_.deltas.clear();
+    base_bytes_ = image.size();
+    delta_bytes_ = last_delta_bytes_ = 0;
+    last_delta_images_.clear();
+    last_delta_extends_.clear();
+    last_delta_merchants_ = last_delta_pairs_ = 0;
+  }
+  for (MerchantState* m : ordered) m->MarkCheckpointed();
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "y: checkpoint %s kind=%s bytes=%zu merchants=%" PRIu64
+                " pairs=%" PRIu64,
+                key.c_str() + kDetectorStateDir.size(), full ? "full" : "delta",
+                image.size(), merchants, pairs);
+  // Logged once durable; not for the snapshot of a root without a chunk
+  // yet (a run that stops before its first chunk prints only its error).
+  if (chunks == 0) line[0] = '\0';
   writer_->Submit([root = root_, key, image = std::move(image),
-                   superseded = last_checkpoint_key_] {
+                   current = EncodeManifest(manifest_),
+                   superseded = std::move(superseded),
+                   line = std::string(line)] {
     TXFLOW_RETURN_IF_ERROR(root->Write(key, image, {}).status());
     TXFLOW_RETURN_IF_ERROR(
-        root->Write(kDetectorCurrentKey,
-                    key.substr(kDetectorStateDir.size()) + "\n", {})
-            .status());
-    if (!superseded.empty() && superseded != key) {
-      root->Delete(superseded).IgnoreError();
+        root->Write(kDetectorCurrentKey, current, {}).status());
+    if (!line.empty()) LogInfo(line);
+    for (const std::string& old : superseded) {
+      if (old != key) root->Delete(old).IgnoreError();
     }
     return Status::OK();
   });

@@ -23,9 +23,10 @@
 // Exactly once. The detection sequence is a pure function of the chunks, so
 // the state is a snapshot plus the chunks after it (the landing zone is the
 // replayable log). Every `checkpoint_every` chunks, and on Checkpoint(), a
-// snapshot (state/detector/checkpoint-*.bin, then the CURRENT pointer) records
-// the merchant states, the counters and the pending detections. Detection
-// files are written create-only and never rewritten. On Open(), the
+// snapshot (a delta state/detector/delta-*.bin of the merchants changed, or
+// now and then a full image checkpoint-*.bin; then the CURRENT manifest)
+// records the merchant states, the counters and the pending detections.
+// Detection files are written create-only and never rewritten. On Open(), the
 // detections already in files (read from the files written after the
 // snapshot) are counted; replaying the chunks after the snapshot regenerates
 // detections in the same order, and those already in files are skipped. So
@@ -63,17 +64,27 @@ namespace txflow {
 struct DetectorOptions {
   Thresholds thresholds;
   int tz_offset_minutes = 330;  // IST
-  // Chunks between snapshots. 250 chunks (2.5 M records) replay in about
-  // 0.6 s at 10 M-record state sizes, and the snapshots written stay near a
-  // tenth of the bytes read (22 MB of state per 82 MB of input per snapshot
-  // at 10 M records): docs/detector.md.
-  uint64_t checkpoint_every = 250;
+  // Chunks between snapshots: bounds the replay after a crash. With
+  // incremental snapshots (a delta of the pairs changed, docs/detector.md,
+  // "Checkpoints") a snapshot costs about its rows' changes, so 50 chunks
+  // (500 k records: at 100 M records a 5.3 MB delta, and at most 0.4-0.75 s
+  // of replay) keeps a restart near the restore time.
+  uint64_t checkpoint_every = 50;
   size_t max_chunks_per_poll = 1000;
   // Threads that apply and evaluate a chunk's merchants, the calling thread
   // included (docs/detector.md, "Threads"). Results do not depend on it: a
   // merchant's rows are applied in chunk order by one thread, and the
   // detections are sorted before they are queued.
   int threads = 1;
+  // Incremental checkpoints (docs/detector.md, "Checkpoints"): a snapshot is
+  // a delta of the merchants and pairs changed since the previous one, until
+  // the deltas since the last full image add up to more bytes than it, or
+  // would number more than max_deltas; then a full image (compaction). The
+  // count bounds the restore's work: applying a delta's pairs (random
+  // updates into the state) costs about twice decoding as many bytes of
+  // image, and at 100 M records the byte rule alone would let ~40 deltas of
+  // 5 MB pile up. 0: a full image every time.
+  uint64_t max_deltas = 16;
 };
 
 struct DetectorStats {
@@ -143,8 +154,18 @@ class Detector {
   // Queues the files files_ handed out (ranges of pending_, from its front)
   // for writing, and drops their detections from pending_.
   void WriteFiles(const std::vector<DetectionFileSpan>& files);
-  // Queues a snapshot of the state as it is now (after QueueStats).
+  // Queues a snapshot of the state as it is now (after QueueStats): a delta
+  // or, when due, a full image.
   void QueueCheckpoint();
+  // The header fields of a snapshot of the state as it is now.
+  DetectorCheckpoint CheckpointHeader() const;
+  // Restores the objects CURRENT names into merchants_, returning the newest
+  // header (an empty one without CURRENT).
+  Result<DetectorCheckpoint> RestoreState();
+  // Deletes checkpoint and delta objects CURRENT does not name: left by a
+  // crash between an object and CURRENT, or before superseded ones were
+  // deleted.
+  Status RemoveUnreferencedState();
   // Queues the stats file of the chunks processed since the last one.
   void QueueStats();
   // Deletes evidence files whose detection file (in `files`, by seq) is
@@ -236,6 +257,13 @@ class Detector {
   uint64_t since_checkpoint_ = 0;
   std::string last_checkpoint_key_;
   size_t last_image_size_ = 0;  // bytes of the last snapshot, to presize
+  // What CURRENT names (as queued), the base's size and the deltas' total
+  // size (the compaction budget), and the last delta's merchant images and
+  // base, reused by a snapshot taken with no chunk since (same name).
+  DetectorManifest manifest_;
+  uint64_t base_bytes_ = 0, delta_bytes_ = 0, last_delta_bytes_ = 0;
+  std::string last_delta_images_, last_delta_extends_;
+  uint64_t last_delta_merchants_ = 0, last_delta_pairs_ = 0;
   DetectorStats stats_;
   std::vector<int64_t> chunk_micros_;
   // Chunks processed since the last stats file (docs/formats.md).

@@ -157,6 +157,9 @@ void MerchantState::Update(uint32_t id, int64_t amount_paise,
   if (!p.touched) {
     p.touched = true;
     touched_pairs_.push_back({id, p.count, p.weight_micro});
+    // Once per pair per chunk: the first touch in a chunk marks it changed
+    // for the next checkpoint (MarkCheckpointed keeps touched pairs dirty).
+    MarkDirty(id);
   }
   // SPEC §4.2: a customer counts once, by the gender of its first
   // transaction here; later rows with another gender change nothing.
@@ -165,6 +168,25 @@ void MerchantState::Update(uint32_t id, int64_t amount_paise,
   p.amount_paise = amount_sum;
   p.weight_micro = weight_sum;
   ++total_;
+}
+
+void MerchantState::IndexAll() {
+  // The first time: one sorted build, not n single inserts.
+  for (uint32_t id = 0; id < pairs_.size(); ++id) {
+    const Pair& p = pairs_[id];
+    counts_.Add(p.count, +1);
+    moves_.push_back({false, 0, p.Avg(), id, p.upgrade_reported ? 0 : p.count});
+  }
+  indexed_ = true;
+}
+
+void MerchantState::PrepareIndexes(const Thresholds& t) {
+  if (indexed_ || total_ <= t.upgrade_min_txns || !touched_pairs_.empty())
+    return;
+  moves_.clear();
+  IndexAll();
+  avgs_.Move(moves_);
+  moves_.clear();
 }
 
 Evidence MerchantState::MerchantEvidence() const {
@@ -224,6 +246,7 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
             static_cast<Int128>(t.child_max_avg_paise) *
                 static_cast<Int128>(p.count)) {
       p.child_reported = true;
+      MarkDirty(touch.id);
       out->push_back(
           {Pattern::kChild, std::string(p.name()), id_, 0, PairEvidence(p)});
     }
@@ -231,16 +254,7 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
   touched_pairs_.clear();
   // PatId1 UPGRADE.
   if (upgrade) {
-    if (!indexed_) {
-      // The first time: one sorted build, not n single inserts.
-      for (uint32_t id = 0; id < pairs_.size(); ++id) {
-        const Pair& p = pairs_[id];
-        counts_.Add(p.count, +1);
-        moves_.push_back(
-            {false, 0, p.Avg(), id, p.upgrade_reported ? 0 : p.count});
-      }
-      indexed_ = true;
-    }
+    if (!indexed_) IndexAll();
     avgs_.Move(moves_);
     const uint64_t n = pairs_.size();
     const Rank c = PercentileRank(n, t.upgrade_count_pct);
@@ -263,6 +277,7 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
     for (uint32_t id : found) {
       const Pair& p = pairs_[id];
       pairs_[id].upgrade_reported = true;
+      MarkDirty(id);  // a pair this chunk may not have touched
       Evidence e = PairEvidence(p);
       e.count_bound_x100 = static_cast<uint64_t>(count_bound);
       e.weight_bound_micro = p_weight;
@@ -280,6 +295,29 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
   }
 }
 
+void MerchantState::PutPair(const Pair& p, std::string* out) {
+  PutVarint(out, p.count);
+  PutSigned(out, p.amount_paise);
+  PutSigned(out, p.weight_micro);
+  out->push_back(static_cast<char>(static_cast<uint8_t>(p.first_gender) |
+                                   (p.child_reported << 4) |
+                                   (p.upgrade_reported << 5)));
+}
+
+bool MerchantState::GetPair(std::string_view* in, Pair* p) {
+  if (!GetVarint(in, &p->count) || !GetSigned(in, &p->amount_paise) ||
+      !GetSigned(in, &p->weight_micro) || in->empty()) {
+    return false;
+  }
+  const uint8_t bits = static_cast<uint8_t>(in->front());
+  in->remove_prefix(1);
+  if ((bits & 3) > 2 || (bits & ~0x33) != 0 || p->count == 0) return false;
+  p->first_gender = static_cast<Gender>(bits & 3);
+  p->child_reported = bits & 16;
+  p->upgrade_reported = bits & 32;
+  return true;
+}
+
 void MerchantState::Serialize(std::string* out) const {
   out->push_back(static_cast<char>(kFormat));
   PutString(out, id_);
@@ -289,16 +327,54 @@ void MerchantState::Serialize(std::string* out) const {
   for (size_t i = 0; i < pairs_.size(); ++i) {
     const Pair& p = pairs_[i];
     PutString(out, p.name());
-    PutVarint(out, p.count);
-    PutSigned(out, p.amount_paise);
-    PutSigned(out, p.weight_micro);
-    out->push_back(static_cast<char>(static_cast<uint8_t>(p.first_gender) |
-                                     (p.child_reported << 4) |
-                                     (p.upgrade_reported << 5)));
+    PutPair(p, out);
   }
 }
 
+bool MerchantState::IndexPairs(uint32_t from) {
+  const size_t n = pairs_.size();
+  size_t slots = std::max<size_t>(16, slots_.size());
+  while (slots < 2 * n) slots *= 2;
+  hash_lo_.resize(n);
+  if (slots != slots_.size()) {
+    // Existing pairs move to the larger table first (from hash_lo_).
+    if (from == 0) {
+      slots_.assign(slots, 0);
+    } else {
+      Rehash(slots);
+    }
+  }
+  const size_t mask = slots - 1;
+  for (uint32_t i = from; i < n; ++i) {
+    const std::string_view name = pairs_[i].name();
+    const uint64_t hash = HashCustomer(name);
+    const uint64_t tag = hash >> 32;
+    for (size_t k = hash & mask; slots_[k] != 0; k = (k + 1) & mask) {
+      if ((slots_[k] >> 32) == tag &&
+          pairs_[static_cast<uint32_t>(slots_[k]) - 1].name() == name)
+        return false;
+    }
+    hash_lo_[i] = static_cast<uint32_t>(hash);
+    InsertSlot(i, hash);
+  }
+  return true;
+}
+
 Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
+    std::string_view* in) {
+  TXFLOW_ASSIGN_OR_RETURN(std::unique_ptr<MerchantState> m,
+                          DeserializeUnindexed(in));
+  TXFLOW_RETURN_IF_ERROR(m->BuildIndex());
+  return m;
+}
+
+Status MerchantState::BuildIndex() {
+  if (!IndexPairs(0))
+    return Status::Corruption("merchant state: duplicate customer");
+  return Status::OK();
+}
+
+Result<std::unique_ptr<MerchantState>> MerchantState::DeserializeUnindexed(
     std::string_view* in) {
   auto bad = [](const std::string& why) {
     return Status::Corruption("merchant state: " + why);
@@ -323,46 +399,199 @@ Result<std::unique_ptr<MerchantState>> MerchantState::Deserialize(
   m->total_ = total;
   m->dei_reported_ = in->front() != 0;
   in->remove_prefix(1);
-  if (!GetVarint(in, &n) || n > in->size()) return bad("truncated");
+  // A pair takes at least 5 bytes: a bound before anything is allocated.
+  if (!GetVarint(in, &n) || n > in->size() / 5 || n > 0xFFFFFFFEu)
+    return bad("truncated");
   m->pairs_.resize(n);
-  m->hash_lo_.resize(n);
   uint64_t sum = 0;
-  std::string customer;
+  uint64_t name_size = 0;
   for (uint64_t i = 0; i < n; ++i) {
     Pair& p = m->pairs_[i];
-    if (!GetString(in, &customer) || !GetVarint(in, &p.count) ||
-        !GetSigned(in, &p.amount_paise) || !GetSigned(in, &p.weight_micro) ||
-        in->empty()) {
+    // The name is set from the input bytes directly (no temporary string).
+    if (!GetVarint(in, &name_size) || name_size > in->size())
       return bad("truncated");
-    }
-    const uint8_t bits = static_cast<uint8_t>(in->front());
-    in->remove_prefix(1);
-    if ((bits & 3) > 2 || (bits & ~0x33) != 0 || p.count == 0) {
-      return bad("invalid pair");
-    }
+    const std::string_view customer = in->substr(0, name_size);
+    in->remove_prefix(name_size);
+    if (!GetPair(in, &p)) return bad("truncated or invalid pair");
     m->SetName(&p, customer);
-    p.first_gender = static_cast<Gender>(bits & 3);
-    p.child_reported = bits & 16;
-    p.upgrade_reported = bits & 32;
     m->CountGender(p.first_gender);
     sum += p.count;
   }
-  size_t slots = 16;
-  while (slots < 2 * n) slots *= 2;
-  m->slots_.assign(slots, 0);
-  for (uint32_t i = 0; i < n; ++i) {
-    const std::string_view name = m->pairs_[i].name();
-    const uint64_t hash = HashCustomer(name);
-    const size_t mask = slots - 1;
-    for (size_t k = hash & mask; m->slots_[k] != 0; k = (k + 1) & mask) {
-      if (m->pairs_[static_cast<uint32_t>(m->slots_[k]) - 1].name() == name)
-        return bad("duplicate customer");
-    }
-    m->hash_lo_[i] = static_cast<uint32_t>(hash);
-    m->InsertSlot(i, hash);
-  }
   if (sum != m->total_) return bad("counts do not add up to the total");
+  m->checkpointed_pairs_ = static_cast<uint32_t>(n);
   return m;
+}
+
+namespace {
+constexpr uint8_t kDeltaFormat = 1;
+
+// Skips one pair record's fields after its name: count, amount, weight,
+// flags.
+bool SkipPairFields(std::string_view* in) {
+  uint64_t v = 0;
+  for (int i = 0; i < 3; ++i) {
+    if (!GetVarint(in, &v)) return false;
+  }
+  if (in->empty()) return false;
+  in->remove_prefix(1);
+  return true;
+}
+
+bool SkipName(std::string_view* in) {
+  uint64_t n = 0;
+  if (!GetVarint(in, &n) || n > in->size()) return false;
+  in->remove_prefix(n);
+  return true;
+}
+
+}  // namespace
+
+bool MerchantState::SkipImage(std::string_view* in) {
+  uint64_t v = 0, n = 0;
+  if (in->empty() || static_cast<uint8_t>(in->front()) != kFormat) return false;
+  in->remove_prefix(1);
+  if (!SkipName(in) || !GetVarint(in, &v) || in->empty()) return false;
+  in->remove_prefix(1);
+  if (!GetVarint(in, &n) || n > in->size()) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!SkipName(in) || !SkipPairFields(in)) return false;
+  }
+  return true;
+}
+
+bool MerchantState::SkipDelta(std::string_view* in, std::string* id) {
+  uint64_t v = 0, added = 0, changed = 0;
+  if (in->empty() || static_cast<uint8_t>(in->front()) != kDeltaFormat)
+    return false;
+  in->remove_prefix(1);
+  if (!GetString(in, id) || !GetVarint(in, &v) || in->empty()) return false;
+  in->remove_prefix(1);
+  if (!GetVarint(in, &v) || !GetVarint(in, &added) ||
+      !GetVarint(in, &changed) || added > in->size() || changed > in->size()) {
+    return false;
+  }
+  for (uint64_t i = 0; i < changed; ++i) {
+    if (!GetVarint(in, &v) || !SkipPairFields(in)) return false;
+  }
+  for (uint64_t i = 0; i < added; ++i) {
+    if (!SkipName(in) || !SkipPairFields(in)) return false;
+  }
+  return true;
+}
+
+void MerchantState::SerializeDelta(std::string* out) const {
+  out->push_back(static_cast<char>(kDeltaFormat));
+  PutString(out, id_);
+  PutVarint(out, total_);
+  out->push_back(dei_reported_ ? 1 : 0);
+  PutVarint(out, checkpointed_pairs_);
+  PutVarint(out, pairs_.size() - checkpointed_pairs_);
+  // Existing pairs by ascending id (gaps coded), then the new ones.
+  std::vector<uint32_t> old;
+  old.reserve(dirty_ids_.size());
+  for (uint32_t id : dirty_ids_) {
+    if (id < checkpointed_pairs_) old.push_back(id);
+  }
+  std::sort(old.begin(), old.end());
+  PutVarint(out, old.size());
+  uint32_t next = 0;  // the smallest id the next entry can have
+  for (uint32_t id : old) {
+    PutVarint(out, id - next);
+    next = id + 1;
+    PutPair(pairs_[id], out);
+  }
+  for (size_t i = checkpointed_pairs_; i < pairs_.size(); ++i) {
+    const Pair& p = pairs_[static_cast<uint32_t>(i)];
+    PutString(out, p.name());
+    PutPair(p, out);
+  }
+}
+
+void MerchantState::MarkCheckpointed() {
+  for (uint32_t id : dirty_ids_) pairs_[id].dirty = false;
+  dirty_ids_.clear();
+  checkpointed_pairs_ = static_cast<uint32_t>(pairs_.size());
+  // Pairs applied but not yet evaluated stay dirty: Update marks a pair
+  // only on its first touch between two Evaluates.
+  for (const Touch& t : touched_pairs_) MarkDirty(t.id);
+}
+
+Result<std::string> MerchantState::DeltaMerchant(std::string_view in) {
+  std::string id;
+  if (in.empty() || static_cast<uint8_t>(in.front()) != kDeltaFormat)
+    return Status::Corruption("merchant delta: unknown format");
+  in.remove_prefix(1);
+  if (!GetString(&in, &id))
+    return Status::Corruption("merchant delta: truncated");
+  return id;
+}
+
+Status MerchantState::ApplyDelta(std::string_view* in) {
+  auto bad = [this](const std::string& why) {
+    return Status::Corruption("merchant delta '" + id_ + "': " + why);
+  };
+  if (in->empty() || static_cast<uint8_t>(in->front()) != kDeltaFormat)
+    return bad("unknown format");
+  in->remove_prefix(1);
+  std::string id;
+  uint64_t total = 0, base = 0, added = 0, changed = 0;
+  if (!GetString(in, &id) || !GetVarint(in, &total) || in->empty())
+    return bad("truncated");
+  if (id != id_) return bad("names merchant '" + id + "'");
+  const bool dei = in->front() != 0;
+  in->remove_prefix(1);
+  if (!GetVarint(in, &base) || !GetVarint(in, &added) ||
+      !GetVarint(in, &changed))
+    return bad("truncated");
+  // The delta must extend exactly this state: the pairs it saw are ours.
+  if (base != pairs_.size()) {
+    return bad("extends " + std::to_string(base) + " pairs, the state has " +
+               std::to_string(pairs_.size()) + " (deltas out of order?)");
+  }
+  if (changed > base || added > in->size() / 5 || base + added > 0xFFFFFFFEu) {
+    return bad("bad pair counts");
+  }
+  // Sums follow the changes, so the total is checked without a full pass.
+  uint64_t sum = total_;
+  uint64_t next = 0;
+  for (uint64_t i = 0; i < changed; ++i) {
+    uint64_t gap = 0;
+    if (!GetVarint(in, &gap) || gap >= base - next) return bad("bad pair id");
+    const uint32_t pid = static_cast<uint32_t>(next + gap);
+    next = pid + 1;
+    Pair& p = pairs_[pid];
+    const uint64_t old_count = p.count;
+    const Gender old_gender = p.first_gender;
+    if (!GetPair(in, &p)) return bad("truncated or invalid pair");
+    if (p.first_gender != old_gender) return bad("a pair changed gender");
+    sum = sum - old_count + p.count;
+  }
+  pairs_.resize(base + added);
+  uint64_t name_size = 0;
+  for (uint64_t i = base; i < base + added; ++i) {
+    Pair& p = pairs_[static_cast<uint32_t>(i)];
+    if (!GetVarint(in, &name_size) || name_size > in->size())
+      return bad("truncated");
+    const std::string_view customer = in->substr(0, name_size);
+    in->remove_prefix(name_size);
+    if (!GetPair(in, &p)) return bad("truncated or invalid pair");
+    SetName(&p, customer);
+    CountGender(p.first_gender);
+    sum += p.count;
+  }
+  if (!IndexPairs(static_cast<uint32_t>(base)))
+    return bad("duplicate customer");
+  if (sum != total) return bad("counts do not add up to the total");
+  total_ = total;
+  dei_reported_ = dei;
+  // Order statistics are rebuilt on the next Evaluate that needs them.
+  if (indexed_) {
+    counts_ = CountHistogram();
+    avgs_ = WeightIndex();
+    indexed_ = false;
+  }
+  checkpointed_pairs_ = static_cast<uint32_t>(pairs_.size());
+  return Status::OK();
 }
 
 }  // namespace txflow

@@ -129,6 +129,54 @@ class MerchantState {
   void Serialize(std::string* out) const;
   static Result<std::unique_ptr<MerchantState>> Deserialize(
       std::string_view* in);
+  // Deserialize in two steps, for a caller that restores many merchants:
+  // DeserializeUnindexed reads one image (sequential: images follow one
+  // another in a checkpoint), BuildIndex builds its customer lookup table
+  // (the larger part of the work, and independent per merchant, so it may
+  // run on another thread). The state is usable only after BuildIndex
+  // returned OK; Corruption for a duplicate customer.
+  static Result<std::unique_ptr<MerchantState>> DeserializeUnindexed(
+      std::string_view* in);
+  Status BuildIndex();
+  // Moves *in past one Serialize image, or one SerializeDelta image (whose
+  // merchant id goes to *id), without building anything: how a restore
+  // finds where each merchant's bytes are, to restore merchants on several
+  // threads. False for bytes that are no such image (the full decoders
+  // then say what is wrong).
+  static bool SkipImage(std::string_view* in);
+  // Builds the UPGRADE order statistics now if the merchant is over
+  // t.upgrade_min_txns and they are not built yet, instead of in the first
+  // Evaluate after a restore (one sorted build over all pairs: seconds for
+  // the largest merchants at 100 M records, on the first chunk's time).
+  // Changes no result: Evaluate builds the same indexes itself otherwise.
+  void PrepareIndexes(const Thresholds& t);
+  static bool SkipDelta(std::string_view* in, std::string* id);
+
+  // Incremental checkpoints (docs/formats.md, "Detector delta"). Pair ids
+  // are assigned in insertion order and Deserialize keeps them, so a delta
+  // names an existing pair by id. Apply and Evaluate mark the pairs they
+  // change dirty (once each); "the last checkpoint" is the last
+  // MarkCheckpointed() (or the restore, or construction).
+  //
+  // Whether anything changed since the last checkpoint.
+  bool dirty() const { return !dirty_ids_.empty(); }
+  // Pairs changed or created since the last checkpoint.
+  size_t dirty_pairs() const { return dirty_ids_.size(); }
+  // Appends this merchant's changes since the last checkpoint: its
+  // aggregates, the dirty pairs that existed then (by id, ascending) and the
+  // pairs created since (with their names, in id order). Bounded by the
+  // rows applied since, not by the state size.
+  void SerializeDelta(std::string* out) const;
+  // Forgets the dirty marks: what is now in memory is checkpointed.
+  void MarkCheckpointed();
+  // Applies one SerializeDelta image from *in to this state (which must be
+  // the state that delta was taken against). Corruption for a malformed
+  // image, or one that does not fit this state (another merchant, ids out
+  // of range, a pair count that does not follow on); the state is then
+  // unusable. Indexes are rebuilt as after Deserialize.
+  Status ApplyDelta(std::string_view* in);
+  // The merchant id a SerializeDelta image starts with (without consuming).
+  static Result<std::string> DeltaMerchant(std::string_view in);
 
   // Set when a transaction would have taken a customer's amount or weight
   // sum past int64: that transaction was not applied (the rest were), and
@@ -172,6 +220,7 @@ class MerchantState {
     Gender first_gender = Gender::kOther;
     bool child_reported = false, upgrade_reported = false;
     bool touched = false;
+    bool dirty = false;  // changed since the last checkpoint (dirty_ids_)
     bool weight_cached = false, cached_has_weight = false;
 
     std::string_view name() const {
@@ -208,6 +257,22 @@ class MerchantState {
   // pair if new.
   uint32_t PairId(std::string_view customer, uint64_t hash, Gender gender);
   void Update(uint32_t id, int64_t amount_paise, int64_t weight_micro);
+  // Adds every pair to counts_ and, through moves_, to avgs_ (the caller
+  // applies moves_); sets indexed_.
+  void IndexAll();
+  void MarkDirty(uint32_t id) {
+    Pair& p = pairs_[id];
+    if (!p.dirty) {
+      p.dirty = true;
+      dirty_ids_.push_back(id);
+    }
+  }
+  // The pair fields every image carries (name aside), and their inverse.
+  static void PutPair(const Pair& p, std::string* out);
+  static bool GetPair(std::string_view* in, Pair* p);
+  // Rebuilds slots_ and hash_lo_ for pairs [from, size()); false on a
+  // duplicate name.
+  bool IndexPairs(uint32_t from);
   // Counts a new customer as female or male by its pair gender.
   void CountGender(Gender first);
   void InsertSlot(uint32_t id, uint64_t hash);
@@ -261,6 +326,10 @@ class MerchantState {
   // nothing.
   std::vector<uint64_t> slots_;
   std::vector<Touch> touched_pairs_;
+  // Pairs changed since the last checkpoint (each once, Pair::dirty), and
+  // how many pairs existed then (later ids are new).
+  std::vector<uint32_t> dirty_ids_;
+  uint32_t checkpointed_pairs_ = 0;
   // Names longer than kInlineName; a deque never moves its strings.
   std::deque<std::string> long_names_;
   // The categories this merchant's rows named, for the weight cache.

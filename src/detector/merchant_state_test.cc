@@ -352,4 +352,205 @@ TEST(MerchantState, AggregatesAreTheSpecsPerMerchantAndPerPairState) {
 }
 
 }  // namespace
+// A merchant restored from a base image plus the deltas taken after it.
+std::unique_ptr<MerchantState> Restore(const std::string& base,
+                                       const std::vector<std::string>& deltas) {
+  std::string_view in = base;
+  auto m = MerchantState::Deserialize(&in);
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  if (!m.ok()) return nullptr;
+  EXPECT_TRUE(in.empty());
+  for (const std::string& d : deltas) {
+    std::string_view din = d;
+    const Status s = (*m)->ApplyDelta(&din);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_TRUE(din.empty());
+  }
+  return std::move(m).value();
+}
+
+std::string Image(const MerchantState& m) {
+  std::string out;
+  m.Serialize(&out);
+  return out;
+}
+
+TEST(MerchantStateDelta, BasePlusDeltasIsTheFullImageAtEveryCheckpoint) {
+  // Property: random rows, checkpointed at random points (a delta, or now
+  // and then a new base), restored from base + deltas: the restored state's
+  // full image is byte for byte the live state's, and a restored copy that
+  // carries on with the same rows reports exactly what the live one does.
+  Thresholds t;
+  t.upgrade_min_txns = 30;
+  t.child_min_txns = 4;
+  t.dei_min_female = 2;
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    std::mt19937_64 rng(seed);
+    MerchantState live("M");
+    std::string base = Image(live);
+    std::vector<std::string> deltas;
+    std::unique_ptr<MerchantState> copy;  // restored at the last checkpoint
+    int checkpoints = 0, fired = 0;
+    const int customers = 5 + static_cast<int>(rng() % 60);
+    for (int chunk = 0; chunk < 60; ++chunk) {
+      const int rows = static_cast<int>(rng() % 25);
+      for (int i = 0; i < rows; ++i) {
+        const int c = static_cast<int>(rng() % customers);
+        const size_t pad[] = {0, 21, 22, 23, 40};
+        const std::string name =
+            "c" + std::to_string(c) + std::string(pad[c % 5], 'y');
+        const Gender g = static_cast<Gender>(rng() % 3);
+        const int64_t amt = static_cast<int64_t>(rng() % 4000) - 50;
+        const int64_t w = static_cast<int64_t>(rng() % 5) * kRupee;
+        live.Apply(name, g, amt, w);
+        if (copy) copy->Apply(name, g, amt, w);
+      }
+      auto dl = Eval(live, t);
+      fired += static_cast<int>(dl.size());
+      if (copy) {
+        auto dc = Eval(*copy, t);
+        ASSERT_EQ(dl.size(), dc.size())
+            << "seed " << seed << " chunk " << chunk;
+        for (size_t i = 0; i < dl.size(); ++i)
+          ASSERT_TRUE(dl[i].SameFinding(dc[i])) << "seed " << seed;
+      }
+      if (rng() % 3 != 0) continue;
+      ++checkpoints;
+      if (rng() % 5 == 0) {
+        base = Image(live);
+        deltas.clear();
+      } else {
+        std::string d;
+        live.SerializeDelta(&d);
+        deltas.push_back(std::move(d));
+      }
+      live.MarkCheckpointed();
+      EXPECT_FALSE(live.dirty());
+      copy = Restore(base, deltas);
+      ASSERT_TRUE(copy);
+      ASSERT_EQ(Image(*copy), Image(live))
+          << "seed " << seed << " after chunk " << chunk << " with "
+          << deltas.size() << " deltas";
+    }
+    EXPECT_GT(checkpoints, 5);
+    EXPECT_GT(fired, 0) << "seed " << seed;
+  }
+}
+
+TEST(MerchantStateDelta, DeltaHoldsOnlyWhatChanged) {
+  MerchantState m("M");
+  for (int c = 0; c < 1000; ++c) {
+    m.Apply("customer-" + std::to_string(c), Gender::kMale, 100, kRupee);
+  }
+  Thresholds t;
+  t.upgrade_min_txns = 1'000'000;  // no UPGRADE: no flag changes
+  Eval(m, t);
+  m.MarkCheckpointed();
+  const std::string full = Image(m);
+  // One existing customer twice, one new one.
+  m.Apply("customer-7", Gender::kFemale, 5, kRupee);
+  m.Apply("customer-7", Gender::kFemale, 5, kRupee);
+  m.Apply("newcomer", Gender::kFemale, 5, kRupee);
+  EXPECT_EQ(m.dirty_pairs(), 2u);
+  std::string d;
+  m.SerializeDelta(&d);
+  EXPECT_LT(d.size(), 60u) << "a full image is " << full.size();
+  std::string_view in = full;
+  auto r = MerchantState::Deserialize(&in).value();
+  std::string_view din = d;
+  ASSERT_TRUE(r->ApplyDelta(&din).ok());
+  EXPECT_EQ(Image(*r), Image(m));
+  const auto p = r->FindPair("customer-7").value();
+  EXPECT_EQ(p.count, 3u);
+  EXPECT_EQ(p.amount_paise, 110);
+  EXPECT_EQ(p.gender, Gender::kMale);  // the first row's
+  EXPECT_EQ(r->FindPair("newcomer")->count, 1u);
+  EXPECT_EQ(r->female_customers(), 1u);
+  EXPECT_EQ(r->male_customers(), 1000u);
+  EXPECT_EQ(r->total(), 1003u);
+}
+
+TEST(MerchantStateDelta, UpgradeFlagOfAnUntouchedPairIsInTheDelta) {
+  // UPGRADE can fire for a customer the chunk did not touch (the
+  // percentiles moved): that flag change must reach the delta.
+  Thresholds t;
+  t.upgrade_min_txns = 10;
+  MerchantState m("M");
+  // A frequent customer of low average weight; the total is not yet over
+  // the threshold.
+  for (int i = 0; i < 5; ++i) m.Apply("big", Gender::kMale, 100, kRupee / 10);
+  for (int c = 0; c < 5; ++c)
+    m.Apply("small" + std::to_string(c), Gender::kMale, 100, 9 * kRupee);
+  EXPECT_TRUE(Eval(m, t).empty());
+  m.MarkCheckpointed();
+  const std::string base = Image(m);
+  m.Apply("small0", Gender::kMale, 100, 9 * kRupee);  // total 11 > 10
+  const auto found = Eval(m, t);
+  ASSERT_EQ(Names(found, Pattern::kUpgrade), std::vector<std::string>{"big"});
+  std::string d;
+  m.SerializeDelta(&d);
+  auto r = Restore(base, {d});
+  EXPECT_EQ(Image(*r), Image(m));
+  // The restored state does not report "big" again.
+  r->Apply("small1", Gender::kMale, 100, 9 * kRupee);
+  EXPECT_TRUE(Names(Eval(*r, t), Pattern::kUpgrade).empty());
+}
+
+TEST(MerchantStateDelta, OutOfOrderForeignOrDamagedDeltasAreRefused) {
+  MerchantState m("M");
+  m.Apply("a", Gender::kFemale, 100, kRupee);
+  Thresholds t;
+  Eval(m, t);
+  const std::string base = Image(m);
+  m.MarkCheckpointed();
+  m.Apply("b", Gender::kMale, 100, kRupee);
+  m.Apply("a", Gender::kMale, 100, kRupee);
+  Eval(m, t);
+  std::string d1;
+  m.SerializeDelta(&d1);
+  m.MarkCheckpointed();
+  m.Apply("c", Gender::kMale, 100, kRupee);
+  Eval(m, t);
+  std::string d2;
+  m.SerializeDelta(&d2);
+  // d2 straight on the base (d1 skipped or applied after it).
+  {
+    std::string_view in = base;
+    auto r = MerchantState::Deserialize(&in).value();
+    std::string_view din = d2;
+    const Status s = r->ApplyDelta(&din);
+    EXPECT_EQ(s.code(), StatusCode::kCorruption);
+    EXPECT_NE(s.message().find("out of order"), std::string::npos)
+        << s.message();
+  }
+  // Another merchant's delta.
+  {
+    std::string_view in = base;
+    auto r = MerchantState::Deserialize(&in).value();
+    MerchantState other("N");
+    std::string od;
+    other.SerializeDelta(&od);
+    std::string_view din = od;
+    EXPECT_EQ(r->ApplyDelta(&din).code(), StatusCode::kCorruption);
+  }
+  // Every truncation and every byte flip of d1: refused, or (a flip that
+  // still parses) never a crash. Truncations are always refused.
+  for (size_t len = 0; len < d1.size(); ++len) {
+    std::string_view in = base;
+    auto r = MerchantState::Deserialize(&in).value();
+    std::string_view din = std::string_view(d1).substr(0, len);
+    EXPECT_EQ(r->ApplyDelta(&din).code(), StatusCode::kCorruption) << len;
+  }
+  for (size_t at = 0; at < d1.size(); ++at) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string bad = d1;
+      bad[at] ^= static_cast<char>(1 << bit);
+      std::string_view in = base;
+      auto r = MerchantState::Deserialize(&in).value();
+      std::string_view din = bad;
+      (void)r->ApplyDelta(&din);
+    }
+  }
+}
+
 }  // namespace txflow

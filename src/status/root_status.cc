@@ -7,7 +7,6 @@
 namespace txflow {
 namespace {
 
-constexpr std::string_view kCheckpointPrefix = "state/detector/checkpoint-";
 constexpr std::string_view kDetectionPrefix = "detections/detections_";
 constexpr std::string_view kQuarantinePrefix = "quarantine/chunk-";
 constexpr std::string_view kChunkerLockKey = "state/chunker.lock";
@@ -101,17 +100,23 @@ Result<DetectorCheckpoint> ReadCheckpointHeader(FileSystem* root,
   return DecodeCheckpointHeader(head, info.size, uri);
 }
 
-// One attempt at CURRENT and the checkpoint it names. NotFound when the
-// named checkpoint vanished meanwhile (the detector moved on: try again).
+// One attempt at CURRENT and the newest object it names (the last delta, or
+// the base without deltas): that header is the detector's position. NotFound
+// when the object vanished meanwhile (the detector compacted: try again).
 Status ReadCheckpointOnce(FileSystem* root, RootStatus* s) {
   TXFLOW_ASSIGN_OR_RETURN(auto current,
                           ReadOptional(root, kDetectorCurrentKey));
   if (!current) return Status::OK();  // no checkpoint yet
-  std::string name = *current;
-  if (!name.empty() && name.back() == '\n') name.pop_back();
+  TXFLOW_ASSIGN_OR_RETURN(
+      DetectorManifest manifest,
+      DecodeManifest(*current, root->Uri(kDetectorCurrentKey)));
+  const std::string& name =
+      manifest.deltas.empty() ? manifest.base : manifest.deltas.back();
   const std::string key = std::string(kDetectorStateDir) + name;
+  // Listed by its own key: one small answer, however many objects the
+  // state directory holds.
   ListOptions opts;
-  opts.prefix = std::string(kCheckpointPrefix);
+  opts.prefix = key;
   opts.max_keys = kKeysPerListPage;
   TXFLOW_ASSIGN_OR_RETURN(std::vector<ObjectInfo> list, root->List(opts));
   auto it = std::find_if(list.begin(), list.end(),
@@ -131,8 +136,8 @@ Status ReadCheckpointOnce(FileSystem* root, RootStatus* s) {
 Status ReadCheckpoint(FileSystem* root, RootStatus* s) {
   Status st = ReadCheckpointOnce(root, s);
   if (st.code() != StatusCode::kNotFound) return st;
-  // The detector replaces CURRENT, then deletes the old checkpoint: a second
-  // look finds the new one. Twice missing is a broken root.
+  // The detector replaces CURRENT, then deletes the superseded base and
+  // deltas: a second look finds the new one. Twice missing is a broken root.
   st = ReadCheckpointOnce(root, s);
   if (st.code() == StatusCode::kNotFound)
     return Status::Corruption(st.message());
