@@ -18,8 +18,13 @@
 namespace txflow {
 namespace {
 
-// Writes queued ahead of the writer thread before a chunk waits for it.
-constexpr size_t kMaxQueuedWrites = 64;
+// Writes queued ahead of the writer thread before a chunk waits for it. When
+// a large merchant first passes the UPGRADE threshold, one chunk yields
+// thousands of detections: ~100 files, each fsynced. With 64 slots the chunk
+// then waited for most of them (1.5 s at 100 M records, docs/performance.md);
+// 1024 files of at most 50 detections are a few MB of memory, and every
+// Poll still ends only after all of them are durable.
+constexpr size_t kMaxQueuedWrites = 1024;
 // Keys listed to find a later chunk when there is no offset.csv: one S3
 // page (other objects under landing_zone/ may sort between chunks).
 constexpr size_t kListForLaterChunk = 1000;
