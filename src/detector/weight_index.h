@@ -7,25 +7,37 @@
 //     (whose eligible counts it then sets to 0), skipping whole blocks that
 //     cannot hold one.
 //
-// Layout: keys sorted by (average, id) in blocks of at most kMaxBlock; the
-// blocks' last keys sit in one contiguous array for the binary search. An
-// insert or erase is two short binary searches and a move of at most a block
-// (a few KB) — far fewer cache misses than a balanced tree's walk. Kth walks
-// the block sizes: O(n / kMaxBlock).
+// Layout: a two-level B+-tree. Keys sorted by (average, id) sit in leaves of
+// at most kMaxLeaf keys, held by index in a pool (a split takes a new leaf
+// from the pool and moves nothing else). Leaves are grouped, in order, into
+// groups of at most kMaxGroup leaves; a group holds its leaves' indexes and
+// last keys (one contiguous array for the binary search), and the groups'
+// last keys sit in one more contiguous array. An insert or erase is three
+// short binary searches and a move of at most a leaf (2 KB) plus a group's
+// directory (a few hundred bytes); a leaf split inserts into its group's
+// directory only, and a group split (every ~kMaxGroup/2 leaf splits) moves
+// the group array (n / (kMaxLeaf * kMaxGroup) entries) and renumbers the
+// later leaves' groups, O(n / kMaxLeaf) amortized over ~2,000 inserts.
+// Kth walks the group counts, then one group's leaf sizes:
+// O(n / (kMaxLeaf * kMaxGroup) + kMaxGroup).
 //
-// Eligible counts live in an array by id, not in the entries, so changing one
-// (most of a chunk's updates: a customer's average rarely changes when its
-// weight comes from the importance table) does not search the blocks. Take()
-// skips blocks by an upper bound of their eligible counts, and only keys with
-// average <= the last Take()'s bound ("maintained" keys) keep those bounds
-// current; a block that a later Take() reaches beyond that is recounted once.
-// So an update to a customer above the tenth percentile costs one store.
+// Eligible counts live in an array by id beside the id's leaf, not in the
+// entries, so changing one (most of a chunk's updates: a customer's average
+// rarely changes when its weight comes from the importance table) does not
+// search: it raises the leaf's and the group's bound (upper bounds of their
+// keys' eligible counts, kept for every key). Take() visits only groups and
+// leaves whose bound reaches min_eligible, and makes the bounds of the leaves
+// it visits exact (stale-high bounds, left by erases, are fixed on the first
+// visit); so its cost is the leaves holding what it returns, the one leaf
+// and group straddling max_avg, and one check per group below max_avg. It
+// never recounts leaves it skips.
 //
 // Move() applies a batch of updates (a chunk's touched customers). A batch of
 // at least n / kBatchDivisor key changes is merged in one sequential pass over
 // all entries, O(n + m log m) with n <= kBatchDivisor * m, so still O(m) per
-// key moved; a smaller batch goes entry by entry. Either way the cost of a
-// chunk is bounded by its rows, not by the history.
+// key moved, straight into new leaves (no copy of all entries); its O(m)
+// scratch is released afterwards. A smaller batch goes entry by entry.
+// Either way the cost of a chunk is bounded by its rows, not by the history.
 //
 // Ids should be dense (memory is O(largest id)). Not thread-safe.
 #ifndef TXFLOW_DETECTOR_WEIGHT_INDEX_H_
@@ -70,33 +82,45 @@ class WeightIndex {
   void Take(double max_avg, uint64_t min_eligible, std::vector<uint32_t>* out);
 
  private:
-  static constexpr size_t kMaxBlock = 128;
+  static constexpr size_t kMaxLeaf = 128;
+  static constexpr size_t kMaxGroup = 64;
   static constexpr size_t kBatchDivisor = 16;
   using Key = std::pair<double, uint32_t>;
-  struct Block {
-    std::vector<Key> keys;  // sorted, never empty
-    // >= the eligible count of every maintained key in the block.
+  struct Leaf {
+    std::vector<Key> keys;  // sorted, never empty while in a group
+    // >= the eligible count of every key in the leaf.
     uint64_t bound = 0;
+    uint32_t group = 0;  // index in groups_
   };
-
-  // Index of the first block whose last key is >= key (or the last block).
-  size_t FindBlock(const Key& key) const;
-  // Sets block b's bound to the largest eligible count in it.
-  void Recount(size_t b);
+  struct Group {
+    std::vector<uint32_t> leaves;  // leaf indexes, in key order
+    std::vector<Key> last;         // last[j] == leaves_[leaves[j]].keys.back()
+    uint64_t count = 0;            // keys in the group's leaves
+    uint64_t bound = 0;            // >= every leaf's bound
+  };
+  struct Slot {
+    uint64_t eligible = 0;
+    uint32_t leaf = 0;  // the leaf holding the id's key, if present
+  };
+  // The group and position in it of the leaf that holds key, or would.
+  std::pair<size_t, size_t> Find(const Key& key) const;
+  uint32_t NewLeaf();
+  void InsertGroup(size_t g, Group group);
+  void EraseGroup(size_t g);
+  void RenumberFrom(size_t g);
+  void SplitLeaf(size_t g, size_t j);
   void MergeAll(const std::vector<Update>& updates);
-  uint64_t& EligibleOf(uint32_t id) {
-    if (id >= eligible_.size()) eligible_.resize(size_t{id} + 1, 0);
-    return eligible_[id];
+  Slot& SlotOf(uint32_t id) {
+    if (id >= slots_.size()) slots_.resize(size_t{id} + 1);
+    return slots_[id];
   }
 
-  std::vector<Block> blocks_;
-  std::vector<Key> last_keys_;      // last_keys_[b] == blocks_[b].keys.back()
-  std::vector<uint64_t> eligible_;  // by id
-  // Keys with average <= maintained_ are covered by their block's bound.
-  double maintained_ = -std::numeric_limits<double>::infinity();
+  std::vector<Leaf> leaves_;     // the pool
+  std::vector<uint32_t> free_;   // unused pool entries
+  std::vector<Group> groups_;    // in key order
+  std::vector<Key> group_last_;  // group_last_[g] == groups_[g].last.back()
+  std::vector<Slot> slots_;      // by id
   uint64_t size_ = 0;
-  // Scratch for MergeAll, kept to reuse its capacity.
-  std::vector<Key> erased_, inserted_, merged_;
 };
 
 }  // namespace txflow
