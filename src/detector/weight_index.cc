@@ -23,17 +23,19 @@ uint32_t WeightIndex::NewLeaf() {
   if (!free_.empty()) {
     const uint32_t l = free_.back();
     free_.pop_back();
-    leaves_[l].bound = 0;
+    bounds_[l] = 0;
     return l;
   }
   leaves_.emplace_back();
+  bounds_.push_back(0);
+  leaf_group_.push_back(0);
   return static_cast<uint32_t>(leaves_.size() - 1);
 }
 
 void WeightIndex::RenumberFrom(size_t g) {
   for (; g < groups_.size(); ++g) {
     for (uint32_t l : groups_[g].leaves)
-      leaves_[l].group = static_cast<uint32_t>(g);
+      leaf_group_[l] = static_cast<uint32_t>(g);
   }
 }
 
@@ -58,16 +60,16 @@ void WeightIndex::SplitLeaf(size_t g, size_t j) {
   const uint32_t l = groups_[g].leaves[j];
   Leaf& leaf = leaves_[l];
   Leaf& upper = leaves_[upper_l];
-  upper.keys.assign(leaf.keys.begin() + kMaxLeaf / 2, leaf.keys.end());
-  leaf.keys.resize(kMaxLeaf / 2);
+  upper.assign(leaf.begin() + kMaxLeaf / 2, leaf.end());
+  leaf.resize(kMaxLeaf / 2);
   // Each half keeps the whole leaf's bound: a bound of a superset.
-  upper.bound = leaf.bound;
-  upper.group = static_cast<uint32_t>(g);
-  for (const Key& k : upper.keys) slots_[k.second].leaf = upper_l;
+  bounds_[upper_l] = bounds_[l];
+  leaf_group_[upper_l] = static_cast<uint32_t>(g);
+  for (const Key& k : upper) slots_[k.second].leaf = upper_l;
   Group& group = groups_[g];
-  group.last[j] = leaf.keys.back();
+  group.last[j] = leaf.back();
   group.last.insert(group.last.begin() + static_cast<ptrdiff_t>(j) + 1,
-                    upper.keys.back());
+                    upper.back());
   group.leaves.insert(group.leaves.begin() + static_cast<ptrdiff_t>(j) + 1,
                       upper_l);
   if (group.leaves.size() <= kMaxGroup) return;
@@ -76,7 +78,7 @@ void WeightIndex::SplitLeaf(size_t g, size_t j) {
   up.last.assign(group.last.begin() + kMaxGroup / 2, group.last.end());
   group.leaves.resize(kMaxGroup / 2);
   group.last.resize(kMaxGroup / 2);
-  for (uint32_t x : up.leaves) up.count += leaves_[x].keys.size();
+  for (uint32_t x : up.leaves) up.count += leaves_[x].size();
   group.count -= up.count;
   up.bound = group.bound;
   group_last_[g] = group.last.back();
@@ -89,9 +91,9 @@ void WeightIndex::Insert(double avg, uint32_t id, uint64_t eligible) {
   ++size_;
   if (groups_.empty()) {
     const uint32_t l = NewLeaf();
-    leaves_[l].keys.assign(1, key);
-    leaves_[l].bound = eligible;
-    leaves_[l].group = 0;
+    leaves_[l].assign(1, key);
+    bounds_[l] = eligible;
+    leaf_group_[l] = 0;
     Group group;
     group.leaves = {l};
     group.last = {key};
@@ -106,15 +108,14 @@ void WeightIndex::Insert(double avg, uint32_t id, uint64_t eligible) {
   Group& group = groups_[g];
   const uint32_t l = group.leaves[j];
   Leaf& leaf = leaves_[l];
-  leaf.keys.insert(std::lower_bound(leaf.keys.begin(), leaf.keys.end(), key),
-                   key);
-  leaf.bound = std::max(leaf.bound, eligible);
+  leaf.insert(std::lower_bound(leaf.begin(), leaf.end(), key), key);
+  bounds_[l] = std::max(bounds_[l], eligible);
   group.bound = std::max(group.bound, eligible);
   ++group.count;
-  group.last[j] = leaf.keys.back();
+  group.last[j] = leaf.back();
   group_last_[g] = group.last.back();
   slots_[id].leaf = l;
-  if (leaf.keys.size() > kMaxLeaf) SplitLeaf(g, j);
+  if (leaf.size() > kMaxLeaf) SplitLeaf(g, j);
 }
 
 void WeightIndex::Erase(double avg, uint32_t id) {
@@ -124,14 +125,14 @@ void WeightIndex::Erase(double avg, uint32_t id) {
   Group& group = groups_[g];
   const uint32_t l = group.leaves[j];
   Leaf& leaf = leaves_[l];
-  const auto at = std::lower_bound(leaf.keys.begin(), leaf.keys.end(), key);
-  if (at == leaf.keys.end() || *at != key) return;  // absent: nothing to do
-  leaf.keys.erase(at);
+  const auto at = std::lower_bound(leaf.begin(), leaf.end(), key);
+  if (at == leaf.end() || *at != key) return;  // absent: nothing to do
+  leaf.erase(at);
   --size_;
   --group.count;
   // The bounds stay: bounds of a superset.
-  if (!leaf.keys.empty()) {
-    group.last[j] = leaf.keys.back();
+  if (!leaf.empty()) {
+    group.last[j] = leaf.back();
   } else {
     free_.push_back(l);
     group.leaves.erase(group.leaves.begin() + static_cast<ptrdiff_t>(j));
@@ -148,10 +149,13 @@ void WeightIndex::SetEligible(double avg, uint32_t id, uint64_t eligible) {
   (void)avg;  // the slot knows the key's leaf: no search
   Slot& slot = SlotOf(id);
   slot.eligible = eligible;
-  if (eligible == 0) return;  // a lower count keeps every bound valid
-  Leaf& leaf = leaves_[slot.leaf];
-  leaf.bound = std::max(leaf.bound, eligible);
-  Group& group = groups_[leaf.group];
+  // A count within the leaf's bound (most raises: the bound is the largest
+  // of ~100 customers' counts) keeps every bound valid; the group's bound is
+  // >= the leaf's, so it needs a look only when the leaf's rose.
+  const uint32_t l = slot.leaf;
+  if (eligible <= bounds_[l]) return;
+  bounds_[l] = eligible;
+  Group& group = groups_[leaf_group_[l]];
   group.bound = std::max(group.bound, eligible);
 }
 
@@ -198,22 +202,26 @@ void WeightIndex::MergeAll(const std::vector<Update>& updates) {
   // Straight into new leaves; each old leaf is freed once read, so the peak
   // is the old leaves plus the new, not a third copy of every key.
   std::vector<Leaf> fresh(nb);
+  std::vector<uint64_t> fresh_bounds(nb, 0);
   size_t cur = 0, written = 0;
   auto emit = [&](const Key& k) {
-    if (cur == fresh.size()) fresh.emplace_back();  // only if REQUIRES broke
+    if (cur == fresh.size()) {  // only if REQUIRES broke
+      fresh.emplace_back();
+      fresh_bounds.push_back(0);
+    }
     Leaf& leaf = fresh[cur];
-    if (leaf.keys.empty()) leaf.keys.reserve(kMaxLeaf);
-    leaf.keys.push_back(k);
+    if (leaf.empty()) leaf.reserve(kMaxLeaf);
+    leaf.push_back(k);
     Slot& slot = slots_[k.second];
     slot.leaf = static_cast<uint32_t>(cur);
-    leaf.bound = std::max(leaf.bound, slot.eligible);
+    fresh_bounds[cur] = std::max(fresh_bounds[cur], slot.eligible);
     ++written;
     if (cur + 1 < nb && written == (cur + 1) * n / nb) ++cur;
   };
   size_t e = 0, i = 0;
   for (const Group& group : groups_) {
     for (uint32_t l : group.leaves) {
-      for (const Key& x : leaves_[l].keys) {
+      for (const Key& x : leaves_[l]) {
         while (i < inserted.size() && inserted[i] < x) emit(inserted[i++]);
         if (e < erased.size() && erased[e] == x) {
           ++e;  // keys are unique: this is the one entry with that key
@@ -221,12 +229,15 @@ void WeightIndex::MergeAll(const std::vector<Update>& updates) {
         }
         emit(x);
       }
-      std::vector<Key>().swap(leaves_[l].keys);
+      Leaf().swap(leaves_[l]);
     }
   }
   while (i < inserted.size()) emit(inserted[i++]);
-  while (!fresh.empty() && fresh.back().keys.empty()) fresh.pop_back();
+  while (!fresh.empty() && fresh.back().empty()) fresh.pop_back();
+  fresh_bounds.resize(fresh.size());
   leaves_ = std::move(fresh);
+  bounds_ = std::move(fresh_bounds);
+  leaf_group_.assign(leaves_.size(), 0);
   free_.clear();
   groups_.clear();
   group_last_.clear();
@@ -237,12 +248,11 @@ void WeightIndex::MergeAll(const std::vector<Update>& updates) {
   for (size_t g = 0; g < ng; ++g) {
     Group& group = groups_[g];
     for (size_t l = g * nl / ng; l < (g + 1) * nl / ng; ++l) {
-      Leaf& leaf = leaves_[l];
-      leaf.group = static_cast<uint32_t>(g);
+      leaf_group_[l] = static_cast<uint32_t>(g);
       group.leaves.push_back(static_cast<uint32_t>(l));
-      group.last.push_back(leaf.keys.back());
-      group.count += leaf.keys.size();
-      group.bound = std::max(group.bound, leaf.bound);
+      group.last.push_back(leaves_[l].back());
+      group.count += leaves_[l].size();
+      group.bound = std::max(group.bound, bounds_[l]);
     }
     group_last_[g] = group.last.back();
   }
@@ -256,7 +266,7 @@ double WeightIndex::Kth(uint64_t k) const {
       continue;
     }
     for (uint32_t l : group.leaves) {
-      const std::vector<Key>& keys = leaves_[l].keys;
+      const Leaf& keys = leaves_[l];
       if (k < keys.size()) return keys[k].first;
       k -= keys.size();
     }
@@ -273,12 +283,12 @@ void WeightIndex::Take(double max_avg, uint64_t min_eligible,
     if (group.bound < min_eligible) continue;
     uint64_t group_bound = 0;
     for (size_t j = 0; j < group.leaves.size(); ++j) {
-      Leaf& leaf = leaves_[group.leaves[j]];
+      const uint32_t l = group.leaves[j];
       const bool reached = j == 0 || group.last[j - 1].first <= max_avg;
-      if (reached && leaf.bound >= min_eligible) {
+      if (reached && bounds_[l] >= min_eligible) {
         // The whole leaf, so that its bound becomes exact (the taken at 0).
         uint64_t bound = 0;
-        for (const Key& k : leaf.keys) {
+        for (const Key& k : leaves_[l]) {
           uint64_t& eligible = slots_[k.second].eligible;
           if (k.first <= max_avg && eligible >= min_eligible) {
             out->push_back(k.second);
@@ -287,9 +297,9 @@ void WeightIndex::Take(double max_avg, uint64_t min_eligible,
             bound = std::max(bound, eligible);
           }
         }
-        leaf.bound = bound;
+        bounds_[l] = bound;
       }
-      group_bound = std::max(group_bound, leaf.bound);
+      group_bound = std::max(group_bound, bounds_[l]);
     }
     group.bound = group_bound;
   }

@@ -86,12 +86,11 @@ class WeightIndex {
   static constexpr size_t kMaxGroup = 64;
   static constexpr size_t kBatchDivisor = 16;
   using Key = std::pair<double, uint32_t>;
-  struct Leaf {
-    std::vector<Key> keys;  // sorted, never empty while in a group
-    // >= the eligible count of every key in the leaf.
-    uint64_t bound = 0;
-    uint32_t group = 0;  // index in groups_
-  };
+  // A leaf's keys, sorted, never empty while in a group. Its bound and group
+  // are in arrays of their own (bounds_, leaf_group_): SetEligible reads
+  // them for a random leaf, and a few bytes a leaf stay in cache where a
+  // leaf's vector header would not.
+  using Leaf = std::vector<Key>;
   struct Group {
     std::vector<uint32_t> leaves;  // leaf indexes, in key order
     std::vector<Key> last;         // last[j] == leaves_[leaves[j]].keys.back()
@@ -115,9 +114,12 @@ class WeightIndex {
     return slots_[id];
   }
 
-  std::vector<Leaf> leaves_;     // the pool
-  std::vector<uint32_t> free_;   // unused pool entries
-  std::vector<Group> groups_;    // in key order
+  std::vector<Leaf> leaves_;  // the pool
+  // By leaf: >= the eligible count of every key in the leaf.
+  std::vector<uint64_t> bounds_;
+  std::vector<uint32_t> leaf_group_;  // by leaf: its index in groups_
+  std::vector<uint32_t> free_;        // unused pool entries
+  std::vector<Group> groups_;         // in key order
   std::vector<Key> group_last_;  // group_last_[g] == groups_[g].last.back()
   std::vector<Slot> slots_;      // by id
   uint64_t size_ = 0;
