@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/prefetch.h"
+
 namespace txflow {
 
 std::pair<size_t, size_t> WeightIndex::Find(const Key& key) const {
@@ -65,7 +67,7 @@ void WeightIndex::SplitLeaf(size_t g, size_t j) {
   // Each half keeps the whole leaf's bound: a bound of a superset.
   bounds_[upper_l] = bounds_[l];
   leaf_group_[upper_l] = static_cast<uint32_t>(g);
-  for (const Key& k : upper) slots_[k.second].leaf = upper_l;
+  for (const Key& k : upper) leaf_of_[k.second] = upper_l;
   Group& group = groups_[g];
   group.last[j] = leaf.back();
   group.last.insert(group.last.begin() + static_cast<ptrdiff_t>(j) + 1,
@@ -87,7 +89,8 @@ void WeightIndex::SplitLeaf(size_t g, size_t j) {
 
 void WeightIndex::Insert(double avg, uint32_t id, uint64_t eligible) {
   const Key key{avg, id};
-  SlotOf(id).eligible = eligible;
+  Reserve(id);
+  eligible_[id] = eligible;
   ++size_;
   if (groups_.empty()) {
     const uint32_t l = NewLeaf();
@@ -101,7 +104,7 @@ void WeightIndex::Insert(double avg, uint32_t id, uint64_t eligible) {
     group.bound = eligible;
     groups_.push_back(std::move(group));
     group_last_.push_back(key);
-    slots_[id].leaf = l;
+    leaf_of_[id] = l;
     return;
   }
   const auto [g, j] = Find(key);
@@ -114,7 +117,7 @@ void WeightIndex::Insert(double avg, uint32_t id, uint64_t eligible) {
   ++group.count;
   group.last[j] = leaf.back();
   group_last_[g] = group.last.back();
-  slots_[id].leaf = l;
+  leaf_of_[id] = l;
   if (leaf.size() > kMaxLeaf) SplitLeaf(g, j);
 }
 
@@ -146,17 +149,38 @@ void WeightIndex::Erase(double avg, uint32_t id) {
 }
 
 void WeightIndex::SetEligible(double avg, uint32_t id, uint64_t eligible) {
-  (void)avg;  // the slot knows the key's leaf: no search
-  Slot& slot = SlotOf(id);
-  slot.eligible = eligible;
-  // A count within the leaf's bound (most raises: the bound is the largest
-  // of ~100 customers' counts) keeps every bound valid; the group's bound is
-  // >= the leaf's, so it needs a look only when the leaf's rose.
-  const uint32_t l = slot.leaf;
-  if (eligible <= bounds_[l]) return;
-  bounds_[l] = eligible;
-  Group& group = groups_[leaf_group_[l]];
-  group.bound = std::max(group.bound, eligible);
+  (void)avg;  // leaf_of_ knows the key's leaf: no search
+  Reserve(id);
+  eligible_[id] = eligible;
+  // A lower count keeps every bound valid.
+  if (eligible == 0) return;
+  pending_.push_back(id);
+  // Bounded memory even if Take() is never called.
+  if (pending_.size() > size_ + 1024) RaisePending();
+}
+
+void WeightIndex::RaisePending() {
+  if (groups_.empty()) {
+    pending_.clear();
+    return;
+  }
+  constexpr size_t kAhead = 8;
+  const size_t n = pending_.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) Prefetch(&leaf_of_[pending_[i + kAhead]]);
+    const uint32_t id = pending_[i];
+    const uint32_t l = leaf_of_[id];
+    const uint64_t eligible = eligible_[id];
+    // A count within the leaf's bound (most raises: the bound is the largest
+    // of ~100 customers' counts) keeps every bound valid; the group's bound
+    // is >= the leaf's, so it needs a look only when the leaf's rose.
+    if (l >= bounds_.size() || eligible <= bounds_[l]) continue;
+    bounds_[l] = eligible;
+    Group& group =
+        groups_[std::min<size_t>(leaf_group_[l], groups_.size() - 1)];
+    group.bound = std::max(group.bound, eligible);
+  }
+  pending_.clear();
 }
 
 void WeightIndex::Move(std::vector<Update>& updates) {
@@ -190,8 +214,11 @@ void WeightIndex::MergeAll(const std::vector<Update>& updates) {
   for (const Update& u : updates) {
     if (u.indexed) erased.push_back(Key{u.old_avg, u.id});
     inserted.push_back(Key{u.new_avg, u.id});
-    SlotOf(u.id).eligible = u.eligible;
+    Reserve(u.id);
+    eligible_[u.id] = u.eligible;
   }
+  // The new leaves' bounds are computed from every count: exact.
+  pending_.clear();
   std::sort(erased.begin(), erased.end());
   std::sort(inserted.begin(), inserted.end());
   // Three-quarter-full leaves and groups leave room for the next inserts.
@@ -212,9 +239,8 @@ void WeightIndex::MergeAll(const std::vector<Update>& updates) {
     Leaf& leaf = fresh[cur];
     if (leaf.empty()) leaf.reserve(kMaxLeaf);
     leaf.push_back(k);
-    Slot& slot = slots_[k.second];
-    slot.leaf = static_cast<uint32_t>(cur);
-    fresh_bounds[cur] = std::max(fresh_bounds[cur], slot.eligible);
+    leaf_of_[k.second] = static_cast<uint32_t>(cur);
+    fresh_bounds[cur] = std::max(fresh_bounds[cur], eligible_[k.second]);
     ++written;
     if (cur + 1 < nb && written == (cur + 1) * n / nb) ++cur;
   };
@@ -276,6 +302,7 @@ double WeightIndex::Kth(uint64_t k) const {
 
 void WeightIndex::Take(double max_avg, uint64_t min_eligible,
                        std::vector<uint32_t>* out) {
+  RaisePending();
   for (size_t g = 0; g < groups_.size(); ++g) {
     // Group g starts after group g - 1's last key.
     if (g > 0 && group_last_[g - 1].first > max_avg) break;
@@ -289,7 +316,7 @@ void WeightIndex::Take(double max_avg, uint64_t min_eligible,
         // The whole leaf, so that its bound becomes exact (the taken at 0).
         uint64_t bound = 0;
         for (const Key& k : leaves_[l]) {
-          uint64_t& eligible = slots_[k.second].eligible;
+          uint64_t& eligible = eligible_[k.second];
           if (k.first <= max_avg && eligible >= min_eligible) {
             out->push_back(k.second);
             eligible = 0;

@@ -97,10 +97,6 @@ class WeightIndex {
     uint64_t count = 0;            // keys in the group's leaves
     uint64_t bound = 0;            // >= every leaf's bound
   };
-  struct Slot {
-    uint64_t eligible = 0;
-    uint32_t leaf = 0;  // the leaf holding the id's key, if present
-  };
   // The group and position in it of the leaf that holds key, or would.
   std::pair<size_t, size_t> Find(const Key& key) const;
   uint32_t NewLeaf();
@@ -109,9 +105,13 @@ class WeightIndex {
   void RenumberFrom(size_t g);
   void SplitLeaf(size_t g, size_t j);
   void MergeAll(const std::vector<Update>& updates);
-  Slot& SlotOf(uint32_t id) {
-    if (id >= slots_.size()) slots_.resize(size_t{id} + 1);
-    return slots_[id];
+  // Raises the bounds for the counts SetEligible() only stored.
+  void RaisePending();
+  void Reserve(uint32_t id) {
+    if (id >= eligible_.size()) {
+      eligible_.resize(size_t{id} + 1, 0);
+      leaf_of_.resize(size_t{id} + 1, 0);
+    }
   }
 
   std::vector<Leaf> leaves_;  // the pool
@@ -120,8 +120,17 @@ class WeightIndex {
   std::vector<uint32_t> leaf_group_;  // by leaf: its index in groups_
   std::vector<uint32_t> free_;        // unused pool entries
   std::vector<Group> groups_;         // in key order
-  std::vector<Key> group_last_;  // group_last_[g] == groups_[g].last.back()
-  std::vector<Slot> slots_;      // by id
+  std::vector<Key> group_last_;     // group_last_[g] == groups_[g].last.back()
+  std::vector<uint64_t> eligible_;  // by id
+  // By id: the leaf holding its key (stale after its erase: raising a stale
+  // leaf's bound is harmless, a bound may be too high).
+  std::vector<uint32_t> leaf_of_;
+  // Ids whose count SetEligible() raised since the last Take(), their leaf
+  // and group bounds not yet raised: SetEligible() is then one store and an
+  // append (the detector calls it for most touched customers, and a load of
+  // the leaf there would stall on a cache miss); Take() raises them in one
+  // pass, where the misses overlap.
+  std::vector<uint32_t> pending_;
   uint64_t size_ = 0;
 };
 

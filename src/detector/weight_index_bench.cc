@@ -1,7 +1,7 @@
 // A timing harness, not a test: the UPGRADE index (WeightIndex) against the
 // previous layout (a copy kept here as OldWeightIndex), on one replayed
-// workload per size. Usage: weight_index_bench [CHUNKS [SIZES...]]
-// (WEIGHT_INDEX_BENCH_WARM=1: no cache trashing between chunks).
+// workload per size. Usage: weight_index_bench [CHUNKS [--oscillate]
+// [SIZES...]] (WEIGHT_INDEX_BENCH_WARM=1: no cache trashing between chunks).
 //
 // Per chunk and merchant, as MerchantState::Evaluate does it: a batch of
 // touched customers (93 % keep their average and only raise their eligible
@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <limits>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -279,6 +280,7 @@ double RandomAvg(std::mt19937_64& rng) {
 // the pair table's and 34 other indexes' work: its leaves have left the
 // caches. Writing 64 MB between two chunks recreates that (untimed).
 bool trash_caches = true;
+bool oscillate = false;
 void TrashCaches() {
   static std::vector<uint64_t> junk(8 << 20);
   if (!trash_caches) return;
@@ -286,13 +288,17 @@ void TrashCaches() {
 }
 
 template <typename Index>
-double RunChunk(Index& index, std::vector<WeightIndex::Update> batch,
+double RunChunk(Index& index, std::vector<WeightIndex::Update> batch, int chunk,
                 uint64_t n, uint64_t min_count, std::vector<uint32_t>* found,
                 double* p_weight) {
   TrashCaches();
   const auto t0 = Clock::now();
   index.Move(batch);
-  const uint64_t lo = (n - 1) / 10, hi = std::min(n - 1, lo + 1);
+  // With --oscillate, every other chunk asks for the 20th percentile: the
+  // bound falls and rises by a tenth of the entries (as a percentile that
+  // sits between two large groups of tied averages does).
+  const uint64_t lo = (n - 1) / (oscillate && chunk % 2 ? 5 : 10),
+                 hi = std::min(n - 1, lo + 1);
   const double w_lo = index.Kth(lo), w_hi = index.Kth(hi);
   *p_weight = w_lo + (w_hi - w_lo) * 0.5;
   index.Take(*p_weight, min_count, found);
@@ -358,14 +364,14 @@ void Run(uint64_t size, int chunks, size_t per_chunk) {
     // Alternate which goes first, so neither always finds a warm cache.
     if (chunk % 2) {
       old_ms.push_back(
-          RunChunk(old_index, batch, n, min_count, &got_old, &pw_old));
+          RunChunk(old_index, batch, chunk, n, min_count, &got_old, &pw_old));
       new_ms.push_back(
-          RunChunk(new_index, batch, n, min_count, &got_new, &pw_new));
+          RunChunk(new_index, batch, chunk, n, min_count, &got_new, &pw_new));
     } else {
       new_ms.push_back(
-          RunChunk(new_index, batch, n, min_count, &got_new, &pw_new));
+          RunChunk(new_index, batch, chunk, n, min_count, &got_new, &pw_new));
       old_ms.push_back(
-          RunChunk(old_index, batch, n, min_count, &got_old, &pw_old));
+          RunChunk(old_index, batch, chunk, n, min_count, &got_old, &pw_old));
     }
     if (got_old != got_new || pw_old != pw_new) {
       std::fprintf(stderr, "MISMATCH at size %llu chunk %d\n",
@@ -394,8 +400,13 @@ int main(int argc, char** argv) {
     txflow::trash_caches = false;  // both indexes stay in cache: a lower bound
   }
   std::vector<uint64_t> sizes;
-  for (int i = 2; i < argc; ++i)
+  for (int i = 2; i < argc; ++i) {
+    if (std::string(argv[i]) == "--oscillate") {
+      txflow::oscillate = true;
+      continue;
+    }
     sizes.push_back(std::strtoull(argv[i], nullptr, 10));
+  }
   if (sizes.empty()) sizes = {10000, 100000, 700000};
   for (uint64_t size : sizes) {
     const size_t per_chunk =
