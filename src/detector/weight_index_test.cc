@@ -341,5 +341,43 @@ TEST(WeightIndex, LargeMovesMatchReference) {
   }
 }
 
+// Every raise of a count must reach the bounds of the leaf and group that
+// hold the key now, however often leaves and groups split or empty in
+// between: each raise is to a count above all before it, so a Take() at that
+// count must return exactly the raised id (a bound that saturates, as in the
+// tests above, would hide a raise sent to the wrong leaf or group).
+TEST(WeightIndex, EveryRaiseReachesTheKeysCurrentLeafAndGroup) {
+  std::mt19937_64 rng(90);
+  WeightIndex index;
+  std::vector<double> avg_of;
+  std::vector<uint32_t> present;
+  auto insert = [&] {
+    const uint32_t id = static_cast<uint32_t>(avg_of.size());
+    const double avg = static_cast<double>(rng() % 50);  // ties
+    avg_of.push_back(avg);
+    present.push_back(id);
+    index.Insert(avg, id, 1);
+  };
+  for (int i = 0; i < 20000; ++i) insert();
+  for (uint64_t round = 0; round < 3000; ++round) {
+    // Splits (and some emptied leaves) between raises.
+    for (int i = 0; i < 20; ++i) insert();
+    for (int i = 0; i < 5; ++i) {
+      const size_t at = rng() % present.size();
+      index.Erase(avg_of[present[at]], present[at]);
+      present[at] = present.back();
+      present.pop_back();
+    }
+    const uint32_t id = present[rng() % present.size()];
+    const uint64_t count = 1000 + round;
+    index.SetEligible(avg_of[id], id, count);
+    // Up to exactly the key's average (a bound on a tie), or everything.
+    const double max_avg = rng() % 2 ? avg_of[id] : 1e9;
+    std::vector<uint32_t> got;
+    index.Take(max_avg, count, &got);
+    ASSERT_EQ(got, std::vector<uint32_t>({id})) << "round " << round;
+  }
+}
+
 }  // namespace
 }  // namespace txflow
