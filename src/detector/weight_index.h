@@ -4,8 +4,8 @@
 // fired for it, 0 after. It answers
 //   - Kth(k): the k-th smallest average, and
 //   - Take(a, c): every entry with average <= a and eligible count >= c
-//     (whose eligible counts it then sets to 0), skipping whole blocks that
-//     cannot hold one.
+//     (whose eligible counts it then sets to 0), skipping whole leaves and
+//     groups that cannot hold one.
 //
 // Layout: a two-level B+-tree. Keys sorted by (average, id) sit in leaves of
 // at most kMaxLeaf keys, held by index in a pool (a split takes a new leaf
@@ -21,16 +21,20 @@
 // Kth walks the group counts, then one group's leaf sizes:
 // O(n / (kMaxLeaf * kMaxGroup) + kMaxGroup).
 //
-// Eligible counts live in an array by id beside the id's leaf, not in the
-// entries, so changing one (most of a chunk's updates: a customer's average
-// rarely changes when its weight comes from the importance table) does not
-// search: it raises the leaf's and the group's bound (upper bounds of their
-// keys' eligible counts, kept for every key). Take() visits only groups and
-// leaves whose bound reaches min_eligible, and makes the bounds of the leaves
-// it visits exact (stale-high bounds, left by erases, are fixed on the first
-// visit); so its cost is the leaves holding what it returns, the one leaf
-// and group straddling max_avg, and one check per group below max_avg. It
-// never recounts leaves it skips.
+// Eligible counts live in an array by id, not in the entries, so changing one
+// (most of a chunk's updates: a customer's average rarely changes when its
+// weight comes from the importance table) does not search: SetEligible() is
+// one store plus an append of the id to a pending list. Each leaf and group
+// keeps an upper bound of its keys' eligible counts, for every key (not only
+// below the last Take()'s bound, as before: raising the bound made Take()
+// recount every block it re-entered). Take() first raises the bounds of the
+// pending ids' leaves and groups, O(pending), in one prefetched pass (an
+// array by id says which leaf holds each id); it then visits only groups and
+// leaves whose bound reaches min_eligible, and makes the bounds of the
+// leaves it visits exact (stale-high bounds, left by erases, are fixed on
+// the first visit). So its cost is O(pending + groups below max_avg +
+// kMaxLeaf * (leaves holding what it returns + stale leaves + the leaf
+// straddling max_avg) + kMaxGroup); it never recounts a leaf it skips.
 //
 // Move() applies a batch of updates (a chunk's touched customers). A batch of
 // at least n / kBatchDivisor key changes is merged in one sequential pass over
@@ -39,7 +43,11 @@
 // scratch is released afterwards. A smaller batch goes entry by entry.
 // Either way the cost of a chunk is bounded by its rows, not by the history.
 //
-// Ids should be dense (memory is O(largest id)). Not thread-safe.
+// Memory: 16 bytes per key in the leaves (three-quarters full after a
+// merge), 12 bytes per id (eligible count, leaf), 36 per leaf (vector,
+// bound, group), a few hundred bytes per group, and 4 per pending raise
+// (at most size() + 1024: SetEligible() raises them itself beyond that). Ids
+// should be dense (memory is O(largest id)). Not thread-safe.
 #ifndef TXFLOW_DETECTOR_WEIGHT_INDEX_H_
 #define TXFLOW_DETECTOR_WEIGHT_INDEX_H_
 
