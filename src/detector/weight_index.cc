@@ -149,11 +149,11 @@ void WeightIndex::Erase(double avg, uint32_t id) {
 }
 
 void WeightIndex::SetEligible(double avg, uint32_t id, uint64_t eligible) {
-  (void)avg;  // leaf_of_ knows the key's leaf: no search
   Reserve(id);
   eligible_[id] = eligible;
-  // A lower count keeps every bound valid.
-  if (eligible == 0) return;
+  // A lower count keeps every bound valid; a key above covered_ needs no
+  // bound until a Take() covers it (Cover() recounts it then).
+  if (eligible == 0 || avg > covered_) return;
   pending_.push_back(id);
   // Bounded memory even if Take() is never called.
   if (pending_.size() > size_ + 1024) RaisePending();
@@ -300,9 +300,31 @@ double WeightIndex::Kth(uint64_t k) const {
   return group_last_.back().first;  // unreachable when k < size()
 }
 
+void WeightIndex::Cover(double max_avg) {
+  // From the leaf that would hold the first key above covered_.
+  auto [g, j] = Find(Key{covered_, std::numeric_limits<uint32_t>::max()});
+  for (; g < groups_.size(); ++g, j = 0) {
+    Group& group = groups_[g];
+    for (; j < group.leaves.size(); ++j) {
+      const uint32_t l = group.leaves[j];
+      if (leaves_[l].front().first > max_avg) return;
+      uint64_t bound = 0;
+      for (const Key& k : leaves_[l])
+        bound = std::max(bound, eligible_[k.second]);
+      bounds_[l] = bound;
+      group.bound = std::max(group.bound, bound);
+    }
+  }
+}
+
 void WeightIndex::Take(double max_avg, uint64_t min_eligible,
                        std::vector<uint32_t>* out) {
+  if (groups_.empty()) return;
   RaisePending();
+  if (max_avg > covered_) {
+    Cover(max_avg);
+    covered_ = max_avg;
+  }
   for (size_t g = 0; g < groups_.size(); ++g) {
     // Group g starts after group g - 1's last key.
     if (g > 0 && group_last_[g - 1].first > max_avg) break;

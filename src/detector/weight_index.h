@@ -115,6 +115,9 @@ class WeightIndex {
   void MergeAll(const std::vector<Update>& updates);
   // Raises the bounds for the counts SetEligible() only stored.
   void RaisePending();
+  // Makes exact the bounds of the leaves holding a key in (covered_,
+  // max_avg], and raises their groups' bounds.
+  void Cover(double max_avg);
   void Reserve(uint32_t id) {
     if (id >= eligible_.size()) {
       eligible_.resize(size_t{id} + 1, 0);
@@ -139,6 +142,11 @@ class WeightIndex {
   // the leaf there would stall on a cache miss); Take() raises them in one
   // pass, where the misses overlap.
   std::vector<uint32_t> pending_;
+  // The largest max_avg any Take() has asked for: the bounds cover the keys
+  // with average <= covered_ (SetEligible() of a key above it is one store,
+  // no pending raise). It never falls, so a bound that falls and rises again
+  // recounts nothing.
+  double covered_ = -std::numeric_limits<double>::infinity();
   uint64_t size_ = 0;
 };
 
