@@ -89,6 +89,11 @@ TEST(WeightIndex, TakeSeesCountsRaisedAboveTheLastBound) {
   got.clear();
   index.Take(800.0, 5, &got);  // taken ones are no longer eligible
   EXPECT_TRUE(got.empty());
+  // Just above the bound, in the same leaf as the keys below it (whose
+  // bound the raise does not reach, as the key was above the bound).
+  index.SetEligible(801.0, 801, 9);
+  index.Take(850.0, 5, &got);
+  EXPECT_EQ(got, std::vector<uint32_t>({801}));
 }
 
 // Batches of every size, so both the merge pass (large batches) and the one by
