@@ -23,18 +23,24 @@
 //
 // Eligible counts live in an array by id, not in the entries, so changing one
 // (most of a chunk's updates: a customer's average rarely changes when its
-// weight comes from the importance table) does not search: SetEligible() is
-// one store plus an append of the id to a pending list. Each leaf and group
-// keeps an upper bound of its keys' eligible counts, for every key (not only
-// below the last Take()'s bound, as before: raising the bound made Take()
-// recount every block it re-entered). Take() first raises the bounds of the
-// pending ids' leaves and groups, O(pending), in one prefetched pass (an
-// array by id says which leaf holds each id); it then visits only groups and
-// leaves whose bound reaches min_eligible, and makes the bounds of the
-// leaves it visits exact (stale-high bounds, left by erases, are fixed on
-// the first visit). So its cost is O(pending + groups below max_avg +
-// kMaxLeaf * (leaves holding what it returns + stale leaves + the leaf
-// straddling max_avg) + kMaxGroup); it never recounts a leaf it skips.
+// weight comes from the importance table) does not search. Each leaf and
+// group keeps an upper bound of the eligible counts of its keys with
+// average <= covered_, the largest bound any Take() has asked for (a
+// high-water mark: it never falls, so a percentile that falls and rises
+// again recounts nothing; before, the bounds covered only the last Take()'s
+// range and every rise recounted the blocks it re-entered). SetEligible() of
+// a key above covered_ is one store; of a key below it, one store plus an
+// append of the id to a pending list. Take() first raises the pending ids'
+// leaf and group bounds, O(pending), in one prefetched pass (an array by id
+// says which leaf holds each id; a load there would stall the detector's
+// loop on a cache miss), then, if max_avg > covered_, recounts the leaves
+// holding keys in (covered_, max_avg] once (Cover). It then visits only
+// groups and leaves whose bound reaches min_eligible, and makes the bounds
+// of the leaves it visits exact (stale-high bounds, left by erases, are
+// fixed on the first visit). So its cost is O(pending + newly covered keys
+// + groups below max_avg + kMaxLeaf * (leaves holding what it returns +
+// stale leaves + the leaf straddling max_avg) + kMaxGroup); it never
+// recounts a leaf it skips.
 //
 // Move() applies a batch of updates (a chunk's touched customers). A batch of
 // at least n / kBatchDivisor key changes is merged in one sequential pass over
