@@ -2,75 +2,185 @@
 
 #include <algorithm>
 
+#include "common/prefetch.h"
+
 namespace txflow {
 
-size_t WeightIndex::FindBlock(const Key& key) const {
-  const auto it = std::lower_bound(last_keys_.begin(), last_keys_.end(), key);
-  const size_t b = static_cast<size_t>(it - last_keys_.begin());
-  return std::min(b, blocks_.size() - 1);
+std::pair<size_t, size_t> WeightIndex::Find(const Key& key) const {
+  // The first group (then leaf) whose last key is >= key, or the last one.
+  const size_t g = std::min<size_t>(
+      static_cast<size_t>(
+          std::lower_bound(group_last_.begin(), group_last_.end(), key) -
+          group_last_.begin()),
+      groups_.size() - 1);
+  const std::vector<Key>& last = groups_[g].last;
+  const size_t j = std::min<size_t>(
+      static_cast<size_t>(std::lower_bound(last.begin(), last.end(), key) -
+                          last.begin()),
+      last.size() - 1);
+  return {g, j};
 }
 
-void WeightIndex::Recount(size_t b) {
-  uint64_t bound = 0;
-  for (const Key& k : blocks_[b].keys) {
-    bound = std::max(bound, eligible_[k.second]);
+uint32_t WeightIndex::NewLeaf() {
+  if (!free_.empty()) {
+    const uint32_t l = free_.back();
+    free_.pop_back();
+    bounds_[l] = 0;
+    return l;
   }
-  blocks_[b].bound = bound;
+  leaves_.emplace_back();
+  bounds_.push_back(0);
+  leaf_group_.push_back(0);
+  return static_cast<uint32_t>(leaves_.size() - 1);
+}
+
+void WeightIndex::RenumberFrom(size_t g) {
+  for (; g < groups_.size(); ++g) {
+    for (uint32_t l : groups_[g].leaves)
+      leaf_group_[l] = static_cast<uint32_t>(g);
+  }
+}
+
+void WeightIndex::InsertGroup(size_t g, Group group) {
+  group_last_.insert(group_last_.begin() + static_cast<ptrdiff_t>(g),
+                     group.last.back());
+  groups_.insert(groups_.begin() + static_cast<ptrdiff_t>(g), std::move(group));
+  // Group splits are rare (one per ~kMaxGroup / 2 leaf splits): renumbering
+  // the later leaves then is cheaper than a level of indirection on every
+  // SetEligible.
+  RenumberFrom(g);
+}
+
+void WeightIndex::EraseGroup(size_t g) {
+  group_last_.erase(group_last_.begin() + static_cast<ptrdiff_t>(g));
+  groups_.erase(groups_.begin() + static_cast<ptrdiff_t>(g));
+  RenumberFrom(g);
+}
+
+void WeightIndex::SplitLeaf(size_t g, size_t j) {
+  const uint32_t upper_l = NewLeaf();  // may move leaves_: index it after
+  const uint32_t l = groups_[g].leaves[j];
+  Leaf& leaf = leaves_[l];
+  Leaf& upper = leaves_[upper_l];
+  upper.assign(leaf.begin() + kMaxLeaf / 2, leaf.end());
+  leaf.resize(kMaxLeaf / 2);
+  // Each half keeps the whole leaf's bound: a bound of a superset.
+  bounds_[upper_l] = bounds_[l];
+  leaf_group_[upper_l] = static_cast<uint32_t>(g);
+  for (const Key& k : upper) leaf_of_[k.second] = upper_l;
+  Group& group = groups_[g];
+  group.last[j] = leaf.back();
+  group.last.insert(group.last.begin() + static_cast<ptrdiff_t>(j) + 1,
+                    upper.back());
+  group.leaves.insert(group.leaves.begin() + static_cast<ptrdiff_t>(j) + 1,
+                      upper_l);
+  if (group.leaves.size() <= kMaxGroup) return;
+  Group up;
+  up.leaves.assign(group.leaves.begin() + kMaxGroup / 2, group.leaves.end());
+  up.last.assign(group.last.begin() + kMaxGroup / 2, group.last.end());
+  group.leaves.resize(kMaxGroup / 2);
+  group.last.resize(kMaxGroup / 2);
+  for (uint32_t x : up.leaves) up.count += leaves_[x].size();
+  group.count -= up.count;
+  up.bound = group.bound;
+  group_last_[g] = group.last.back();
+  InsertGroup(g + 1, std::move(up));
 }
 
 void WeightIndex::Insert(double avg, uint32_t id, uint64_t eligible) {
   const Key key{avg, id};
-  EligibleOf(id) = eligible;
+  Reserve(id);
+  eligible_[id] = eligible;
   ++size_;
-  if (blocks_.empty()) {
-    blocks_.push_back(Block{{key}, eligible});
-    last_keys_.push_back(key);
+  if (groups_.empty()) {
+    const uint32_t l = NewLeaf();
+    leaves_[l].assign(1, key);
+    bounds_[l] = eligible;
+    leaf_group_[l] = 0;
+    Group group;
+    group.leaves = {l};
+    group.last = {key};
+    group.count = 1;
+    group.bound = eligible;
+    groups_.push_back(std::move(group));
+    group_last_.push_back(key);
+    leaf_of_[id] = l;
     return;
   }
-  const size_t b = FindBlock(key);
-  Block& block = blocks_[b];
-  block.keys.insert(std::lower_bound(block.keys.begin(), block.keys.end(), key),
-                    key);
-  if (avg <= maintained_) block.bound = std::max(block.bound, eligible);
-  last_keys_[b] = block.keys.back();
-  if (block.keys.size() > kMaxBlock) {  // split in halves
-    // Each half keeps the whole block's bound: a bound of a superset.
-    Block upper{{block.keys.begin() + kMaxBlock / 2, block.keys.end()},
-                block.bound};
-    block.keys.resize(kMaxBlock / 2);
-    last_keys_[b] = block.keys.back();
-    last_keys_.insert(last_keys_.begin() + static_cast<ptrdiff_t>(b) + 1,
-                      upper.keys.back());
-    blocks_.insert(blocks_.begin() + static_cast<ptrdiff_t>(b) + 1,
-                   std::move(upper));
-  }
+  const auto [g, j] = Find(key);
+  Group& group = groups_[g];
+  const uint32_t l = group.leaves[j];
+  Leaf& leaf = leaves_[l];
+  leaf.insert(std::lower_bound(leaf.begin(), leaf.end(), key), key);
+  bounds_[l] = std::max(bounds_[l], eligible);
+  group.bound = std::max(group.bound, eligible);
+  ++group.count;
+  group.last[j] = leaf.back();
+  group_last_[g] = group.last.back();
+  leaf_of_[id] = l;
+  if (leaf.size() > kMaxLeaf) SplitLeaf(g, j);
 }
 
 void WeightIndex::Erase(double avg, uint32_t id) {
+  if (groups_.empty()) return;
   const Key key{avg, id};
-  const size_t b = FindBlock(key);
-  Block& block = blocks_[b];
-  const auto at = std::lower_bound(block.keys.begin(), block.keys.end(), key);
-  if (at == block.keys.end() || *at != key) return;  // absent: nothing to do
-  block.keys.erase(at);
+  const auto [g, j] = Find(key);
+  Group& group = groups_[g];
+  const uint32_t l = group.leaves[j];
+  Leaf& leaf = leaves_[l];
+  const auto at = std::lower_bound(leaf.begin(), leaf.end(), key);
+  if (at == leaf.end() || *at != key) return;  // absent: nothing to do
+  leaf.erase(at);
   --size_;
-  // The bound stays: a bound of a superset.
-  if (block.keys.empty()) {
-    blocks_.erase(blocks_.begin() + static_cast<ptrdiff_t>(b));
-    last_keys_.erase(last_keys_.begin() + static_cast<ptrdiff_t>(b));
+  --group.count;
+  // The bounds stay: bounds of a superset.
+  if (!leaf.empty()) {
+    group.last[j] = leaf.back();
   } else {
-    last_keys_[b] = block.keys.back();
+    free_.push_back(l);
+    group.leaves.erase(group.leaves.begin() + static_cast<ptrdiff_t>(j));
+    group.last.erase(group.last.begin() + static_cast<ptrdiff_t>(j));
+    if (group.leaves.empty()) {
+      EraseGroup(g);
+      return;
+    }
   }
+  group_last_[g] = group.last.back();
 }
 
 void WeightIndex::SetEligible(double avg, uint32_t id, uint64_t eligible) {
-  EligibleOf(id) = eligible;
-  // Keys above maintained_ need no bound: a Take() that reaches them recounts
-  // their block first.
-  if (avg <= maintained_ && eligible > 0) {
-    Block& block = blocks_[FindBlock(Key{avg, id})];
-    block.bound = std::max(block.bound, eligible);
+  Reserve(id);
+  eligible_[id] = eligible;
+  // A lower count keeps every bound valid; a key above covered_ needs no
+  // bound until a Take() covers it (Cover() recounts it then).
+  if (eligible == 0 || avg > covered_) return;
+  pending_.push_back(id);
+  // Bounded memory even if Take() is never called.
+  if (pending_.size() > size_ + 1024) RaisePending();
+}
+
+void WeightIndex::RaisePending() {
+  if (groups_.empty()) {
+    pending_.clear();
+    return;
   }
+  constexpr size_t kAhead = 8;
+  const size_t n = pending_.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) Prefetch(&leaf_of_[pending_[i + kAhead]]);
+    const uint32_t id = pending_[i];
+    const uint32_t l = leaf_of_[id];
+    const uint64_t eligible = eligible_[id];
+    // A count within the leaf's bound (most raises: the bound is the largest
+    // of ~100 customers' counts) keeps every bound valid; the group's bound
+    // is >= the leaf's, so it needs a look only when the leaf's rose.
+    if (l >= bounds_.size() || eligible <= bounds_[l]) continue;
+    bounds_[l] = eligible;
+    Group& group =
+        groups_[std::min<size_t>(leaf_group_[l], groups_.size() - 1)];
+    group.bound = std::max(group.bound, eligible);
+  }
+  pending_.clear();
 }
 
 void WeightIndex::Move(std::vector<Update>& updates) {
@@ -96,86 +206,152 @@ void WeightIndex::Move(std::vector<Update>& updates) {
 }
 
 void WeightIndex::MergeAll(const std::vector<Update>& updates) {
-  erased_.clear();
-  inserted_.clear();
+  // Scratch local to the merge: a first build's is as large as the index,
+  // and keeping it would double the index's memory for nothing.
+  std::vector<Key> erased, inserted;
+  erased.reserve(updates.size());
+  inserted.reserve(updates.size());
   for (const Update& u : updates) {
-    if (u.indexed) erased_.push_back(Key{u.old_avg, u.id});
-    inserted_.push_back(Key{u.new_avg, u.id});
-    EligibleOf(u.id) = u.eligible;
+    if (u.indexed) erased.push_back(Key{u.old_avg, u.id});
+    inserted.push_back(Key{u.new_avg, u.id});
+    Reserve(u.id);
+    eligible_[u.id] = u.eligible;
   }
-  std::sort(erased_.begin(), erased_.end());
-  std::sort(inserted_.begin(), inserted_.end());
-  merged_.clear();
-  merged_.reserve(size_ - erased_.size() + inserted_.size());
-  size_t e = 0, i = 0;
-  for (const Block& block : blocks_) {
-    for (const Key& x : block.keys) {
-      while (i < inserted_.size() && inserted_[i] < x) {
-        merged_.push_back(inserted_[i++]);
-      }
-      if (e < erased_.size() && erased_[e] == x) {
-        ++e;  // keys are unique: this is the one entry with that key
-        continue;
-      }
-      merged_.push_back(x);
-    }
-  }
-  merged_.insert(merged_.end(), inserted_.begin() + static_cast<ptrdiff_t>(i),
-                 inserted_.end());
-  // Three-quarter-full blocks leave room for the next single inserts.
-  constexpr size_t kFill = kMaxBlock * 3 / 4;
-  const size_t n = merged_.size();
+  // The new leaves' bounds are computed from every count: exact.
+  pending_.clear();
+  std::sort(erased.begin(), erased.end());
+  std::sort(inserted.begin(), inserted.end());
+  // Three-quarter-full leaves and groups leave room for the next inserts.
+  constexpr size_t kFill = kMaxLeaf * 3 / 4;
+  constexpr size_t kGroupFill = kMaxGroup * 3 / 4;
+  const size_t n = size_ + inserted.size() - erased.size();
   const size_t nb = (n + kFill - 1) / kFill;
-  blocks_.resize(nb);
-  last_keys_.resize(nb);
-  for (size_t b = 0; b < nb; ++b) {
-    const size_t lo = b * n / nb, hi = (b + 1) * n / nb;
-    Block& block = blocks_[b];
-    block.keys.assign(merged_.begin() + static_cast<ptrdiff_t>(lo),
-                      merged_.begin() + static_cast<ptrdiff_t>(hi));
-    last_keys_[b] = block.keys.back();
-    // Only blocks holding maintained keys need a bound.
-    if (block.keys.front().first <= maintained_) {
-      Recount(b);
-    } else {
-      block.bound = 0;
+  // Straight into new leaves; each old leaf is freed once read, so the peak
+  // is the old leaves plus the new, not a third copy of every key.
+  std::vector<Leaf> fresh(nb);
+  std::vector<uint64_t> fresh_bounds(nb, 0);
+  size_t cur = 0, written = 0;
+  auto emit = [&](const Key& k) {
+    if (cur == fresh.size()) {  // only if REQUIRES broke
+      fresh.emplace_back();
+      fresh_bounds.push_back(0);
+    }
+    Leaf& leaf = fresh[cur];
+    if (leaf.empty()) leaf.reserve(kMaxLeaf);
+    leaf.push_back(k);
+    leaf_of_[k.second] = static_cast<uint32_t>(cur);
+    fresh_bounds[cur] = std::max(fresh_bounds[cur], eligible_[k.second]);
+    ++written;
+    if (cur + 1 < nb && written == (cur + 1) * n / nb) ++cur;
+  };
+  size_t e = 0, i = 0;
+  for (const Group& group : groups_) {
+    for (uint32_t l : group.leaves) {
+      for (const Key& x : leaves_[l]) {
+        while (i < inserted.size() && inserted[i] < x) emit(inserted[i++]);
+        if (e < erased.size() && erased[e] == x) {
+          ++e;  // keys are unique: this is the one entry with that key
+          continue;
+        }
+        emit(x);
+      }
+      Leaf().swap(leaves_[l]);
     }
   }
-  size_ = n;
+  while (i < inserted.size()) emit(inserted[i++]);
+  while (!fresh.empty() && fresh.back().empty()) fresh.pop_back();
+  fresh_bounds.resize(fresh.size());
+  leaves_ = std::move(fresh);
+  bounds_ = std::move(fresh_bounds);
+  leaf_group_.assign(leaves_.size(), 0);
+  free_.clear();
+  groups_.clear();
+  group_last_.clear();
+  const size_t nl = leaves_.size();
+  const size_t ng = (nl + kGroupFill - 1) / kGroupFill;
+  groups_.resize(ng);
+  group_last_.resize(ng);
+  for (size_t g = 0; g < ng; ++g) {
+    Group& group = groups_[g];
+    for (size_t l = g * nl / ng; l < (g + 1) * nl / ng; ++l) {
+      leaf_group_[l] = static_cast<uint32_t>(g);
+      group.leaves.push_back(static_cast<uint32_t>(l));
+      group.last.push_back(leaves_[l].back());
+      group.count += leaves_[l].size();
+      group.bound = std::max(group.bound, bounds_[l]);
+    }
+    group_last_[g] = group.last.back();
+  }
+  size_ = written;
 }
 
 double WeightIndex::Kth(uint64_t k) const {
-  for (const Block& block : blocks_) {
-    if (k < block.keys.size()) return block.keys[k].first;
-    k -= block.keys.size();
+  for (const Group& group : groups_) {
+    if (k >= group.count) {
+      k -= group.count;
+      continue;
+    }
+    for (uint32_t l : group.leaves) {
+      const Leaf& keys = leaves_[l];
+      if (k < keys.size()) return keys[k].first;
+      k -= keys.size();
+    }
   }
-  return blocks_.back().keys.back().first;  // unreachable when k < size()
+  return group_last_.back().first;  // unreachable when k < size()
+}
+
+void WeightIndex::Cover(double max_avg) {
+  // From the leaf that would hold the first key above covered_.
+  auto [g, j] = Find(Key{covered_, std::numeric_limits<uint32_t>::max()});
+  for (; g < groups_.size(); ++g, j = 0) {
+    Group& group = groups_[g];
+    for (; j < group.leaves.size(); ++j) {
+      const uint32_t l = group.leaves[j];
+      if (leaves_[l].front().first > max_avg) return;
+      uint64_t bound = 0;
+      for (const Key& k : leaves_[l])
+        bound = std::max(bound, eligible_[k.second]);
+      bounds_[l] = bound;
+      group.bound = std::max(group.bound, bound);
+    }
+  }
 }
 
 void WeightIndex::Take(double max_avg, uint64_t min_eligible,
                        std::vector<uint32_t>* out) {
-  for (size_t b = 0; b < blocks_.size(); ++b) {
-    Block& block = blocks_[b];
-    if (block.keys.front().first > max_avg) break;
-    // Keys above the old maintained_ had no bound kept: count them now.
-    if (block.keys.back().first > maintained_) Recount(b);
-    if (block.bound < min_eligible) continue;
-    // After this call the maintained keys are those <= max_avg: the bound
-    // becomes exact over them, with the taken ones at 0.
-    uint64_t bound = 0;
-    for (const Key& k : block.keys) {
-      if (k.first > max_avg) break;
-      uint64_t& eligible = eligible_[k.second];
-      if (eligible >= min_eligible) {
-        out->push_back(k.second);
-        eligible = 0;
-      } else {
-        bound = std::max(bound, eligible);
-      }
-    }
-    block.bound = bound;
+  if (groups_.empty()) return;
+  RaisePending();
+  if (max_avg > covered_) {
+    Cover(max_avg);
+    covered_ = max_avg;
   }
-  maintained_ = max_avg;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    // Group g starts after group g - 1's last key.
+    if (g > 0 && group_last_[g - 1].first > max_avg) break;
+    Group& group = groups_[g];
+    if (group.bound < min_eligible) continue;
+    uint64_t group_bound = 0;
+    for (size_t j = 0; j < group.leaves.size(); ++j) {
+      const uint32_t l = group.leaves[j];
+      const bool reached = j == 0 || group.last[j - 1].first <= max_avg;
+      if (reached && bounds_[l] >= min_eligible) {
+        // The whole leaf, so that its bound becomes exact (the taken at 0).
+        uint64_t bound = 0;
+        for (const Key& k : leaves_[l]) {
+          uint64_t& eligible = eligible_[k.second];
+          if (k.first <= max_avg && eligible >= min_eligible) {
+            out->push_back(k.second);
+            eligible = 0;
+          } else {
+            bound = std::max(bound, eligible);
+          }
+        }
+        bounds_[l] = bound;
+      }
+      group_bound = std::max(group_bound, bounds_[l]);
+    }
+    group.bound = group_bound;
+  }
 }
 
 }  // namespace txflow

@@ -4,30 +4,56 @@
 // fired for it, 0 after. It answers
 //   - Kth(k): the k-th smallest average, and
 //   - Take(a, c): every entry with average <= a and eligible count >= c
-//     (whose eligible counts it then sets to 0), skipping whole blocks that
-//     cannot hold one.
+//     (whose eligible counts it then sets to 0), skipping whole leaves and
+//     groups that cannot hold one.
 //
-// Layout: keys sorted by (average, id) in blocks of at most kMaxBlock; the
-// blocks' last keys sit in one contiguous array for the binary search. An
-// insert or erase is two short binary searches and a move of at most a block
-// (a few KB) — far fewer cache misses than a balanced tree's walk. Kth walks
-// the block sizes: O(n / kMaxBlock).
+// Layout: a two-level B+-tree. Keys sorted by (average, id) sit in leaves of
+// at most kMaxLeaf keys, held by index in a pool (a split takes a new leaf
+// from the pool and moves nothing else). Leaves are grouped, in order, into
+// groups of at most kMaxGroup leaves; a group holds its leaves' indexes and
+// last keys (one contiguous array for the binary search), and the groups'
+// last keys sit in one more contiguous array. An insert or erase is three
+// short binary searches and a move of at most a leaf (2 KB) plus a group's
+// directory (a few hundred bytes); a leaf split inserts into its group's
+// directory only, and a group split (every ~kMaxGroup/2 leaf splits) moves
+// the group array (n / (kMaxLeaf * kMaxGroup) entries) and renumbers the
+// later leaves' groups, O(n / kMaxLeaf) amortized over ~2,000 inserts.
+// Kth walks the group counts, then one group's leaf sizes:
+// O(n / (kMaxLeaf * kMaxGroup) + kMaxGroup).
 //
 // Eligible counts live in an array by id, not in the entries, so changing one
 // (most of a chunk's updates: a customer's average rarely changes when its
-// weight comes from the importance table) does not search the blocks. Take()
-// skips blocks by an upper bound of their eligible counts, and only keys with
-// average <= the last Take()'s bound ("maintained" keys) keep those bounds
-// current; a block that a later Take() reaches beyond that is recounted once.
-// So an update to a customer above the tenth percentile costs one store.
+// weight comes from the importance table) does not search. Each leaf and
+// group keeps an upper bound of the eligible counts of its keys with
+// average <= covered_, the largest bound any Take() has asked for (a
+// high-water mark: it never falls, so a percentile that falls and rises
+// again recounts nothing; before, the bounds covered only the last Take()'s
+// range and every rise recounted the blocks it re-entered). SetEligible() of
+// a key above covered_ is one store; of a key below it, one store plus an
+// append of the id to a pending list. Take() first raises the pending ids'
+// leaf and group bounds, O(pending), in one prefetched pass (an array by id
+// says which leaf holds each id; a load there would stall the detector's
+// loop on a cache miss), then, if max_avg > covered_, recounts the leaves
+// holding keys in (covered_, max_avg] once (Cover). It then visits only
+// groups and leaves whose bound reaches min_eligible, and makes the bounds
+// of the leaves it visits exact (stale-high bounds, left by erases, are
+// fixed on the first visit). So its cost is O(pending + newly covered keys
+// + groups below max_avg + kMaxLeaf * (leaves holding what it returns +
+// stale leaves + the leaf straddling max_avg) + kMaxGroup); it never
+// recounts a leaf it skips.
 //
 // Move() applies a batch of updates (a chunk's touched customers). A batch of
 // at least n / kBatchDivisor key changes is merged in one sequential pass over
 // all entries, O(n + m log m) with n <= kBatchDivisor * m, so still O(m) per
-// key moved; a smaller batch goes entry by entry. Either way the cost of a
-// chunk is bounded by its rows, not by the history.
+// key moved, straight into new leaves (no copy of all entries); its O(m)
+// scratch is released afterwards. A smaller batch goes entry by entry.
+// Either way the cost of a chunk is bounded by its rows, not by the history.
 //
-// Ids should be dense (memory is O(largest id)). Not thread-safe.
+// Memory: 16 bytes per key in the leaves (three-quarters full after a
+// merge), 12 bytes per id (eligible count, leaf), 36 per leaf (vector,
+// bound, group), a few hundred bytes per group, and 4 per pending raise
+// (at most size() + 1024: SetEligible() raises them itself beyond that). Ids
+// should be dense (memory is O(largest id)). Not thread-safe.
 #ifndef TXFLOW_DETECTOR_WEIGHT_INDEX_H_
 #define TXFLOW_DETECTOR_WEIGHT_INDEX_H_
 
@@ -70,33 +96,64 @@ class WeightIndex {
   void Take(double max_avg, uint64_t min_eligible, std::vector<uint32_t>* out);
 
  private:
-  static constexpr size_t kMaxBlock = 128;
+  static constexpr size_t kMaxLeaf = 128;
+  static constexpr size_t kMaxGroup = 64;
   static constexpr size_t kBatchDivisor = 16;
   using Key = std::pair<double, uint32_t>;
-  struct Block {
-    std::vector<Key> keys;  // sorted, never empty
-    // >= the eligible count of every maintained key in the block.
-    uint64_t bound = 0;
+  // A leaf's keys, sorted, never empty while in a group. Its bound and group
+  // are in arrays of their own (bounds_, leaf_group_): SetEligible reads
+  // them for a random leaf, and a few bytes a leaf stay in cache where a
+  // leaf's vector header would not.
+  using Leaf = std::vector<Key>;
+  struct Group {
+    std::vector<uint32_t> leaves;  // leaf indexes, in key order
+    std::vector<Key> last;         // last[j] == leaves_[leaves[j]].keys.back()
+    uint64_t count = 0;            // keys in the group's leaves
+    uint64_t bound = 0;            // >= every leaf's bound
   };
-
-  // Index of the first block whose last key is >= key (or the last block).
-  size_t FindBlock(const Key& key) const;
-  // Sets block b's bound to the largest eligible count in it.
-  void Recount(size_t b);
+  // The group and position in it of the leaf that holds key, or would.
+  std::pair<size_t, size_t> Find(const Key& key) const;
+  uint32_t NewLeaf();
+  void InsertGroup(size_t g, Group group);
+  void EraseGroup(size_t g);
+  void RenumberFrom(size_t g);
+  void SplitLeaf(size_t g, size_t j);
   void MergeAll(const std::vector<Update>& updates);
-  uint64_t& EligibleOf(uint32_t id) {
-    if (id >= eligible_.size()) eligible_.resize(size_t{id} + 1, 0);
-    return eligible_[id];
+  // Raises the bounds for the counts SetEligible() only stored.
+  void RaisePending();
+  // Makes exact the bounds of the leaves holding a key in (covered_,
+  // max_avg], and raises their groups' bounds.
+  void Cover(double max_avg);
+  void Reserve(uint32_t id) {
+    if (id >= eligible_.size()) {
+      eligible_.resize(size_t{id} + 1, 0);
+      leaf_of_.resize(size_t{id} + 1, 0);
+    }
   }
 
-  std::vector<Block> blocks_;
-  std::vector<Key> last_keys_;      // last_keys_[b] == blocks_[b].keys.back()
+  std::vector<Leaf> leaves_;  // the pool
+  // By leaf: >= the eligible count of every key in the leaf.
+  std::vector<uint64_t> bounds_;
+  std::vector<uint32_t> leaf_group_;  // by leaf: its index in groups_
+  std::vector<uint32_t> free_;        // unused pool entries
+  std::vector<Group> groups_;         // in key order
+  std::vector<Key> group_last_;     // group_last_[g] == groups_[g].last.back()
   std::vector<uint64_t> eligible_;  // by id
-  // Keys with average <= maintained_ are covered by their block's bound.
-  double maintained_ = -std::numeric_limits<double>::infinity();
+  // By id: the leaf holding its key (stale after its erase: raising a stale
+  // leaf's bound is harmless, a bound may be too high).
+  std::vector<uint32_t> leaf_of_;
+  // Ids whose count SetEligible() raised since the last Take(), their leaf
+  // and group bounds not yet raised: SetEligible() is then one store and an
+  // append (the detector calls it for most touched customers, and a load of
+  // the leaf there would stall on a cache miss); Take() raises them in one
+  // pass, where the misses overlap.
+  std::vector<uint32_t> pending_;
+  // The largest max_avg any Take() has asked for: the bounds cover the keys
+  // with average <= covered_ (SetEligible() of a key above it is one store,
+  // no pending raise). It never falls, so a bound that falls and rises again
+  // recounts nothing.
+  double covered_ = -std::numeric_limits<double>::infinity();
   uint64_t size_ = 0;
-  // Scratch for MergeAll, kept to reuse its capacity.
-  std::vector<Key> erased_, inserted_, merged_;
 };
 
 }  // namespace txflow
