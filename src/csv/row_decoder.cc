@@ -5,10 +5,6 @@
 
 #include "common/ascii.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace txflow {
 namespace {
 
@@ -20,52 +16,32 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-void PushUnquoted(std::string_view v, std::vector<std::string_view>* fields) {
-  v = Trim(v);
-  if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') {
-    v = v.substr(1, v.size() - 2);
-  }
-  fields->push_back(v);
-}
-
 // The common case, a record without any '"': every field is unquoted, so
-// the fields are the spans between commas (trimmed, single quotes removed),
-// exactly as the general path below would make them. Commas are found 16
-// bytes at a time. False (fields unspecified) when the record has a '"'.
+// the fields are the spans between commas (BareField), exactly as the
+// general path below would make them. False (fields unspecified) when the
+// record has a '"'.
 bool SplitUnquoted(std::string_view record,
                    std::vector<std::string_view>* fields) {
-  const char* p = record.data();
-  const size_t n = record.size();
-  size_t start = 0, i = 0;
-#if defined(__SSE2__)
-  const __m128i comma = _mm_set1_epi8(',');
-  const __m128i quote = _mm_set1_epi8('"');
-  for (; i + 16 <= n; i += 16) {
-    const __m128i block =
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    if (_mm_movemask_epi8(_mm_cmpeq_epi8(block, quote)) != 0) return false;
-    unsigned commas =
-        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, comma)));
-    while (commas != 0) {
-      const size_t at = i + static_cast<size_t>(__builtin_ctz(commas));
-      PushUnquoted(record.substr(start, at - start), fields);
-      start = at + 1;
-      commas &= commas - 1;
-    }
-  }
-#endif
-  for (; i < n; ++i) {
-    if (p[i] == '"') return false;
-    if (p[i] == ',') {
-      PushUnquoted(record.substr(start, i - start), fields);
-      start = i + 1;
-    }
-  }
-  PushUnquoted(record.substr(start), fields);
+  size_t start = 0;
+  const bool bare = ScanBareCommas(record, [&](size_t at) {
+    fields->push_back(BareField(record.substr(start, at - start)));
+    start = at + 1;
+    return true;
+  });
+  if (!bare) return false;
+  fields->push_back(BareField(record.substr(start)));
   return true;
 }
 
 }  // namespace
+
+std::string_view BareField(std::string_view v) {
+  v = Trim(v);
+  if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') {
+    v = v.substr(1, v.size() - 2);
+  }
+  return v;
+}
 
 std::optional<std::string> SplitFields(std::string_view record,
                                        std::vector<std::string_view>* fields,
@@ -116,11 +92,7 @@ std::optional<std::string> SplitFields(std::string_view record,
       const size_t comma = record.find(',', i);
       const size_t end =
           comma == std::string_view::npos ? record.size() : comma;
-      std::string_view v = Trim(record.substr(i, end - i));
-      if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') {
-        v = v.substr(1, v.size() - 2);
-      }
-      fields->push_back(v);
+      fields->push_back(BareField(record.substr(i, end - i)));
       i = end;
     }
     if (i >= record.size()) break;

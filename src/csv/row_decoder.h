@@ -16,6 +16,10 @@
 
 #include "common/int128.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace txflow {
 
 // Splits `record` (its trailing "\n" / "\r\n" optional) into `fields`.
@@ -25,6 +29,19 @@ namespace txflow {
 std::optional<std::string> SplitFields(std::string_view record,
                                        std::vector<std::string_view>* fields,
                                        std::string* scratch);
+
+// The fast path of SplitFields, for callers with their own field handling
+// (the importance table's loader): in a record without any '"' (line end
+// removed), every field is the span between two commas, made a value by
+// BareField. ScanBareCommas calls on_comma(offset) for each comma in order,
+// 16 bytes at a time where SSE2 is there; it returns false as soon as it
+// meets a '"' (SplitFields must decide that record) or on_comma returns
+// false, true otherwise.
+template <typename OnComma>
+bool ScanBareCommas(std::string_view record, OnComma on_comma);
+// A field of such a record as SplitFields makes it: blanks (space, tab)
+// trimmed, then one layer of single quotes removed.
+std::string_view BareField(std::string_view v);
 
 // Convenience for non-hot paths: owned copies of the fields.
 std::optional<std::string> SplitFields(std::string_view record,
@@ -58,6 +75,35 @@ std::optional<int64_t> ParseDecimal(std::string_view text, int scale);
 // or more than 18 significant integer digits. For sums that must be rounded
 // once, at the end (the importance table's means, SPEC §2.2).
 std::optional<Int128> ParseDecimalExact(std::string_view text, int scale);
+
+template <typename OnComma>
+bool ScanBareCommas(std::string_view record, OnComma on_comma) {
+  const char* const p = record.data();
+  const size_t n = record.size();
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i quote = _mm_set1_epi8('"');
+  for (; i + 16 <= n; i += 16) {
+    const __m128i block =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    if (_mm_movemask_epi8(_mm_cmpeq_epi8(block, quote)) != 0) return false;
+    unsigned bits =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, comma)));
+    while (bits != 0) {
+      if (!on_comma(i + static_cast<size_t>(__builtin_ctz(bits)))) {
+        return false;
+      }
+      bits &= bits - 1;
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    if (p[i] == '"') return false;
+    if (p[i] == ',' && !on_comma(i)) return false;
+  }
+  return true;
+}
 
 }  // namespace txflow
 

@@ -112,48 +112,21 @@ size_t SplitBare(std::string_view record, const int* cols, int ncols,
                  std::string_view* out) {
   if (!record.empty() && record.back() == '\n') record.remove_suffix(1);
   if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
-  const char* const p = record.data();
-  const size_t n = record.size();
-  uint32_t at[kMaxCommas + 1];  // comma positions, then n
+  uint32_t at[kMaxCommas + 1];  // comma positions, then the size
   size_t commas = 0;
-  size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i comma = _mm_set1_epi8(',');
-  const __m128i quote = _mm_set1_epi8('"');
-  for (; i + 16 <= n; i += 16) {
-    const __m128i block =
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    if (_mm_movemask_epi8(_mm_cmpeq_epi8(block, quote)) != 0) return 0;
-    unsigned bits =
-        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, comma)));
-    while (bits != 0) {
-      if (commas == kMaxCommas) return 0;
-      at[commas++] = static_cast<uint32_t>(i + __builtin_ctz(bits));
-      bits &= bits - 1;
-    }
-  }
-#endif
-  for (; i < n; ++i) {
-    if (p[i] == '"') return 0;
-    if (p[i] == ',') {
-      if (commas == kMaxCommas) return 0;
-      at[commas++] = static_cast<uint32_t>(i);
-    }
-  }
-  at[commas] = static_cast<uint32_t>(n);
+  const bool bare = ScanBareCommas(record, [&](size_t i) {
+    if (commas == kMaxCommas) return false;
+    at[commas++] = static_cast<uint32_t>(i);
+    return true;
+  });
+  if (!bare) return 0;
+  at[commas] = static_cast<uint32_t>(record.size());
   const size_t fields = commas + 1;
   for (int k = 0; k < ncols; ++k) {
     const size_t field = static_cast<size_t>(cols[k]);
     if (field >= fields) continue;  // the width check refuses the record
-    const char* b = p + (field == 0 ? 0 : at[field - 1] + 1);
-    const char* e = p + at[field];
-    while (b != e && (*b == ' ' || *b == '\t')) ++b;
-    while (e != b && (e[-1] == ' ' || e[-1] == '\t')) --e;
-    if (e - b >= 2 && *b == '\'' && e[-1] == '\'') {
-      ++b;
-      --e;
-    }
-    out[k] = std::string_view(b, static_cast<size_t>(e - b));
+    const size_t b = field == 0 ? 0 : at[field - 1] + 1;
+    out[k] = BareField(record.substr(b, at[field] - b));
   }
   return fields;
 }
