@@ -3,6 +3,9 @@
 #include <sched.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -40,7 +43,7 @@ bool SpinUntil(Done done) {
 
 }  // namespace
 
-TaskPool::TaskPool(int threads) {
+TaskPool::TaskPool(int threads) : spin_(threads <= CoresAvailable()) {
   for (int i = 1; i < threads; ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
   }
@@ -123,9 +126,29 @@ void TaskPool::WorkerLoop() {
 int TaskPool::CoresAvailable() {
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
-  const int n = CPU_COUNT(&set);
+  int n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+  // A CPU quota (docker --cpus, Kubernetes limits) does not show in the
+  // affinity mask: more threads than it allows only wait for each other.
+  const int64_t quota = CpuQuotaCores();
+  if (quota > 0 && quota < n) n = static_cast<int>(quota);
   return n > 0 ? n : 1;
 }
 
+int64_t TaskPool::CpuQuotaCores() {
+  // cgroup v2: cpu.max is "max PERIOD" or "QUOTA PERIOD" (microseconds).
+  int64_t quota = -1, period = 0;
+  std::ifstream v2("/sys/fs/cgroup/cpu.max");
+  std::string first;
+  if (v2 >> first >> period) {
+    if (first == "max") return 0;
+    quota = std::strtoll(first.c_str(), nullptr, 10);
+  } else {
+    // cgroup v1: cfs_quota_us is -1 when unlimited.
+    std::ifstream q("/sys/fs/cgroup/cpu/cpu.cfs_quota_us");
+    std::ifstream p("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+    if (!(q >> quota) || !(p >> period)) return 0;
+  }
+  if (quota <= 0 || period <= 0) return 0;
+  return (quota + period - 1) / period;  // 1.5 CPUs: 2 threads
+}
 }  // namespace txflow

@@ -9,8 +9,8 @@
 // Run returns (the completion is a mutex hand-off).
 //
 // Between batches a worker spins briefly before it sleeps, and so does the
-// caller waiting for the last tasks (task_pool.cc says why); an idle pool
-// sleeps.
+// caller waiting for the last tasks (task_pool.cc says why), unless the pool
+// has more threads than CoresAvailable(); an idle pool sleeps.
 //
 // Thread-safety: Run may be called from one thread at a time (the owner);
 // fn must not call Run.
@@ -42,8 +42,12 @@ class TaskPool {
 
   void Run(size_t tasks, const std::function<void(size_t)>& fn);
 
-  // The CPUs this process may run on (its affinity mask), at least 1.
+  // The CPUs this process may run on: its affinity mask, capped by a cgroup
+  // CPU quota (rounded up), at least 1.
   static int CoresAvailable();
+  // The cgroup (v2, else v1) CPU quota in whole CPUs, rounded up; 0 when
+  // there is none.
+  static int64_t CpuQuotaCores();
 
  private:
   void WorkerLoop();
@@ -59,6 +63,9 @@ class TaskPool {
   size_t running_ = 0;  // tasks handed out and not yet finished
   uint64_t batch_ = 0;  // batches started; wakes workers once per batch
   bool stop_ = false;
+  // Spin only when every thread can have a CPU: with more threads than
+  // CPUs a spinning thread takes the time of the one it waits for.
+  const bool spin_;
   int sleeping_ = 0;           // workers waiting on start_cv_
   bool caller_waits_ = false;  // Run waits on done_cv_
   // Copies of batch_ and running_ that threads spin on before they sleep

@@ -371,8 +371,34 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
 }
 
 Status Detector::RemoveUnreferencedState() {
-  TXFLOW_ASSIGN_OR_RETURN(auto objects,
-                          root_->List({std::string(kDetectorStateDir), "", 0}));
+  // Two listings of our names, not one of state/detector/, which also holds
+  // a stats file per snapshot interval.
+  std::vector<ObjectInfo> objects;
+  for (const char* prefix : {"checkpoint-", "delta-"}) {
+    TXFLOW_ASSIGN_OR_RETURN(
+        auto listed,
+        root_->List({std::string(kDetectorStateDir) + prefix, "", 0}));
+    objects.insert(objects.end(), listed.begin(), listed.end());
+  }
+  if (manifest_.base.empty()) {
+    // No CURRENT. A full image written before the first CURRENT (a crash
+    // between the two) is legitimate and kept; but a delta is written only
+    // after CURRENT named its base, so one here means CURRENT was lost:
+    // restarting from zero would silently drop the state and deleting the
+    // objects would leave nothing to repair it from.
+    for (const auto& o : objects) {
+      const std::string_view name =
+          std::string_view(o.key).substr(kDetectorStateDir.size());
+      if (ParseStateName(name, "delta-").has_value()) {
+        return Status::Corruption(
+            root_->Uri(kDetectorCurrentKey) + " is missing, but " +
+            root_->Uri(o.key) +
+            " exists (a delta is written only after CURRENT names its "
+            "base): restore CURRENT (docs/formats.md) or use a new root");
+      }
+    }
+    return Status::OK();
+  }
   for (const auto& o : objects) {
     const std::string_view name =
         std::string_view(o.key).substr(kDetectorStateDir.size());

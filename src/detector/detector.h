@@ -164,7 +164,8 @@ class Detector {
   Result<DetectorCheckpoint> RestoreState();
   // Deletes checkpoint and delta objects CURRENT does not name: left by a
   // crash between an object and CURRENT, or before superseded ones were
-  // deleted.
+  // deleted. Without CURRENT deletes nothing, and a delta (written only once
+  // a CURRENT existed) is Corruption: CURRENT was lost.
   Status RemoveUnreferencedState();
   // Queues the stats file of the chunks processed since the last one.
   void QueueStats();

@@ -1220,6 +1220,56 @@ TEST_F(DetectorTest, OrphanDeltaIsIgnoredAndOldCurrentIsRead) {
   EXPECT_EQ(ReadFindings(root.get()), ReadFindings(ref.get()));
 }
 
+// A lost CURRENT on a root with deltas is Corruption, and no snapshot object
+// is deleted: restarting from zero would drop the state silently. A full
+// image without CURRENT (a crash before the first CURRENT) is legitimate:
+// the detector starts from zero and keeps it until a CURRENT exists.
+TEST_F(DetectorTest, LostCurrentWithDeltasIsRefusedAndNothingIsDeleted) {
+  std::mt19937_64 rng(59);
+  const Dataset d = RandomDataset(rng, 2000, false, 1000);
+  auto ref = Chunked("lost-current-ref", d, 20);
+  ASSERT_NO_FATAL_FAILURE(Detect(ref.get(), nullptr, SmallThresholds()));
+  auto root = Chunked("lost-current", d, 20);
+  DetectorOptions o;
+  o.thresholds = SmallThresholds();
+  o.checkpoint_every = 3;
+  ASSERT_NO_FATAL_FAILURE(DetectWith(root.get(), nullptr, o, &clock_));
+  const DetectorManifest m = ReadManifest(root.get());
+  ASSERT_FALSE(m.deltas.empty());
+  const std::string image = std::string(kDetectorStateDir) + m.base;
+  const std::string image_bytes = root->Read(image).value();
+  const auto before = root->List({std::string(kDetectorStateDir), "", 0});
+  ASSERT_TRUE(before.ok());
+  ASSERT_TRUE(root->Delete(kDetectorCurrentKey).ok());
+  {
+    Detector det(root.get(), nullptr, o, &clock_);
+    const Status s = det.Open();
+    EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+    EXPECT_NE(s.message().find("CURRENT is missing, but"), std::string::npos)
+        << s.message();
+    EXPECT_NE(s.message().find("delta-"), std::string::npos) << s.message();
+  }
+  const auto after = root->List({std::string(kDetectorStateDir), "", 0});
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->size(), before->size() - 1);  // all but CURRENT
+  // Repaired by hand, the run goes on as if nothing happened.
+  ASSERT_TRUE(root->Write(kDetectorCurrentKey, EncodeManifest(m), {}).ok());
+  ASSERT_NO_FATAL_FAILURE(DetectWith(root.get(), nullptr, o, &clock_));
+  EXPECT_EQ(ReadFindings(root.get()), ReadFindings(ref.get()));
+
+  // Only a full image and no CURRENT: started from zero, the image kept.
+  auto fresh = Chunked("lost-current-first", d, 20);
+  ASSERT_TRUE(fresh->Write(image, image_bytes, {}).ok());
+  {
+    Detector det(fresh.get(), nullptr, o, &clock_);
+    ASSERT_TRUE(det.Open().ok());
+    EXPECT_EQ(det.stats().chunks, 0u);
+    EXPECT_TRUE(fresh->Read(image).ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(DetectWith(fresh.get(), nullptr, o, &clock_));
+  EXPECT_EQ(ReadFindings(fresh.get()), ReadFindings(ref.get()));
+}
+
 TEST_F(DetectorTest, OtherThresholdsThanTheCheckpointAreRefused) {
   auto root =
       std::move(OpenFileSystem(testing::TestRoot("thresholds/root")).value());
