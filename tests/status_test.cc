@@ -341,6 +341,32 @@ TEST_F(StatusTest, MissingChunkIsAGapAndBroken) {
       << r.json["reasons"];
 }
 
+// Every object CURRENT names must exist, not only the newest: a root the
+// detector refuses to start is broken, never healthy.
+TEST_F(StatusTest, MissingMiddleDeltaIsBroken) {
+  const std::string root = Root("middle-delta");
+  ASSERT_EQ(Wait(Spawn(Chunk(root))), 0);
+  ASSERT_EQ(Wait(Spawn(Detect(root))), 0);
+  auto fs = OpenFileSystem(root);
+  ASSERT_TRUE(fs.ok());
+  const std::string current = (*fs)->Read("state/detector/CURRENT").value();
+  // The manifest holds the names as plain bytes.
+  std::vector<std::string> deltas;
+  for (size_t at = current.find("delta-"); at != std::string::npos;
+       at = current.find("delta-", at + 1)) {
+    deltas.push_back(current.substr(at, std::string("delta-").size() + 16));
+  }
+  ASSERT_GE(deltas.size(), 2u) << "a chain of deltas";
+  EXPECT_EQ(Status(root, {"--json"}).rc, 0);
+  ASSERT_TRUE((*fs)->Delete("state/detector/" + deltas.front()).ok());
+  StatusRun r = Status(root, {"--json"});
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_EQ(r.json["verdict"], "\"broken\"");
+  EXPECT_NE(r.json["reasons"].find(deltas.front() + ", which does not exist"),
+            std::string::npos)
+      << r.json["reasons"];
+}
+
 TEST_F(StatusTest, ChunkerPastAnAbsentChunkIsAGapAndBroken) {
   const std::string root = Root("emptied");
   ASSERT_EQ(Wait(Spawn(Chunk(root))), 0);

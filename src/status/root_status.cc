@@ -113,18 +113,27 @@ Status ReadCheckpointOnce(FileSystem* root, RootStatus* s) {
   const std::string& name =
       manifest.deltas.empty() ? manifest.base : manifest.deltas.back();
   const std::string key = std::string(kDetectorStateDir) + name;
-  // Listed by its own key: one small answer, however many objects the
-  // state directory holds.
+  // Every object CURRENT names must exist (the detector refuses to start
+  // otherwise). One listing finds them: after CURRENT, state/detector/ sorts
+  // checkpoint-*, delta-*, then stats/, and the detector's start removes
+  // leftover snapshot objects, so one page holds them all.
   ListOptions opts;
-  opts.prefix = key;
+  opts.prefix = std::string(kDetectorStateDir);
+  opts.start_after = std::string(kDetectorCurrentKey);
   opts.max_keys = kKeysPerListPage;
   TXFLOW_ASSIGN_OR_RETURN(std::vector<ObjectInfo> list, root->List(opts));
+  std::vector<std::string> named = manifest.deltas;
+  named.push_back(manifest.base);
+  for (const std::string& n : named) {
+    const std::string k = std::string(kDetectorStateDir) + n;
+    if (std::none_of(list.begin(), list.end(),
+                     [&](const ObjectInfo& i) { return i.key == k; })) {
+      return Status::NotFound(root->Uri(kDetectorCurrentKey) + " names " + n +
+                              ", which does not exist");
+    }
+  }
   auto it = std::find_if(list.begin(), list.end(),
                          [&](const ObjectInfo& i) { return i.key == key; });
-  if (it == list.end()) {
-    return Status::NotFound(root->Uri(kDetectorCurrentKey) + " names " + name +
-                            ", which does not exist");
-  }
   TXFLOW_ASSIGN_OR_RETURN(DetectorCheckpoint c,
                           ReadCheckpointHeader(root, *it));
   s->checkpoint = std::move(c);

@@ -33,8 +33,8 @@ struct StatusOptions {
 };
 
 // Requests a collection may send besides its three listings: offset.csv, the
-// source's size, two locks, and CURRENT + a listing of the newest object it
-// names (base or last delta) + up to two
+// source's size, two locks, and CURRENT + one listing of the snapshot
+// objects (every one CURRENT names must exist) + up to two
 // header reads, twice if a checkpoint is replaced while it is being read.
 inline constexpr uint64_t kFixedStatusRequests = 12;
 // Keys per list page (S3's maximum and the client's default).
