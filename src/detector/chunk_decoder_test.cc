@@ -202,11 +202,15 @@ TEST(ChunkDecoderSplit, PartsDecodeExactlyWhatTheWholeChunkDoes) {
       std::string quarantine;
       uint64_t records = 0, bad = 0;
       size_t at = plan->parts.front().begin;
-      for (const ChunkDecoder::Part& part : plan->parts) {
+      // Rows may point into their decoder (unescaped quoted fields): the
+      // decoders live as long as the rows, as the detector's do.
+      std::vector<ChunkDecoder> decoders(plan->parts.size());
+      for (size_t p = 0; p < plan->parts.size(); ++p) {
+        const ChunkDecoder::Part& part = plan->parts[p];
         ASSERT_EQ(part.begin, at);  // contiguous, in order
         ASSERT_EQ(part.first_record, 500 + records);
         at = part.end;
-        ChunkDecoder dec;
+        ChunkDecoder& dec = decoders[p];
         dec.DecodePart(text, kKey, plan->columns, part, need_category);
         rows.insert(rows.end(), dec.rows().begin(), dec.rows().end());
         quarantine += dec.quarantine();
