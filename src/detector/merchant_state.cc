@@ -170,8 +170,10 @@ void MerchantState::Update(uint32_t id, int64_t amount_paise,
   ++total_;
 }
 
-void MerchantState::IndexAll() {
-  // The first time: one sorted build, not n single inserts.
+void MerchantState::IndexAll(const Thresholds& t) {
+  // The first time: one sorted build, not n single inserts, of which only
+  // the keys up to the weight percentile's rank need sorting.
+  avgs_.ExpectRank(PercentileRank(pairs_.size(), t.upgrade_weight_pct).hi);
   for (uint32_t id = 0; id < pairs_.size(); ++id) {
     const Pair& p = pairs_[id];
     counts_.Add(p.count, +1);
@@ -184,7 +186,7 @@ void MerchantState::PrepareIndexes(const Thresholds& t) {
   if (indexed_ || total_ <= t.upgrade_min_txns || !touched_pairs_.empty())
     return;
   moves_.clear();
-  IndexAll();
+  IndexAll(t);
   avgs_.Move(moves_);
   moves_.clear();
 }
@@ -254,7 +256,7 @@ void MerchantState::Evaluate(const Thresholds& t, std::vector<Detection>* out) {
   touched_pairs_.clear();
   // PatId1 UPGRADE.
   if (upgrade) {
-    if (!indexed_) IndexAll();
+    if (!indexed_) IndexAll(t);
     avgs_.Move(moves_);
     const uint64_t n = pairs_.size();
     const Rank c = PercentileRank(n, t.upgrade_count_pct);

@@ -258,8 +258,9 @@ class MerchantState {
   uint32_t PairId(std::string_view customer, uint64_t hash, Gender gender);
   void Update(uint32_t id, int64_t amount_paise, int64_t weight_micro);
   // Adds every pair to counts_ and, through moves_, to avgs_ (the caller
-  // applies moves_); sets indexed_.
-  void IndexAll();
+  // applies moves_; avgs_ is told t's weight percentile rank first, so that
+  // it sorts only the low keys); sets indexed_.
+  void IndexAll(const Thresholds& t);
   void MarkDirty(uint32_t id) {
     Pair& p = pairs_[id];
     if (!p.dirty) {

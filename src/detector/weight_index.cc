@@ -88,10 +88,30 @@ void WeightIndex::SplitLeaf(size_t g, size_t j) {
 }
 
 void WeightIndex::Insert(double avg, uint32_t id, uint64_t eligible) {
-  const Key key{avg, id};
   Reserve(id);
   eligible_[id] = eligible;
-  ++size_;
+  if (avg > limit_) {
+    InsertAbove(avg, id);
+  } else {
+    InsertSorted(Key{avg, id}, eligible);
+  }
+}
+
+void WeightIndex::InsertAbove(double avg, uint32_t id) {
+  above_[id] = avg;
+  ++above_count_;
+}
+
+void WeightIndex::EraseAbove(double avg, uint32_t id) {
+  if (id < above_.size() && above_[id] == avg) {  // absent: nothing to do
+    above_[id] = kNotAbove;
+    --above_count_;
+  }
+}
+
+void WeightIndex::InsertSorted(const Key& key, uint64_t eligible) {
+  const uint32_t id = key.second;
+  ++sorted_;
   if (groups_.empty()) {
     const uint32_t l = NewLeaf();
     leaves_[l].assign(1, key);
@@ -122,8 +142,15 @@ void WeightIndex::Insert(double avg, uint32_t id, uint64_t eligible) {
 }
 
 void WeightIndex::Erase(double avg, uint32_t id) {
+  if (avg > limit_) {
+    EraseAbove(avg, id);
+  } else {
+    EraseSorted(Key{avg, id});
+  }
+}
+
+void WeightIndex::EraseSorted(const Key& key) {
   if (groups_.empty()) return;
-  const Key key{avg, id};
   const auto [g, j] = Find(key);
   Group& group = groups_[g];
   const uint32_t l = group.leaves[j];
@@ -131,7 +158,7 @@ void WeightIndex::Erase(double avg, uint32_t id) {
   const auto at = std::lower_bound(leaf.begin(), leaf.end(), key);
   if (at == leaf.end() || *at != key) return;  // absent: nothing to do
   leaf.erase(at);
-  --size_;
+  --sorted_;
   --group.count;
   // The bounds stay: bounds of a superset.
   if (!leaf.empty()) {
@@ -152,11 +179,12 @@ void WeightIndex::SetEligible(double avg, uint32_t id, uint64_t eligible) {
   Reserve(id);
   eligible_[id] = eligible;
   // A lower count keeps every bound valid; a key above covered_ needs no
-  // bound until a Take() covers it (Cover() recounts it then).
-  if (eligible == 0 || avg > covered_) return;
+  // bound until a Take() covers it (Cover() recounts it then), nor one
+  // outside the tree (its count is read when it enters).
+  if (eligible == 0 || avg > covered_ || avg > limit_) return;
   pending_.push_back(id);
   // Bounded memory even if Take() is never called.
-  if (pending_.size() > size_ + 1024) RaisePending();
+  if (pending_.size() > sorted_ + 1024) RaisePending();
 }
 
 void WeightIndex::RaisePending() {
@@ -184,47 +212,83 @@ void WeightIndex::RaisePending() {
 }
 
 void WeightIndex::Move(std::vector<Update>& updates) {
-  // Unchanged averages only change eligible counts; the rest move keys.
-  size_t moved = 0;
+  // Unchanged averages only change eligible counts; keys above limit_ are
+  // one store each; the rest move keys in the tree. Scratch local to the
+  // call: a first build's is as large as the index, and keeping it would
+  // double the index's memory for nothing.
+  std::vector<Key> erased, inserted;
+  inserted.reserve(updates.size());
   for (const Update& u : updates) {
     if (u.indexed && u.old_avg == u.new_avg) {
       SetEligible(u.new_avg, u.id, u.eligible);
+      continue;
+    }
+    Reserve(u.id);
+    eligible_[u.id] = u.eligible;
+    if (u.indexed) {
+      if (u.old_avg > limit_) {
+        EraseAbove(u.old_avg, u.id);
+      } else {
+        erased.push_back(Key{u.old_avg, u.id});
+      }
+    }
+    if (u.new_avg > limit_) {
+      InsertAbove(u.new_avg, u.id);
     } else {
-      updates[moved++] = u;
+      inserted.push_back(Key{u.new_avg, u.id});
     }
   }
-  updates.resize(moved);
-  if (updates.empty()) return;
-  if (updates.size() * kBatchDivisor >= size_) {
-    MergeAll(updates);
-    return;
-  }
-  for (const Update& u : updates) {
-    if (u.indexed) Erase(u.old_avg, u.id);
-    Insert(u.new_avg, u.id, u.eligible);
+  if (sorted_ == 0 && above_count_ == 0 && erased.empty()) {
+    Build(inserted);
+  } else {
+    Apply(erased, inserted);
   }
 }
 
-void WeightIndex::MergeAll(const std::vector<Update>& updates) {
-  // Scratch local to the merge: a first build's is as large as the index,
-  // and keeping it would double the index's memory for nothing.
-  std::vector<Key> erased, inserted;
-  erased.reserve(updates.size());
-  inserted.reserve(updates.size());
-  for (const Update& u : updates) {
-    if (u.indexed) erased.push_back(Key{u.old_avg, u.id});
-    inserted.push_back(Key{u.new_avg, u.id});
-    Reserve(u.id);
-    eligible_[u.id] = u.eligible;
+void WeightIndex::Apply(std::vector<Key>& erased, std::vector<Key>& inserted) {
+  if (erased.empty() && inserted.empty()) return;
+  if (std::max(erased.size(), inserted.size()) * kBatchDivisor >= sorted_) {
+    std::sort(erased.begin(), erased.end());
+    std::sort(inserted.begin(), inserted.end());
+    MergeAll(erased, inserted);
+    return;
   }
+  for (const Key& k : erased) EraseSorted(k);
+  for (const Key& k : inserted) InsertSorted(k, eligible_[k.second]);
+}
+
+void WeightIndex::Build(std::vector<Key>& keys) {
+  const uint64_t n = keys.size();
+  if (expected_rank_ < n) {
+    const uint64_t keep = std::max<uint64_t>(
+        1, std::min<uint64_t>(
+               n, expected_rank_ + 1 + std::max<uint64_t>(min_slack_, n / 64)));
+    if (keep < n) {
+      // The keep-th smallest average; its ties stay with it.
+      std::nth_element(keys.begin(),
+                       keys.begin() + static_cast<ptrdiff_t>(keep - 1),
+                       keys.end());
+      limit_ = keys[keep - 1].first;
+      const auto above =
+          std::partition(keys.begin(), keys.end(),
+                         [this](const Key& k) { return k.first <= limit_; });
+      for (auto it = above; it != keys.end(); ++it)
+        InsertAbove(it->first, it->second);
+      keys.erase(above, keys.end());
+    }
+  }
+  std::sort(keys.begin(), keys.end());
+  MergeAll({}, keys);
+}
+
+void WeightIndex::MergeAll(const std::vector<Key>& erased,
+                           const std::vector<Key>& inserted) {
   // The new leaves' bounds are computed from every count: exact.
   pending_.clear();
-  std::sort(erased.begin(), erased.end());
-  std::sort(inserted.begin(), inserted.end());
   // Three-quarter-full leaves and groups leave room for the next inserts.
   constexpr size_t kFill = kMaxLeaf * 3 / 4;
   constexpr size_t kGroupFill = kMaxGroup * 3 / 4;
-  const size_t n = size_ + inserted.size() - erased.size();
+  const size_t n = sorted_ + inserted.size() - erased.size();
   const size_t nb = (n + kFill - 1) / kFill;
   // Straight into new leaves; each old leaf is freed once read, so the peak
   // is the old leaves plus the new, not a third copy of every key.
@@ -282,10 +346,20 @@ void WeightIndex::MergeAll(const std::vector<Update>& updates) {
     }
     group_last_[g] = group.last.back();
   }
-  size_ = written;
+  sorted_ = written;
 }
 
-double WeightIndex::Kth(uint64_t k) const {
+double WeightIndex::Kth(uint64_t k) {
+  const uint64_t slack = Slack();
+  if (k >= sorted_) {
+    Raise(k + 1 + slack, -std::numeric_limits<double>::infinity());
+  } else if (sorted_ - k > 4 * slack) {
+    Trim(k + 1 + slack);
+  }
+  return KthSorted(k);
+}
+
+double WeightIndex::KthSorted(uint64_t k) const {
   for (const Group& group : groups_) {
     if (k >= group.count) {
       k -= group.count;
@@ -297,7 +371,73 @@ double WeightIndex::Kth(uint64_t k) const {
       k -= keys.size();
     }
   }
-  return group_last_.back().first;  // unreachable when k < size()
+  return group_last_.back().first;  // unreachable when k < sorted_
+}
+
+void WeightIndex::Raise(uint64_t target, double at_least) {
+  double limit = std::max(limit_, at_least);
+  if (target > sorted_) {
+    // The (target - sorted_)-th smallest average above limit_, if there are
+    // that many.
+    std::vector<double> avgs;
+    avgs.reserve(above_count_);
+    for (double a : above_) {
+      if (a == a) avgs.push_back(a);  // not NaN: above
+    }
+    const uint64_t need = target - sorted_;
+    if (need >= avgs.size()) {
+      limit = std::numeric_limits<double>::infinity();
+    } else {
+      std::nth_element(avgs.begin(),
+                       avgs.begin() + static_cast<ptrdiff_t>(need - 1),
+                       avgs.end());
+      limit = std::max(limit, avgs[need - 1]);
+    }
+  }
+  if (limit == limit_) return;
+  limit_ = limit;
+  std::vector<Key> inserted, erased;
+  for (uint32_t id = 0; id < above_.size(); ++id) {
+    if (above_[id] <= limit_) {  // false for NaN
+      inserted.push_back(Key{above_[id], id});
+      above_[id] = kNotAbove;
+      --above_count_;
+    }
+  }
+  Apply(erased, inserted);
+}
+
+void WeightIndex::Trim(uint64_t keep) {
+  const double limit = KthSorted(keep - 1);
+  if (limit >= limit_) return;
+  // From the tree's end: whole leaves and groups, then part of one leaf.
+  while (!groups_.empty()) {
+    Group& group = groups_.back();
+    const uint32_t l = group.leaves.back();
+    Leaf& leaf = leaves_[l];
+    if (leaf.back().first <= limit) break;
+    while (!leaf.empty() && leaf.back().first > limit) {
+      InsertAbove(leaf.back().first, leaf.back().second);
+      leaf.pop_back();
+      --group.count;
+      --sorted_;
+    }
+    if (leaf.empty()) {
+      Leaf().swap(leaf);
+      free_.push_back(l);
+      group.leaves.pop_back();
+      group.last.pop_back();
+      if (group.leaves.empty()) {
+        groups_.pop_back();
+        group_last_.pop_back();
+        continue;
+      }
+    } else {
+      group.last.back() = leaf.back();
+    }
+    group_last_.back() = group.last.back();
+  }
+  limit_ = limit;
 }
 
 void WeightIndex::Cover(double max_avg) {
@@ -319,6 +459,7 @@ void WeightIndex::Cover(double max_avg) {
 
 void WeightIndex::Take(double max_avg, uint64_t min_eligible,
                        std::vector<uint32_t>* out) {
+  if (max_avg > limit_) Raise(0, max_avg);
   if (groups_.empty()) return;
   RaisePending();
   if (max_avg > covered_) {

@@ -49,14 +49,32 @@
 // scratch is released afterwards. A smaller batch goes entry by entry.
 // Either way the cost of a chunk is bounded by its rows, not by the history.
 //
+// Only the low keys are sorted. UPGRADE asks for one low percentile (P10 by
+// default), so the index keeps in the tree only the keys with average <=
+// limit_, about Kth()'s rank plus a slack (max(min_slack, size / 64) keys);
+// a key above limit_ is its average in an array by id, and an insert, erase
+// or move that stays above limit_ is one store (most of a chunk's moves at
+// 100 M records, where the full tree's searches and leaf moves were a
+// quarter of the detector's time). Kth() raises limit_ when its rank
+// reaches the top of the tree (one pass over the array by id and a
+// selection of the slack's keys: O(size), every ~slack ranks of drift) and
+// lowers it when the tree holds more than four slacks beyond the rank (a
+// cut from the tree's end, O(keys cut)); Take() above limit_ raises it
+// first. A first build of every key at once (Move into an empty index)
+// after ExpectRank() sorts only the keys up to that rank plus the slack,
+// found by selection (O(n) instead of O(n log n): the restore's index
+// build). Answers never depend on limit_: keys with equal averages are
+// always on the same side of it.
+//
 // Memory: 16 bytes per key in the leaves (three-quarters full after a
-// merge), 12 bytes per id (eligible count, leaf), 36 per leaf (vector,
-// bound, group), a few hundred bytes per group, and 4 per pending raise
-// (at most size() + 1024: SetEligible() raises them itself beyond that). Ids
-// should be dense (memory is O(largest id)). Not thread-safe.
+// merge), 20 bytes per id (eligible count, leaf, average above limit_), 36 per
+// leaf (vector, bound, group), a few hundred bytes per group, and 4 per pending
+// raise (at most size() + 1024: SetEligible() raises them itself beyond that).
+// Ids should be dense (memory is O(largest id)). Not thread-safe.
 #ifndef TXFLOW_DETECTOR_WEIGHT_INDEX_H_
 #define TXFLOW_DETECTOR_WEIGHT_INDEX_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -67,13 +85,17 @@ namespace txflow {
 
 class WeightIndex {
  public:
+  // min_slack: the least number of keys kept sorted beyond Kth()'s rank
+  // (tests use a few, to move limit_ often).
+  explicit WeightIndex(uint64_t min_slack = 4096) : min_slack_(min_slack) {}
+
   // REQUIRES: (avg, id) is not present.
   void Insert(double avg, uint32_t id, uint64_t eligible);
   // REQUIRES: (avg, id) is present.
   void Erase(double avg, uint32_t id);
   // Sets the eligible count of the present key (avg, id).
   void SetEligible(double avg, uint32_t id, uint64_t eligible);
-  uint64_t size() const { return size_; }
+  uint64_t size() const { return sorted_ + above_count_; }
 
   struct Update {
     bool indexed;  // false: a new entry (no old key)
@@ -87,8 +109,12 @@ class WeightIndex {
   // present, each new key absent after the removals.
   void Move(std::vector<Update>& updates);
 
-  // The k-th smallest average, 0-based. REQUIRES: k < size().
-  double Kth(uint64_t k) const;
+  // The k-th smallest average, 0-based. REQUIRES: k < size(). Moves limit_
+  // (above) when k is near or far from the top of the sorted keys.
+  double Kth(uint64_t k);
+  // The rank Kth() will be asked for next (a hint: a first build then sorts
+  // only the keys up to about it).
+  void ExpectRank(uint64_t k) { expected_rank_ = k; }
 
   // Appends the ids of entries with average <= max_avg and eligible count >=
   // min_eligible (>= 1), in ascending order of (average, id), and sets their
@@ -111,6 +137,24 @@ class WeightIndex {
     uint64_t count = 0;            // keys in the group's leaves
     uint64_t bound = 0;            // >= every leaf's bound
   };
+  // The keys kept sorted beyond a rank Kth() is asked for.
+  uint64_t Slack() const { return std::max<uint64_t>(min_slack_, size() / 64); }
+  // Tree operations, for keys with average <= limit_.
+  void InsertSorted(const Key& key, uint64_t eligible);
+  void EraseSorted(const Key& key);
+  // Above limit_: the average in above_ (NaN: not above).
+  void InsertAbove(double avg, uint32_t id);
+  void EraseAbove(double avg, uint32_t id);
+  // Erases then inserts sorted keys, one by one or in one merge.
+  void Apply(std::vector<Key>& erased, std::vector<Key>& inserted);
+  // Raises limit_ to at least `at_least` and until at least `target` keys
+  // are sorted (or all are), moving those keys into the tree.
+  void Raise(uint64_t target, double at_least);
+  // Lowers limit_ to the average at rank keep - 1, moving the keys above it
+  // out of the tree.
+  void Trim(uint64_t keep);
+  // The k-th smallest sorted key's average. REQUIRES: k < sorted_.
+  double KthSorted(uint64_t k) const;
   // The group and position in it of the leaf that holds key, or would.
   std::pair<size_t, size_t> Find(const Key& key) const;
   uint32_t NewLeaf();
@@ -118,7 +162,13 @@ class WeightIndex {
   void EraseGroup(size_t g);
   void RenumberFrom(size_t g);
   void SplitLeaf(size_t g, size_t j);
-  void MergeAll(const std::vector<Update>& updates);
+  // REQUIRES: erased and inserted sorted; eligible_ set for inserted ids.
+  void MergeAll(const std::vector<Key>& erased,
+                const std::vector<Key>& inserted);
+  // A first build of `keys` (unsorted) into an empty index: after
+  // ExpectRank(), only the lowest ones up to the rank plus the slack (and
+  // their ties) go into the tree.
+  void Build(std::vector<Key>& keys);
   // Raises the bounds for the counts SetEligible() only stored.
   void RaisePending();
   // Makes exact the bounds of the leaves holding a key in (covered_,
@@ -128,6 +178,7 @@ class WeightIndex {
     if (id >= eligible_.size()) {
       eligible_.resize(size_t{id} + 1, 0);
       leaf_of_.resize(size_t{id} + 1, 0);
+      above_.resize(size_t{id} + 1, kNotAbove);
     }
   }
 
@@ -153,7 +204,15 @@ class WeightIndex {
   // no pending raise). It never falls, so a bound that falls and rises again
   // recounts nothing.
   double covered_ = -std::numeric_limits<double>::infinity();
-  uint64_t size_ = 0;
+  // The tree holds exactly the keys with average <= limit_; the others are
+  // in above_.
+  double limit_ = std::numeric_limits<double>::infinity();
+  static constexpr double kNotAbove = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> above_;  // by id
+  uint64_t above_count_ = 0;
+  uint64_t sorted_ = 0;  // keys in the tree
+  uint64_t min_slack_;
+  uint64_t expected_rank_ = std::numeric_limits<uint64_t>::max();
 };
 
 }  // namespace txflow

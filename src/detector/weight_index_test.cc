@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -12,6 +13,28 @@ namespace txflow {
 namespace {
 
 using Ref = std::map<std::pair<double, uint32_t>, uint64_t>;
+
+// Every test runs with the default slack (the tree holds all keys at these
+// sizes, until a test's Kth() asks for a low rank of a large index), and
+// with a slack of a few keys, so that limit_ moves on almost every Kth():
+// keys leave the tree from its end, come back by selection, and a Take()
+// above limit_ raises it. `hint`: a first build is told a low rank
+// (ExpectRank), so that it sorts only the keys up to it.
+struct Config {
+  uint64_t min_slack;
+  bool hint;
+};
+void PrintTo(const Config& c, std::ostream* os) {
+  *os << "slack " << c.min_slack << (c.hint ? " hint" : "");
+}
+class WeightIndexTest : public ::testing::TestWithParam<Config> {};
+INSTANTIATE_TEST_SUITE_P(Slacks, WeightIndexTest,
+                         ::testing::Values(Config{4096, false}, Config{1, true},
+                                           Config{5, false}, Config{3, true}),
+                         [](const ::testing::TestParamInfo<Config>& p) {
+                           return "Slack" + std::to_string(p.param.min_slack) +
+                                  (p.param.hint ? "Hint" : "");
+                         });
 
 // The brute-force answer to Take(), applied to the reference as well.
 std::vector<uint32_t> RefTake(Ref* ref, double max_avg, uint64_t min_eligible) {
@@ -28,9 +51,9 @@ std::vector<uint32_t> RefTake(Ref* ref, double max_avg, uint64_t min_eligible) {
 // Differential: against a brute-force map, through inserts, erases, eligible
 // changes, ties, and Take() bounds that go up and down (so keys enter and
 // leave the range whose block bounds are kept).
-TEST(WeightIndex, KthAndTakeMatchBruteForce) {
+TEST_P(WeightIndexTest, KthAndTakeMatchBruteForce) {
   std::mt19937_64 rng(12);
-  WeightIndex index;
+  WeightIndex index(GetParam().min_slack);
   Ref ref;
   for (int step = 0; step < 20000; ++step) {
     const int op = static_cast<int>(rng() % 8);
@@ -71,8 +94,8 @@ TEST(WeightIndex, KthAndTakeMatchBruteForce) {
 
 // A key above the last Take()'s bound gets no block bound kept; raising its
 // eligible count there must still be seen once a Take() reaches it.
-TEST(WeightIndex, TakeSeesCountsRaisedAboveTheLastBound) {
-  WeightIndex index;
+TEST_P(WeightIndexTest, TakeSeesCountsRaisedAboveTheLastBound) {
+  WeightIndex index(GetParam().min_slack);
   for (uint32_t id = 0; id < 1000; ++id) {
     index.Insert(static_cast<double>(id), id, 1);
   }
@@ -99,9 +122,9 @@ TEST(WeightIndex, TakeSeesCountsRaisedAboveTheLastBound) {
 // Batches of every size, so both the merge pass (large batches) and the one by
 // one path (small ones, including unchanged averages) are checked against a
 // brute-force map after each batch.
-TEST(WeightIndex, BatchedMovesMatchBruteForce) {
+TEST_P(WeightIndexTest, BatchedMovesMatchBruteForce) {
   std::mt19937_64 rng(34);
-  WeightIndex index;
+  WeightIndex index(GetParam().min_slack);
   Ref ref;
   std::map<uint32_t, double> avg_of;  // id -> current average
   for (int round = 0; round < 400; ++round) {
@@ -181,7 +204,7 @@ class Reference {
 
 // Checks Kth at ranks spread over the whole index (every leaf and group
 // boundary region is hit across rounds), including the two ends.
-void ExpectKthMatches(const WeightIndex& index, const Reference& ref,
+void ExpectKthMatches(WeightIndex& index, const Reference& ref,
                       std::mt19937_64& rng, const std::string& where) {
   ASSERT_EQ(index.size(), ref.size()) << where;
   if (ref.size() == 0) return;
@@ -202,9 +225,9 @@ void ExpectKthMatches(const WeightIndex& index, const Reference& ref,
 // average (many splits of the same leaf, then of its group) and bursts of
 // erases of one average (leaves and groups emptied), Take bounds that rise
 // and fall.
-TEST(WeightIndex, SingleOpsAcrossLeafAndGroupSplitsMatchReference) {
+TEST_P(WeightIndexTest, SingleOpsAcrossLeafAndGroupSplitsMatchReference) {
   std::mt19937_64 rng(56);
-  WeightIndex index;
+  WeightIndex index(GetParam().min_slack);
   Reference ref;
   constexpr uint32_t kIds = 30000;
   std::vector<uint32_t> absent(kIds);
@@ -272,9 +295,9 @@ TEST(WeightIndex, SingleOpsAcrossLeafAndGroupSplitsMatchReference) {
 // build, then chunk-like batches (most averages unchanged, some moved, some
 // new ids, some reused after an erase), small ones entry by entry and large
 // ones merged, with the percentile-style Kth/Take of Evaluate after each.
-TEST(WeightIndex, LargeMovesMatchReference) {
+TEST_P(WeightIndexTest, LargeMovesMatchReference) {
   std::mt19937_64 rng(78);
-  WeightIndex index;
+  WeightIndex index(GetParam().min_slack);
   Reference ref;
   constexpr uint32_t kInitial = 120000;
   auto random_avg = [&] { return static_cast<double>(1 + rng() % 300) / 8.0; };
@@ -286,6 +309,7 @@ TEST(WeightIndex, LargeMovesMatchReference) {
     batch.push_back({false, 0, avg, id, count[id]});
     ref.Insert(avg, id, count[id]);
   }
+  if (GetParam().hint) index.ExpectRank(kInitial / 10);
   index.Move(batch);
   uint32_t next_id = kInitial;
   std::vector<uint32_t> erased;
@@ -351,9 +375,9 @@ TEST(WeightIndex, LargeMovesMatchReference) {
 // between: each raise is to a count above all before it, so a Take() at that
 // count must return exactly the raised id (a bound that saturates, as in the
 // tests above, would hide a raise sent to the wrong leaf or group).
-TEST(WeightIndex, EveryRaiseReachesTheKeysCurrentLeafAndGroup) {
+TEST_P(WeightIndexTest, EveryRaiseReachesTheKeysCurrentLeafAndGroup) {
   std::mt19937_64 rng(90);
-  WeightIndex index;
+  WeightIndex index(GetParam().min_slack);
   std::vector<double> avg_of;
   std::vector<uint32_t> present;
   auto insert = [&] {
