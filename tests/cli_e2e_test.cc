@@ -315,6 +315,45 @@ TEST_F(CliTest, FailedStartLeavesAFreshLocalRootUntouched) {
   }
 }
 
+// The importance table is parsed beside the restore (PendingImportance), so
+// a table that does not parse is found after the lock on a root with a
+// checkpoint: it must still be the error reported (not the fingerprint
+// mismatch the restore sees first), X must not start, and nothing changes;
+// on a fresh root it is found before anything is touched.
+TEST_F(CliTest, ImportanceThatDoesNotParseIsTheErrorAndChangesNothing) {
+  Outcome g = Txflow("gen --out " + dir_.string() + " --rows 6000 --seed 9");
+  ASSERT_EQ(g.code, 0) << g.out;
+  const std::string src = (dir_ / "transactions.csv").string();
+  const std::string good = (dir_ / "CustomerImportance.csv").string();
+  const std::string bad = (dir_ / "bad.csv").string();
+  std::ofstream(bad, std::ios::binary)
+      << testing::Slurp(good) << "'C1','M1',zz,'es_a',0\n";
+  const std::string root = (dir_ / "r").string();
+  // The source detected with the good table: a checkpoint exists.
+  ASSERT_EQ(Txflow("run --drain --source " + src + " --importance " + good +
+                   " --root " + root + " --chunk-rows 1000" + kSmallThresholds)
+                .code,
+            0);
+  const auto before = testing::Tree(dir_ / "r");
+  ASSERT_TRUE(before.count("state/detector/CURRENT"));
+  for (const char* cmd : {"detect", "run"}) {
+    const std::string source = std::string(cmd) == "run"
+                                   ? " --source " + src + " --chunk-rows 1000"
+                                   : "";
+    for (const std::string& r : {root, (dir_ / "fresh").string()}) {
+      Outcome o = Txflow(std::string(cmd) + " --drain" + source + " --root " +
+                         r + " --importance " + bad + kSmallThresholds);
+      EXPECT_EQ(o.code, 1) << o.out;
+      EXPECT_NE(o.out.find("bad.csv: record "), std::string::npos) << o.out;
+      EXPECT_NE(o.out.find("Weight 'zz' is not a decimal"), std::string::npos)
+          << o.out;
+      EXPECT_EQ(o.out.find("differs"), std::string::npos) << o.out;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "fresh")) << cmd;
+    EXPECT_EQ(testing::Tree(dir_ / "r"), before) << cmd;
+  }
+}
+
 TEST_F(CliTest, VersionPrintsSemver) {
   Outcome r = Txflow("version");
   EXPECT_EQ(r.code, 0);

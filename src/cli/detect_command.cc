@@ -42,11 +42,16 @@ int RunDetect(const Args& args) {
     std::fprintf(stderr, "txflow detect: %s\n", s.message().c_str());
     return kExitUsage;
   }
-  auto importance = LoadImportance(f.importance);
+  auto importance = StartImportance(f.importance);
   if (!importance.ok()) return Fail("detect", importance.status());
   auto root_fs = OpenFileSystem(root);
   if (!root_fs.ok()) return Fail("detect", root_fs.status());
   *root_fs = Instrumented(std::move(*root_fs));
+  if (Status s =
+          AwaitImportanceUnlessRestoring(root_fs->get(), importance->get());
+      !s.ok()) {
+    return Fail("detect", s);
+  }
   auto monitor = StartMonitor(obs_flags, RootUri(**root_fs), nullptr);
   if (!monitor.ok()) return Fail("detect", monitor.status());
   // Every failure from here on is a fatal stop: alerted before the exit.
@@ -66,9 +71,8 @@ int RunDetect(const Args& args) {
   InstallStopHandlers();
   if (::isatty(STDERR_FILENO)) SetLogQuiet(true);  // a progress line instead
   const auto start = std::chrono::steady_clock::now();
-  Detector detector(root_fs->get(), *importance ? &**importance : nullptr,
-                    f.options, clock);
-  Status s = RetryTransient("y", [&] { return detector.Open(); });
+  Detector detector(root_fs->get(), importance->get(), f.options, clock);
+  Status s = OpenDetector(&detector, importance->get());
   const uint64_t records_before = detector.stats().records;
   if (s.ok())
     s = RunDetectorLoop(detector, lock, root_fs->get(), f, drain,

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/task_pool.h"
 #include "csv/row_decoder.h"
+#include "detector/checkpoint.h"
 #include "detector/detection_file.h"
 #include "obs/probes.h"
 #include "obs/telemetry.h"
@@ -101,8 +102,9 @@ Status FinishDetectorFlags(DetectorFlags* f) {
   return Status::OK();
 }
 
-Result<std::optional<ImportanceTable>> LoadImportance(const std::string& uri) {
-  if (uri.empty()) return std::optional<ImportanceTable>();
+Result<std::unique_ptr<PendingImportance>> StartImportance(
+    const std::string& uri) {
+  if (uri.empty()) return std::unique_ptr<PendingImportance>();
   TXFLOW_ASSIGN_OR_RETURN(ObjectLocation where, SplitObjectUri(uri));
   TXFLOW_ASSIGN_OR_RETURN(auto fs, OpenFileSystem(where.root_uri));
   // Retried here, so both commands get it (SPEC §5: transient errors are
@@ -117,9 +119,27 @@ Result<std::optional<ImportanceTable>> LoadImportance(const std::string& uri) {
                ? Status::NotFound(uri + ": importance table not found")
                : text.status();
   }
-  TXFLOW_ASSIGN_OR_RETURN(ImportanceTable t,
-                          ImportanceTable::Parse(*text, uri));
-  return std::optional<ImportanceTable>(std::move(t));
+  return std::make_unique<PendingImportance>(std::move(*text), uri);
+}
+
+Status AwaitImportanceUnlessRestoring(FileSystem* root,
+                                      PendingImportance* importance) {
+  if (importance == nullptr || root->Stat(kDetectorCurrentKey).ok()) {
+    return Status::OK();
+  }
+  return importance->Wait().status();
+}
+
+Status OpenDetector(Detector* detector, PendingImportance* importance) {
+  const Status s = RetryTransient("y", [&] { return detector->Open(); });
+  // A table that does not parse is the cause to report, even when Open()
+  // failed on its fingerprint; and X must not start beside a detector that
+  // cannot run.
+  if (importance != nullptr) {
+    auto table = importance->Wait();
+    if (!table.ok()) return table.status();
+  }
+  return s;
 }
 
 void AddObsFlags(FlagSet& flags, ObsFlags* f) {

@@ -43,8 +43,21 @@ struct DetectorFlags {
 void AddDetectorFlags(FlagSet& flags, DetectorFlags* f);
 // Validates and converts the textual flags into f->options.
 Status FinishDetectorFlags(DetectorFlags* f);
-// Loads --importance, if given, retrying transient read errors.
-Result<std::optional<ImportanceTable>> LoadImportance(const std::string& uri);
+// Reads --importance, if given (retrying transient read errors; NotFound
+// naming it), computes its fingerprint and starts parsing it on a thread of
+// its own (null when not given).
+Result<std::unique_ptr<PendingImportance>> StartImportance(
+    const std::string& uri);
+// Waits for the table (and returns its parse error) unless the root holds a
+// detector checkpoint to restore beside the parse: a table that does not
+// parse then leaves a fresh root untouched, as any bad input does.
+Status AwaitImportanceUnlessRestoring(FileSystem* root,
+                                      PendingImportance* importance);
+// detector->Open() (retrying transient errors), which restores the state
+// while the table is parsed, then waits for the table: its parse error, if
+// any, is returned in preference to Open()'s (a table that does not parse
+// also fails the fingerprint check).
+Status OpenDetector(Detector* detector, PendingImportance* importance);
 
 // Monitoring and alerts (docs/operations.md): --metrics-addr HOST:PORT serves
 // /metrics and /healthz; --stall-after, --notify-webhook URL (repeatable),

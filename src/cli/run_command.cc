@@ -83,8 +83,13 @@ int RunPipeline(const Args& args) {
     (*monitor)->Fatal(m, s);
     return Fail("run", s);
   };
-  auto importance = LoadImportance(df.importance);
+  auto importance = StartImportance(df.importance);
   if (!importance.ok()) return fail(obs::Mechanism::kY, importance.status());
+  if (Status s =
+          AwaitImportanceUnlessRestoring(root_fs->get(), importance->get());
+      !s.ok()) {
+    return fail(obs::Mechanism::kY, s);
+  }
   if (Status s = CheckRootWrites(root_fs->get(), storage, "run"); !s.ok())
     return fail(obs::Mechanism::kX, s);
 
@@ -106,10 +111,8 @@ int RunPipeline(const Args& args) {
   if (::isatty(STDERR_FILENO)) SetLogQuiet(true);
   const auto start = std::chrono::steady_clock::now();
 
-  Detector detector(root_fs->get(), *importance ? &**importance : nullptr,
-                    df.options, clock);
-  if (Status s = RetryTransient("y", [&] { return detector.Open(); });
-      !s.ok()) {
+  Detector detector(root_fs->get(), importance->get(), df.options, clock);
+  if (Status s = OpenDetector(&detector, importance->get()); !s.ok()) {
     // Before X starts: a root whose detector cannot start gets no new chunks.
     x_lock.Release().IgnoreError();
     y_lock.Release().IgnoreError();

@@ -61,10 +61,27 @@ Status WriteDetectionAndEvidence(FileSystem* root, const std::string& key,
 
 }  // namespace
 
+Detector::Detector(FileSystem* root, PendingImportance* importance,
+                   DetectorOptions options, Clock* clock)
+    : Detector(root, static_cast<const ImportanceTable*>(nullptr), options,
+               clock) {
+  pending_importance_ = importance;
+  importance_fingerprint_ = importance ? importance->fingerprint() : 0;
+}
+
+Status Detector::ResolveImportance() {
+  if (pending_importance_ == nullptr || importance_ != nullptr) {
+    return Status::OK();
+  }
+  TXFLOW_ASSIGN_OR_RETURN(importance_, pending_importance_->Wait());
+  return Status::OK();
+}
+
 Detector::Detector(FileSystem* root, const ImportanceTable* importance,
                    DetectorOptions options, Clock* clock)
     : root_(root),
       importance_(importance),
+      importance_fingerprint_(importance ? importance->fingerprint() : 0),
       options_(options),
       clock_(clock),
       ystart_ms_(clock->NowMs()),
@@ -190,8 +207,7 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
           ": thresholds differ from the ones this root was "
           "detected with; use the same flags or a new root");
     }
-    const uint32_t imp = importance_ ? importance_->fingerprint() : 0;
-    if (c.importance_crc != imp) {
+    if (c.importance_crc != importance_fingerprint_) {
       return Status::InvalidArgument(
           root_->Uri(key) +
           ": importance table differs from the one this root "
@@ -436,6 +452,7 @@ Status Detector::RemoveOrphanEvidence(
 }
 
 Result<PollReport> Detector::Poll(const std::function<bool()>& stop) {
+  TXFLOW_RETURN_IF_ERROR(ResolveImportance());
   PollReport report;
   // Writes an earlier attempt queued but failed to finish come first.
   TXFLOW_RETURN_IF_ERROR(writer_->Sync());
@@ -787,11 +804,13 @@ void Detector::WriteFiles(const std::vector<DetectionFileSpan>& files) {
 }
 
 Status Detector::FlushPending() {
+  TXFLOW_RETURN_IF_ERROR(ResolveImportance());
   WriteFiles(files_.Flush());
   return writer_->Sync();
 }
 
 Status Detector::Checkpoint() {
+  TXFLOW_RETURN_IF_ERROR(ResolveImportance());
   QueueCheckpoint();
   return writer_->Sync();
 }
@@ -820,7 +839,7 @@ DetectorCheckpoint Detector::CheckpointHeader() const {
   c.files = stats_.files;
   c.per_pattern = stats_.per_pattern;
   c.thresholds_crc = ThresholdsFingerprint(options_.thresholds);
-  c.importance_crc = importance_ ? importance_->fingerprint() : 0;
+  c.importance_crc = importance_fingerprint_;
   c.pending = pending_;  // empty while a replay is still behind the files
   return c;
 }

@@ -39,6 +39,7 @@
 #define TXFLOW_DETECTOR_DETECTOR_H_
 
 #include <array>
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <map>
@@ -103,6 +104,17 @@ class Detector {
   // Does not own `root`, `importance` (may be null) or `clock`.
   Detector(FileSystem* root, const ImportanceTable* importance,
            DetectorOptions options, Clock* clock);
+  // The same with a table still being parsed: Open() checks only its
+  // fingerprint, so the restore runs beside the parse; Poll(), Checkpoint()
+  // and FlushPending() wait for the table first (and return the parse's
+  // error, if it failed, before writing anything).
+  Detector(FileSystem* root, PendingImportance* importance,
+           DetectorOptions options, Clock* clock);
+  // Without a table.
+  Detector(FileSystem* root, std::nullptr_t, DetectorOptions options,
+           Clock* clock)
+      : Detector(root, static_cast<const ImportanceTable*>(nullptr),
+                 std::move(options), clock) {}
 
   // Restores the last checkpoint (if any) and counts the detection files
   // written since. Corruption for a damaged checkpoint; InvalidArgument when
@@ -194,8 +206,13 @@ class Detector {
   template <typename RowAt>
   void ApplyRows(size_t n, RowAt row);
 
+  // Waits for pending_importance_, if any, and sets importance_.
+  Status ResolveImportance();
+
   FileSystem* root_;
-  const ImportanceTable* importance_;
+  const ImportanceTable* importance_;  // null until resolved
+  PendingImportance* pending_importance_ = nullptr;
+  uint32_t importance_fingerprint_;  // 0: no table
   DetectorOptions options_;
   Clock* clock_;
   int64_t ystart_ms_;

@@ -135,19 +135,52 @@ size_t SplitBare(std::string_view record, const int* cols, int ncols,
 
 Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
                                                const std::string& uri) {
+  return ParseKnowing(text, uri, std::nullopt);
+}
+
+Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
+                                               const std::string& uri,
+                                               uint32_t fingerprint) {
+  return ParseKnowing(text, uri, fingerprint);
+}
+
+PendingImportance::PendingImportance(std::string text, std::string uri)
+    : text_(std::move(text)),
+      uri_(std::move(uri)),
+      fingerprint_(Crc32c(text_)),
+      thread_([this] {
+        result_.emplace(ImportanceTable::Parse(text_, uri_, fingerprint_));
+        std::string().swap(text_);
+      }) {}
+
+PendingImportance::~PendingImportance() {
+  if (thread_.joinable()) thread_.join();
+}
+
+Result<const ImportanceTable*> PendingImportance::Wait() {
+  if (thread_.joinable()) thread_.join();
+  if (!result_->ok()) return result_->status();
+  return &**result_;
+}
+
+Result<ImportanceTable> ImportanceTable::ParseKnowing(
+    std::string_view text, const std::string& uri,
+    std::optional<uint32_t> known) {
   ImportanceTable table;
   // The fingerprint reads the same bytes independently of the parse, so on
   // a large table it runs on another core meanwhile; the thread is joined on
   // every return (std::thread, not jthread: every toolchain of the project
   // has it).
-  uint32_t fingerprint = 0;
+  uint32_t fingerprint = known.value_or(0);
   struct Joined {
     std::thread thread;
     ~Joined() {
       if (thread.joinable()) thread.join();
     }
   } crc;
-  if (text.size() >= (size_t{4} << 20)) {
+  if (known) {
+    // Computed by the caller.
+  } else if (text.size() >= (size_t{4} << 20)) {
     crc.thread =
         std::thread([&fingerprint, text] { fingerprint = Crc32c(text); });
   } else {

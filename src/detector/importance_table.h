@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "txflow/status.h"
@@ -28,6 +29,10 @@ class ImportanceTable {
   // before Parse returns).
   static Result<ImportanceTable> Parse(std::string_view text,
                                        const std::string& uri);
+  // The same for a caller that has the fingerprint, Crc32c(text), already.
+  static Result<ImportanceTable> Parse(std::string_view text,
+                                       const std::string& uri,
+                                       uint32_t fingerprint);
 
   // Mean weight in 10^-6 units, or nullopt when no row matches.
   std::optional<int64_t> Find(std::string_view customer,
@@ -104,6 +109,10 @@ class ImportanceTable {
   // The record for (customer, merchant, category) (hash `h`), or nullptr.
   const char* Lookup(std::string_view customer, std::string_view merchant,
                      std::string_view category, uint64_t h) const;
+  // Parse, with the fingerprint computed here unless `known`.
+  static Result<ImportanceTable> ParseKnowing(std::string_view text,
+                                              const std::string& uri,
+                                              std::optional<uint32_t> known);
   // Inserts slot `value` for hash `h` (the key is not present).
   void Place(uint64_t h, uint64_t value);
 
@@ -112,6 +121,32 @@ class ImportanceTable {
   Block arena_;  // records, back to back
   size_t keys_ = 0;
   uint32_t fingerprint_ = 0;
+};
+
+// An importance table parsed on a thread of its own, so that a detector can
+// restore its state meanwhile (at 100 M records both take about a second,
+// and the restore leaves a core idle while it reads): the fingerprint, all
+// a restore checks, is known when the constructor returns; the table when
+// Wait() does. Not thread-safe: one owner calls Wait().
+class PendingImportance {
+ public:
+  // Computes the fingerprint of `text` now and starts the parse.
+  PendingImportance(std::string text, std::string uri);
+  ~PendingImportance();  // waits for the parse
+  PendingImportance(const PendingImportance&) = delete;
+  PendingImportance& operator=(const PendingImportance&) = delete;
+
+  uint32_t fingerprint() const { return fingerprint_; }
+  // Waits for the parse: the table (owned by this object), or Parse's error;
+  // the same answer on every call.
+  Result<const ImportanceTable*> Wait();
+
+ private:
+  std::string text_;  // released once parsed
+  const std::string uri_;
+  const uint32_t fingerprint_;
+  std::optional<Result<ImportanceTable>> result_;
+  std::thread thread_;  // last: it writes result_ and text_
 };
 
 }  // namespace txflow

@@ -246,24 +246,35 @@ RefTable ReferenceLoad(const std::string& text, const std::string& uri) {
   return out;
 }
 
+// Parse, and the same table parsed on a thread of its own
+// (PendingImportance, as the CLI loads it), against the reference.
 void ExpectSameAsReference(const std::string& text, const std::string& what) {
   const RefTable ref = ReferenceLoad(text, "u://imp.csv");
-  auto t = ImportanceTable::Parse(text, "u://imp.csv");
+  auto parsed = ImportanceTable::Parse(text, "u://imp.csv");
+  PendingImportance pending(text, "u://imp.csv");
+  EXPECT_EQ(pending.fingerprint(), Crc32cSoftware(text)) << what;
+  auto waited = pending.Wait();
+  ASSERT_EQ(waited.status().ToString(), pending.Wait().status().ToString());
   if (!ref.error.empty()) {
-    ASSERT_FALSE(t.ok()) << what << "\nreference: " << ref.error;
-    EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument) << what;
-    EXPECT_EQ(t.status().message(), ref.error) << what;
+    ASSERT_FALSE(parsed.ok()) << what << "\nreference: " << ref.error;
+    EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument) << what;
+    EXPECT_EQ(parsed.status().message(), ref.error) << what;
+    EXPECT_EQ(waited.status().ToString(), parsed.status().ToString()) << what;
     return;
   }
-  ASSERT_TRUE(t.ok()) << what << "\n" << t.status().ToString();
-  EXPECT_EQ(t->size(), ref.means.size()) << what;
-  EXPECT_EQ(t->fingerprint(), Crc32cSoftware(text)) << what;
-  for (const auto& [key, mean] : ref.means) {
-    const auto& [c, m, cat] = key;
-    ASSERT_EQ(t->Find(c, m, cat), mean)
-        << what << "\nkey '" << c << "' '" << m << "' '" << cat << "'";
-    EXPECT_EQ(t->Find(c, m, cat + "?"), std::nullopt) << what;
-    EXPECT_EQ(t->Find(c + "?", m, cat), std::nullopt) << what;
+  ASSERT_TRUE(parsed.ok()) << what << "\n" << parsed.status().ToString();
+  ASSERT_TRUE(waited.ok()) << what << "\n" << waited.status().ToString();
+  for (const ImportanceTable* t :
+       std::initializer_list<const ImportanceTable*>{&*parsed, *waited}) {
+    EXPECT_EQ(t->size(), ref.means.size()) << what;
+    EXPECT_EQ(t->fingerprint(), Crc32cSoftware(text)) << what;
+    for (const auto& [key, mean] : ref.means) {
+      const auto& [c, m, cat] = key;
+      ASSERT_EQ(t->Find(c, m, cat), mean)
+          << what << "\nkey '" << c << "' '" << m << "' '" << cat << "'";
+      EXPECT_EQ(t->Find(c, m, cat + "?"), std::nullopt) << what;
+      EXPECT_EQ(t->Find(c + "?", m, cat), std::nullopt) << what;
+    }
   }
 }
 
