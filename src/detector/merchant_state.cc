@@ -1,6 +1,7 @@
 #include "detector/merchant_state.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "common/coding.h"
 #include "common/int128.h"
@@ -488,16 +489,29 @@ void MerchantState::SerializeDelta(std::string* out) const {
   out->push_back(dei_reported_ ? 1 : 0);
   PutVarint(out, checkpointed_pairs_);
   PutVarint(out, pairs_.size() - checkpointed_pairs_);
-  // Existing pairs by ascending id (gaps coded), then the new ones.
+  // Existing pairs by ascending id (gaps coded), then the new ones. The
+  // dirty bits of ids below checkpointed_pairs_ are the existing ones.
+  const size_t words = std::min<size_t>(
+      dirty_bits_.size(), (size_t{checkpointed_pairs_} + 63) / 64);
+  auto below = [this](size_t w) {
+    const uint64_t bits = dirty_bits_[w];
+    const size_t end = size_t{checkpointed_pairs_} - w * 64;  // > 0
+    return end >= 64 ? bits : bits & ((uint64_t{1} << end) - 1);
+  };
   std::vector<uint32_t> old;
-  old.reserve(dirty_ids_.size());
-  for (uint32_t id : dirty_ids_) {
-    if (id < checkpointed_pairs_) old.push_back(id);
+  for (size_t w = 0; w < words; ++w) {
+    for (uint64_t bits = below(w); bits != 0; bits &= bits - 1) {
+      old.push_back(static_cast<uint32_t>(w * 64 + std::countr_zero(bits)));
+    }
   }
-  std::sort(old.begin(), old.end());
   PutVarint(out, old.size());
+  // The records are scattered over the whole state: each is requested a few
+  // entries ahead, so their cache misses overlap.
+  constexpr size_t kAhead = 8;
   uint32_t next = 0;  // the smallest id the next entry can have
-  for (uint32_t id : old) {
+  for (size_t i = 0; i < old.size(); ++i) {
+    if (i + kAhead < old.size()) Prefetch(&pairs_[old[i + kAhead]]);
+    const uint32_t id = old[i];
     PutVarint(out, id - next);
     next = id + 1;
     PutPair(pairs_[id], out);
@@ -510,8 +524,10 @@ void MerchantState::SerializeDelta(std::string* out) const {
 }
 
 void MerchantState::MarkCheckpointed() {
-  for (uint32_t id : dirty_ids_) pairs_[id].dirty = false;
-  dirty_ids_.clear();
+  if (dirty_count_ != 0) {
+    std::fill(dirty_bits_.begin(), dirty_bits_.end(), 0);
+    dirty_count_ = 0;
+  }
   checkpointed_pairs_ = static_cast<uint32_t>(pairs_.size());
   // Pairs applied but not yet evaluated stay dirty: Update marks a pair
   // only on its first touch between two Evaluates.
