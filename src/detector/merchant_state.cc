@@ -172,24 +172,26 @@ void MerchantState::Update(uint32_t id, int64_t amount_paise,
 }
 
 void MerchantState::IndexAll(const Thresholds& t) {
-  // The first time: one sorted build, not n single inserts, of which only
-  // the keys up to the weight percentile's rank need sorting.
-  avgs_.ExpectRank(PercentileRank(pairs_.size(), t.upgrade_weight_pct).hi);
-  for (uint32_t id = 0; id < pairs_.size(); ++id) {
+  // The first time: one build, not n single inserts, of which only the keys
+  // up to the weight percentile's rank need sorting.
+  const size_t n = pairs_.size();
+  std::vector<double> avgs(n);
+  std::vector<uint64_t> eligible(n);
+  for (uint32_t id = 0; id < n; ++id) {
     const Pair& p = pairs_[id];
     counts_.Add(p.count, +1);
-    moves_.push_back({false, 0, p.Avg(), id, p.upgrade_reported ? 0 : p.count});
+    avgs[id] = p.Avg();
+    eligible[id] = p.upgrade_reported ? 0 : p.count;
   }
+  avgs_.ExpectRank(PercentileRank(n, t.upgrade_weight_pct).hi);
+  avgs_.BuildDense(std::move(avgs), std::move(eligible));
   indexed_ = true;
 }
 
 void MerchantState::PrepareIndexes(const Thresholds& t) {
   if (indexed_ || total_ <= t.upgrade_min_txns || !touched_pairs_.empty())
     return;
-  moves_.clear();
   IndexAll(t);
-  avgs_.Move(moves_);
-  moves_.clear();
 }
 
 Evidence MerchantState::MerchantEvidence() const {

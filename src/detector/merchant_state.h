@@ -256,9 +256,9 @@ class MerchantState {
   // pair if new.
   uint32_t PairId(std::string_view customer, uint64_t hash, Gender gender);
   void Update(uint32_t id, int64_t amount_paise, int64_t weight_micro);
-  // Adds every pair to counts_ and, through moves_, to avgs_ (the caller
-  // applies moves_; avgs_ is told t's weight percentile rank first, so that
-  // it sorts only the low keys); sets indexed_.
+  // Builds counts_ and avgs_ from every pair (avgs_ told t's weight
+  // percentile rank first, so that it sorts only the low keys); sets
+  // indexed_. REQUIRES: not indexed_, no touched pair.
   void IndexAll(const Thresholds& t);
   void MarkDirty(uint32_t id) {
     const size_t word = id >> 6;

@@ -257,28 +257,49 @@ void WeightIndex::Apply(std::vector<Key>& erased, std::vector<Key>& inserted) {
   for (const Key& k : inserted) InsertSorted(k, eligible_[k.second]);
 }
 
+double WeightIndex::BuildLimit(std::vector<double> avgs) const {
+  const uint64_t n = avgs.size();
+  if (expected_rank_ >= n) return std::numeric_limits<double>::infinity();
+  const uint64_t keep =
+      expected_rank_ + 1 + std::max<uint64_t>(min_slack_, n / 64);
+  if (keep >= n) return std::numeric_limits<double>::infinity();
+  std::nth_element(avgs.begin(),
+                   avgs.begin() + static_cast<ptrdiff_t>(keep - 1), avgs.end());
+  return avgs[keep - 1];  // its ties are kept with it
+}
+
 void WeightIndex::Build(std::vector<Key>& keys) {
-  const uint64_t n = keys.size();
-  if (expected_rank_ < n) {
-    const uint64_t keep = std::max<uint64_t>(
-        1, std::min<uint64_t>(
-               n, expected_rank_ + 1 + std::max<uint64_t>(min_slack_, n / 64)));
-    if (keep < n) {
-      // The keep-th smallest average; its ties stay with it.
-      std::nth_element(keys.begin(),
-                       keys.begin() + static_cast<ptrdiff_t>(keep - 1),
-                       keys.end());
-      limit_ = keys[keep - 1].first;
-      const auto above =
-          std::partition(keys.begin(), keys.end(),
-                         [this](const Key& k) { return k.first <= limit_; });
-      for (auto it = above; it != keys.end(); ++it)
-        InsertAbove(it->first, it->second);
-      keys.erase(above, keys.end());
-    }
-  }
+  std::vector<double> avgs;
+  avgs.reserve(keys.size());
+  for (const Key& k : keys) avgs.push_back(k.first);
+  limit_ = BuildLimit(std::move(avgs));
+  const auto above =
+      std::partition(keys.begin(), keys.end(),
+                     [this](const Key& k) { return k.first <= limit_; });
+  for (auto it = above; it != keys.end(); ++it)
+    InsertAbove(it->first, it->second);
+  keys.erase(above, keys.end());
   std::sort(keys.begin(), keys.end());
   MergeAll({}, keys);
+}
+
+void WeightIndex::BuildDense(std::vector<double> avgs,
+                             std::vector<uint64_t> eligible) {
+  limit_ = BuildLimit(avgs);
+  std::vector<Key> kept;
+  for (uint32_t id = 0; id < avgs.size(); ++id) {
+    if (avgs[id] <= limit_) {
+      kept.push_back(Key{avgs[id], id});
+      avgs[id] = kNotAbove;
+    } else {
+      ++above_count_;
+    }
+  }
+  eligible_ = std::move(eligible);
+  leaf_of_.assign(eligible_.size(), 0);
+  above_ = std::move(avgs);
+  std::sort(kept.begin(), kept.end());
+  MergeAll({}, kept);
 }
 
 void WeightIndex::MergeAll(const std::vector<Key>& erased,

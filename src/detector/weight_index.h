@@ -115,6 +115,10 @@ class WeightIndex {
   // The rank Kth() will be asked for next (a hint: a first build then sorts
   // only the keys up to about it).
   void ExpectRank(uint64_t k) { expected_rank_ = k; }
+  // A first build of the keys (avgs[i], i) with eligible counts eligible[i],
+  // for every i < avgs.size(), taking over both arrays (no scratch as large
+  // as the index). REQUIRES: the index is empty; equal sizes.
+  void BuildDense(std::vector<double> avgs, std::vector<uint64_t> eligible);
 
   // Appends the ids of entries with average <= max_avg and eligible count >=
   // min_eligible (>= 1), in ascending order of (average, id), and sets their
@@ -169,6 +173,9 @@ class WeightIndex {
   // ExpectRank(), only the lowest ones up to the rank plus the slack (and
   // their ties) go into the tree.
   void Build(std::vector<Key>& keys);
+  // The limit a first build of these averages keeps: the one at rank
+  // ExpectRank() + slack, or +infinity (all kept).
+  double BuildLimit(std::vector<double> avgs) const;
   // Raises the bounds for the counts SetEligible() only stored.
   void RaisePending();
   // Makes exact the bounds of the leaves holding a key in (covered_,

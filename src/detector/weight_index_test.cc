@@ -23,17 +23,21 @@ using Ref = std::map<std::pair<double, uint32_t>, uint64_t>;
 struct Config {
   uint64_t min_slack;
   bool hint;
+  bool dense = false;  // the large tests' first build by BuildDense()
 };
 void PrintTo(const Config& c, std::ostream* os) {
-  *os << "slack " << c.min_slack << (c.hint ? " hint" : "");
+  *os << "slack " << c.min_slack << (c.hint ? " hint" : "")
+      << (c.dense ? " dense" : "");
 }
 class WeightIndexTest : public ::testing::TestWithParam<Config> {};
 INSTANTIATE_TEST_SUITE_P(Slacks, WeightIndexTest,
-                         ::testing::Values(Config{4096, false}, Config{1, true},
+                         ::testing::Values(Config{4096, false},
+                                           Config{1, true, true},
                                            Config{5, false}, Config{3, true}),
                          [](const ::testing::TestParamInfo<Config>& p) {
                            return "Slack" + std::to_string(p.param.min_slack) +
-                                  (p.param.hint ? "Hint" : "");
+                                  (p.param.hint ? "Hint" : "") +
+                                  (p.param.dense ? "Dense" : "");
                          });
 
 // The brute-force answer to Take(), applied to the reference as well.
@@ -310,7 +314,17 @@ TEST_P(WeightIndexTest, LargeMovesMatchReference) {
     ref.Insert(avg, id, count[id]);
   }
   if (GetParam().hint) index.ExpectRank(kInitial / 10);
-  index.Move(batch);
+  if (GetParam().dense) {
+    std::vector<double> avgs;
+    std::vector<uint64_t> eligible;
+    for (const auto& u : batch) {
+      avgs.push_back(u.new_avg);
+      eligible.push_back(u.eligible);
+    }
+    index.BuildDense(std::move(avgs), std::move(eligible));
+  } else {
+    index.Move(batch);
+  }
   uint32_t next_id = kInitial;
   std::vector<uint32_t> erased;
   for (int round = 0; round < 60; ++round) {
