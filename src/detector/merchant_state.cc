@@ -350,9 +350,21 @@ bool MerchantState::IndexPairs(uint32_t from) {
     }
   }
   const size_t mask = slots - 1;
+  // The slots are random writes into a table far larger than the caches:
+  // each pair's name is hashed and its slot requested kAhead pairs early, so
+  // the misses overlap (names are read in id order, which is memory order).
+  constexpr uint32_t kAhead = 16;
+  uint64_t ahead[kAhead];
+  auto request = [&](uint32_t i) {
+    const uint64_t h = HashCustomer(pairs_[i].name());
+    ahead[i % kAhead] = h;
+    Prefetch(&slots_[h & mask]);
+  };
+  for (uint32_t i = from; i < n && i < from + kAhead; ++i) request(i);
   for (uint32_t i = from; i < n; ++i) {
     const std::string_view name = pairs_[i].name();
-    const uint64_t hash = HashCustomer(name);
+    const uint64_t hash = ahead[i % kAhead];
+    if (i + kAhead < n) request(i + kAhead);  // reuses hash's entry
     const uint64_t tag = hash >> 32;
     for (size_t k = hash & mask; slots_[k] != 0; k = (k + 1) & mask) {
       if ((slots_[k] >> 32) == tag &&
