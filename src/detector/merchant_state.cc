@@ -580,21 +580,37 @@ Status MerchantState::ApplyDelta(std::string_view* in) {
     return bad("extends " + std::to_string(base) + " pairs, the state has " +
                std::to_string(pairs_.size()) + " (deltas out of order?)");
   }
-  if (changed > base || added > in->size() / 5 || base + added > 0xFFFFFFFEu) {
+  // A pair takes at least 5 bytes: bounds before anything is allocated.
+  if (changed > base || changed > in->size() / 5 || added > in->size() / 5 ||
+      base + added > 0xFFFFFFFEu) {
     return bad("bad pair counts");
   }
-  // Sums follow the changes, so the total is checked without a full pass.
-  uint64_t sum = total_;
+  // The changed pairs are scattered over the whole state: one pass finds
+  // their ids and fields, the next requests each record kAhead entries
+  // before it is updated, so the cache misses overlap.
+  std::vector<std::pair<uint32_t, std::string_view>> changes;
+  changes.reserve(changed);
   uint64_t next = 0;
   for (uint64_t i = 0; i < changed; ++i) {
     uint64_t gap = 0;
     if (!GetVarint(in, &gap) || gap >= base - next) return bad("bad pair id");
     const uint32_t pid = static_cast<uint32_t>(next + gap);
     next = pid + 1;
-    Pair& p = pairs_[pid];
+    changes.emplace_back(pid, *in);
+    if (!SkipPairFields(in)) return bad("truncated or invalid pair");
+  }
+  // Sums follow the changes, so the total is checked without a full pass.
+  uint64_t sum = total_;
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (i + kAhead < changes.size())
+      Prefetch(&pairs_[changes[i + kAhead].first]);
+    Pair& p = pairs_[changes[i].first];
     const uint64_t old_count = p.count;
     const Gender old_gender = p.first_gender;
-    if (!GetPair(in, &p)) return bad("truncated or invalid pair");
+    if (!GetPair(&changes[i].second, &p)) {
+      return bad("truncated or invalid pair");
+    }
     if (p.first_gender != old_gender) return bad("a pair changed gender");
     sum = sum - old_count + p.count;
   }
