@@ -437,6 +437,43 @@ TEST(MerchantStateDelta, BasePlusDeltasIsTheFullImageAtEveryCheckpoint) {
   }
 }
 
+// Deltas of tens of thousands of changed pairs (their ids sorted by the
+// counting sort, not std::sort, over 4,096) restore byte for byte too, and
+// name every changed pair once, in ascending id order.
+TEST(MerchantStateDelta, LargeDeltasRestoreByteForByte) {
+  Thresholds t;
+  t.upgrade_min_txns = 1000;
+  std::mt19937_64 rng(99);
+  MerchantState live("M");
+  // Ids above 65,535 too, so both 16-bit passes order something.
+  for (int c = 0; c < 90000; ++c) {
+    live.Apply("c" + std::to_string(c), static_cast<Gender>(c % 3), 100,
+               kRupee);
+  }
+  Eval(live, t);
+  const std::string base = Image(live);
+  live.MarkCheckpointed();
+  std::vector<std::string> deltas;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 40000; ++i) {
+      const int c = static_cast<int>(rng() % 100000);  // some new
+      live.Apply("c" + std::to_string(c), static_cast<Gender>(c % 3),
+                 static_cast<int64_t>(rng() % 5000),
+                 static_cast<int64_t>(rng() % 7) * kRupee);
+    }
+    Eval(live, t);
+    EXPECT_GT(live.dirty_pairs(), 4096u);
+    std::string d;
+    live.SerializeDelta(&d);
+    live.MarkCheckpointed();
+    EXPECT_FALSE(live.dirty());
+    deltas.push_back(std::move(d));
+    auto copy = Restore(base, deltas);
+    ASSERT_TRUE(copy);
+    ASSERT_EQ(Image(*copy), Image(live)) << "round " << round;
+  }
+}
+
 TEST(MerchantStateDelta, DeltaHoldsOnlyWhatChanged) {
   MerchantState m("M");
   for (int c = 0; c < 1000; ++c) {
