@@ -121,6 +121,18 @@ class DetectorThreadsTest : public ::testing::Test {
     ASSERT_TRUE(det->Checkpoint().ok());
   }
 
+  // A root with `d` chunked and detected to the end in one run.
+  std::unique_ptr<FileSystem> OneRun(const std::string& store, const Data& d,
+                                     uint64_t chunk_rows,
+                                     const ImportanceTable* imp, int threads) {
+    auto root = Chunked(store, d, chunk_rows);
+    Detector det(root.get(), imp, Options(threads), &clock_);
+    EXPECT_TRUE(det.Open().ok());
+    PollChunks(&det);
+    Finish(&det);
+    return root;
+  }
+
   // Every object of the root but the per-chunk stats (they hold timings).
   std::map<std::string, std::string> Contents(FileSystem* root) {
     std::map<std::string, std::string> out;
@@ -179,13 +191,7 @@ TEST_F(DetectorThreadsTest, ThreadCountNeverChangesAnyStoredByte) {
 TEST_F(DetectorThreadsTest, RestartWithAnotherThreadCountEqualsOneRun) {
   const Data d = SkewedData(9, 5000);
   auto imp = std::move(ImportanceTable::Parse(d.importance, "imp").value());
-  auto ref = Chunked("restart-ref", d, 50);
-  {
-    Detector det(ref.get(), &imp, Options(1), &clock_);
-    ASSERT_TRUE(det.Open().ok());
-    ASSERT_NO_FATAL_FAILURE(PollChunks(&det));
-    ASSERT_NO_FATAL_FAILURE(Finish(&det));
-  }
+  auto ref = OneRun("restart-ref", d, 50, &imp, 1);
   auto root = Chunked("restart", d, 50);
   // 4 threads for 23 chunks, dropped without a flush (as in a crash), then
   // 1 thread, then 3.
@@ -212,13 +218,7 @@ TEST_F(DetectorThreadsTest, RestartWithAnotherThreadCountEqualsOneRun) {
 TEST_F(DetectorThreadsTest, PendingImportanceAcrossRestartsEqualsOneRun) {
   const Data d = SkewedData(11, 5000);
   auto imp = std::move(ImportanceTable::Parse(d.importance, "imp").value());
-  auto ref = Chunked("pending-ref", d, 50);
-  {
-    Detector det(ref.get(), &imp, Options(2), &clock_);
-    ASSERT_TRUE(det.Open().ok());
-    ASSERT_NO_FATAL_FAILURE(PollChunks(&det));
-    ASSERT_NO_FATAL_FAILURE(Finish(&det));
-  }
+  auto ref = OneRun("pending-ref", d, 50, &imp, 2);
   auto root = Chunked("pending", d, 50);
   for (int i = 0; i < 3; ++i) {
     PendingImportance pending(d.importance, "imp");
