@@ -285,6 +285,7 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
   struct Part {
     std::string_view bytes;
     const std::string* uri;
+    size_t delta;  // its delta's position in the chain
   };
   std::map<MerchantState*, std::vector<Part>> parts_of;
   std::deque<std::string> delta_data, delta_uris;  // kept until applied
@@ -321,7 +322,8 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
                                   "' out of order in the delta");
       }
       parts_of[FindMerchant(id).state.get()].push_back(
-          {start.substr(0, start.size() - images.size()), &uri});
+          {start.substr(0, start.size() - images.size()), &uri,
+           delta_uris.size() - 1});
       last = std::move(id);
     }
     if (!images.empty()) {
@@ -344,18 +346,37 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
     for (const Part& part : list) w += part.bytes.size();
     weights_of.push_back(w);
   }
+  // A merchant stops at its first bad part; of all failures, the one
+  // reported is in the earliest delta of the chain (later ones extend it),
+  // then the lowest merchant id: the same answer whatever the threads did.
+  std::vector<Status> failed(work.size());
+  std::vector<size_t> failed_delta(work.size(), SIZE_MAX);
   auto apply = [&](size_t i) -> Status {
     for (const Part& part : *work[i].second) {
       std::string_view in = part.bytes;
-      const Status s = work[i].first->ApplyDelta(&in);
-      if (!s.ok()) return s.WithContext(*part.uri);
-      if (!in.empty()) {
-        return Status::Corruption(*part.uri + ": merchant delta malformed");
+      Status s = work[i].first->ApplyDelta(&in);
+      if (s.ok() && !in.empty()) {
+        s = Status::Corruption("merchant delta malformed");
+      }
+      if (!s.ok()) {
+        failed[i] = s.WithContext(*part.uri);
+        failed_delta[i] = part.delta;
+        break;
       }
     }
     return Status::OK();
   };
-  TXFLOW_RETURN_IF_ERROR(ParallelFor(pool_.get(), weights_of, apply));
+  ParallelFor(pool_.get(), weights_of, apply).IgnoreError();  // in `failed`
+  size_t worst = work.size();
+  for (size_t i = 0; i < work.size(); ++i) {
+    if (failed[i].ok()) continue;
+    if (worst == work.size() || failed_delta[i] < failed_delta[worst] ||
+        (failed_delta[i] == failed_delta[worst] &&
+         work[i].first->id() < work[worst].first->id())) {
+      worst = i;
+    }
+  }
+  if (worst != work.size()) return failed[worst];
   // The UPGRADE indexes too, on all cores, rather than on the first chunk.
   std::vector<MerchantState*> all;
   std::vector<size_t> sizes;

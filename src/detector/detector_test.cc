@@ -1163,6 +1163,72 @@ TEST_F(DetectorTest, CorruptDeltaOrManifestIsAClearError) {
   EXPECT_TRUE(Detector(root.get(), nullptr, o, &clock_).Open().ok());
 }
 
+// Deltas that decode (their checksums are right) but do not fit the state
+// they extend: of several, the earliest in the chain is named, with any
+// number of threads (merchants apply in parallel; a later delta extends a
+// bad one, so its own failure says less).
+TEST_F(DetectorTest, OfSeveralDeltasThatDoNotFitTheEarliestIsNamed) {
+  std::mt19937_64 rng(61);
+  const Dataset d = RandomDataset(rng, 3000, false, 1000);
+  auto root = Chunked("unfit-deltas", d, 25);
+  DetectorOptions o;
+  o.thresholds = SmallThresholds();
+  o.checkpoint_every = 4;
+  o.max_deltas = 1000;
+  ASSERT_NO_FATAL_FAILURE(DetectWith(root.get(), nullptr, o, &clock_));
+  const DetectorManifest m = ReadManifest(root.get());
+  ASSERT_GE(m.deltas.size(), 4u);
+  auto key_of = [](const std::string& name) {
+    return std::string(kDetectorStateDir) + name;
+  };
+  // Each merchant's image in a delta, by merchant id.
+  auto images_of = [&](size_t k) {
+    const std::string key = key_of(m.deltas[k]);
+    const std::string bytes = root->Read(key).value();
+    std::string_view images;
+    const DetectorDelta delta = DecodeDelta(bytes, key, &images).value();
+    std::map<std::string, std::string> out;
+    std::string id;
+    for (uint64_t i = 0; i < delta.header.merchant_count; ++i) {
+      const std::string_view start = images;
+      EXPECT_TRUE(MerchantState::SkipDelta(&images, &id));
+      out[id] = std::string(start.substr(0, start.size() - images.size()));
+    }
+    return std::make_pair(delta, out);
+  };
+  auto rewrite = [&](size_t k, const std::map<std::string, std::string>& by) {
+    const DetectorDelta own = images_of(k).first;
+    DetectorCheckpoint h = own.header;
+    h.merchant_count = by.size();
+    std::string bytes;
+    BeginDelta(h, own.extends, &bytes);
+    for (const auto& [id, image] : by) bytes += image;
+    FinishCheckpoint(&bytes);
+    ASSERT_TRUE(root->Write(key_of(m.deltas[k]), bytes, {}).ok());
+  };
+  // Delta 0's images do not fit a state that delta 0 grew. Delta 3 carries
+  // them for every merchant; delta 1 for one merchant only, the one with the
+  // largest id, so neither merchant order nor id order finds delta 1 first.
+  const auto d0 = images_of(0).second;
+  auto d1 = images_of(1).second;
+  std::string last;
+  for (const auto& [id, image] : d1) {
+    if (d0.count(id)) last = id;
+  }
+  ASSERT_FALSE(last.empty());
+  d1[last] = d0.at(last);
+  ASSERT_NO_FATAL_FAILURE(rewrite(1, d1));
+  ASSERT_NO_FATAL_FAILURE(rewrite(3, d0));
+  for (const int threads : {1, 2, 4}) {
+    DetectorOptions t = o;
+    t.threads = threads;
+    const Status s = Detector(root.get(), nullptr, t, &clock_).Open();
+    EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+    EXPECT_NE(s.message().find(key_of(m.deltas[1])), std::string::npos)
+        << threads << " threads: " << s.message();
+  }
+}
+
 // A crash between a delta and CURRENT leaves a delta nothing names: it is
 // ignored (the replay regenerates its chunks) and removed at the next Open;
 // so is garbage under a state name. The one-line CURRENT of older txflow is
