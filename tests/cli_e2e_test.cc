@@ -329,27 +329,42 @@ TEST_F(CliTest, ImportanceThatDoesNotParseIsTheErrorAndChangesNothing) {
   std::ofstream(bad, std::ios::binary)
       << testing::Slurp(good) << "'C1','M1',zz,'es_a',0\n";
   const std::string root = (dir_ / "r").string();
-  // The source detected with the good table: a checkpoint exists.
-  ASSERT_EQ(Txflow("run --drain --source " + src + " --importance " + good +
-                   " --root " + root + " --chunk-rows 1000" + kSmallThresholds)
+  // One chunk of the source cut and detected with the good table: a
+  // checkpoint exists, and X would have more to cut.
+  ASSERT_EQ(Txflow("chunk --once --source " + src + " --root " + root +
+                   " --chunk-rows 1000")
+                .code,
+            0);
+  ASSERT_EQ(Txflow("detect --drain --importance " + good + " --root " + root +
+                   kSmallThresholds)
                 .code,
             0);
   const auto before = testing::Tree(dir_ / "r");
   ASSERT_TRUE(before.count("state/detector/CURRENT"));
+  ASSERT_TRUE(before.count("landing_zone/chunk-000000000000.csv"));
+  const std::string alerts = (dir_ / "alerts.txt").string();
   for (const char* cmd : {"detect", "run"}) {
     const std::string source = std::string(cmd) == "run"
                                    ? " --source " + src + " --chunk-rows 1000"
                                    : "";
     for (const std::string& r : {root, (dir_ / "fresh").string()}) {
+      std::filesystem::remove(alerts);
       Outcome o = Txflow(std::string(cmd) + " --drain" + source + " --root " +
-                         r + " --importance " + bad + kSmallThresholds);
+                         r + " --importance " + bad + kSmallThresholds +
+                         " --notify-command 'cat >> " + alerts + "'");
       EXPECT_EQ(o.code, 1) << o.out;
       EXPECT_NE(o.out.find("bad.csv: record "), std::string::npos) << o.out;
       EXPECT_NE(o.out.find("Weight 'zz' is not a decimal"), std::string::npos)
           << o.out;
       EXPECT_EQ(o.out.find("differs"), std::string::npos) << o.out;
+      // Alerted or not by the command, never by the root's state: detect
+      // reports input errors of its start without an alert; run alerts
+      // (its monitor starts first, as before the parse moved).
+      EXPECT_EQ(testing::Slurp(alerts).empty(), std::string(cmd) == "detect")
+          << cmd << " " << r;
     }
     EXPECT_FALSE(std::filesystem::exists(dir_ / "fresh")) << cmd;
+    // Nothing written, and X never started: still the one chunk.
     EXPECT_EQ(testing::Tree(dir_ / "r"), before) << cmd;
   }
 }
