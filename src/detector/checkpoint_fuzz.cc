@@ -52,27 +52,41 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else if (m.status().code() != txflow::StatusCode::kCorruption) {
     std::abort();
   }
-  // The delta: its merchant deltas apply to an empty state, or fail with
-  // Corruption; an applied one serializes and restores to the same bytes.
+  // The delta: its merchant deltas apply to an empty state and to one of
+  // three pairs (changed pairs must name existing ids: only there are they
+  // reached), or fail with Corruption; an applied one serializes and
+  // restores to the same bytes.
   if (auto d = txflow::DecodeDelta(in, "fuzz"); d.ok()) {
     std::string_view images = d->header.merchants;
     for (uint64_t i = 0; i < d->header.merchant_count && i < 64; ++i) {
       auto id = txflow::MerchantState::DeltaMerchant(images);
       if (!id.ok()) break;
-      txflow::MerchantState m(*id);
-      const txflow::Status s = m.ApplyDelta(&images);
-      if (!s.ok()) {
-        if (s.code() != txflow::StatusCode::kCorruption) std::abort();
-        break;
+      txflow::MerchantState empty(*id), small(*id);
+      for (const char* c : {"c0", "c1", "c2"}) {
+        small.Apply(c, txflow::Gender::kFemale, 100, 1'000'000);
       }
-      std::string first;
-      m.Serialize(&first);
-      std::string_view view = first;
-      auto restored = txflow::MerchantState::Deserialize(&view);
-      if (!restored.ok() || !view.empty()) std::abort();
-      std::string second;
-      (*restored)->Serialize(&second);
-      if (second != first) std::abort();
+      std::string_view next;
+      bool applied = false;
+      for (txflow::MerchantState* m : {&empty, &small}) {
+        std::string_view at = images;
+        const txflow::Status s = m->ApplyDelta(&at);
+        if (!s.ok()) {
+          if (s.code() != txflow::StatusCode::kCorruption) std::abort();
+          continue;
+        }
+        applied = true;
+        next = at;
+        std::string first;
+        m->Serialize(&first);
+        std::string_view view = first;
+        auto restored = txflow::MerchantState::Deserialize(&view);
+        if (!restored.ok() || !view.empty()) std::abort();
+        std::string second;
+        (*restored)->Serialize(&second);
+        if (second != first) std::abort();
+      }
+      if (!applied) break;
+      images = next;
     }
   } else if (d.status().code() != txflow::StatusCode::kCorruption) {
     std::abort();

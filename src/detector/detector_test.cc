@@ -1227,6 +1227,25 @@ TEST_F(DetectorTest, OfSeveralDeltasThatDoNotFitTheEarliestIsNamed) {
     EXPECT_NE(s.message().find(key_of(m.deltas[1])), std::string::npos)
         << threads << " threads: " << s.message();
   }
+  // Two merchants unfit in that delta: the lower id is named.
+  std::string lowest;
+  for (const auto& [id, image] : d1) {
+    if (d0.count(id) && id != last) {
+      lowest = id;
+      break;
+    }
+  }
+  ASSERT_FALSE(lowest.empty());
+  d1[lowest] = d0.at(lowest);
+  ASSERT_NO_FATAL_FAILURE(rewrite(1, d1));
+  for (const int threads : {1, 2, 4}) {
+    DetectorOptions t = o;
+    t.threads = threads;
+    const Status s = Detector(root.get(), nullptr, t, &clock_).Open();
+    EXPECT_NE(s.message().find("merchant delta '" + lowest + "'"),
+              std::string::npos)
+        << threads << " threads: " << s.message();
+  }
 }
 
 // A crash between a delta and CURRENT leaves a delta nothing names: it is

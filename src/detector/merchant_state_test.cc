@@ -5,6 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/coding.h"
 
 namespace txflow {
 namespace {
@@ -471,6 +476,80 @@ TEST(MerchantStateDelta, LargeDeltasRestoreByteForByte) {
     auto copy = Restore(base, deltas);
     ASSERT_TRUE(copy);
     ASSERT_EQ(Image(*copy), Image(live)) << "round " << round;
+  }
+}
+
+// A delta adding `names` to `m` (count 1, amount 0, weight 0, female),
+// built by hand (docs/formats.md, "Detector delta"), so that it may hold
+// what SerializeDelta never writes: a duplicate name.
+std::string AddingDelta(const MerchantState& m,
+                        const std::vector<std::string>& names) {
+  std::string d;
+  d.push_back(1);  // the delta format
+  PutString(&d, m.id());
+  PutVarint(&d, m.total() + names.size());
+  d.push_back(0);  // DEI-NEEDED not reported
+  PutVarint(&d, m.customers());
+  PutVarint(&d, names.size());
+  PutVarint(&d, 0);  // no changed pair
+  for (const std::string& name : names) {
+    PutString(&d, name);
+    PutVarint(&d, 1);
+    PutSigned(&d, 0);
+    PutSigned(&d, 0);
+    d.push_back(static_cast<char>(Gender::kFemale));
+  }
+  return d;
+}
+
+// New pairs of a delta are indexed in batches that hash names ahead (more
+// than the 16 of the look-ahead, with and without a rehash): every name is
+// found afterwards, and a name that repeats an old one or a new one 1-60
+// pairs earlier is refused as a duplicate customer.
+TEST(MerchantStateDelta, NewPairsAreIndexedAndDuplicatesRefused) {
+  for (int old_n : {0, 1, 16, 40, 100}) {
+    for (int added : {1, 16, 17, 33, 200}) {
+      MerchantState live("M");
+      for (int c = 0; c < old_n; ++c)
+        live.Apply("old" + std::to_string(c), Gender::kMale, 1, kRupee);
+      const std::string base = Image(live);
+      std::vector<std::string> names;
+      for (int c = 0; c < added; ++c) {
+        names.push_back("new" + std::to_string(c) +
+                        std::string(c % 3 == 0 ? 30 : 0, 'x'));  // long too
+      }
+      const std::string where =
+          std::to_string(old_n) + " old, " + std::to_string(added) + " new";
+      auto copy = Restore(base, {AddingDelta(live, names)});
+      ASSERT_TRUE(copy) << where;
+      ASSERT_EQ(copy->customers(), size_t(old_n + added)) << where;
+      for (int c = 0; c < old_n; ++c)
+        EXPECT_TRUE(copy->FindPair("old" + std::to_string(c))) << where;
+      for (const std::string& name : names)
+        EXPECT_TRUE(copy->FindPair(name)) << where << " " << name;
+      EXPECT_FALSE(copy->FindPair("absent"));
+      std::vector<std::pair<int, std::string>> dups;  // (at, repeated name)
+      for (int back : {1, 15, 16, 17, 60}) {
+        if (back < added) dups.push_back({back, names[0]});
+        if (added - 1 - back >= 0)
+          dups.push_back({added - 1, names[added - 1 - back]});
+      }
+      if (old_n > 0)
+        dups.push_back({added / 2, "old" + std::to_string(old_n - 1)});
+      for (const auto& [at, name] : dups) {
+        std::vector<std::string> bad = names;
+        bad[at] = name;
+        std::string_view in = base;
+        auto m = MerchantState::Deserialize(&in);
+        ASSERT_TRUE(m.ok());
+        const std::string d = AddingDelta(**m, bad);
+        std::string_view din = d;
+        const Status s = (*m)->ApplyDelta(&din);
+        EXPECT_EQ(s.code(), StatusCode::kCorruption) << where << " at " << at;
+        EXPECT_NE(s.message().find("duplicate customer"), std::string::npos)
+            << where << " at " << at << ": " << s.message();
+      }
+    }
   }
 }
 

@@ -257,12 +257,16 @@ void WeightIndex::Apply(std::vector<Key>& erased, std::vector<Key>& inserted) {
   for (const Key& k : inserted) InsertSorted(k, eligible_[k.second]);
 }
 
-double WeightIndex::BuildLimit(std::vector<double> avgs) const {
-  const uint64_t n = avgs.size();
-  if (expected_rank_ >= n) return std::numeric_limits<double>::infinity();
-  const uint64_t keep =
-      expected_rank_ + 1 + std::max<uint64_t>(min_slack_, n / 64);
-  if (keep >= n) return std::numeric_limits<double>::infinity();
+uint64_t WeightIndex::BuildKeep(uint64_t n) const {
+  if (expected_rank_ >= n) return n;
+  return std::min<uint64_t>(
+      n, expected_rank_ + 1 + std::max<uint64_t>(min_slack_, n / 64));
+}
+
+double WeightIndex::BuildLimit(const std::vector<double>& all) const {
+  const uint64_t keep = BuildKeep(all.size());
+  if (keep >= all.size()) return std::numeric_limits<double>::infinity();
+  std::vector<double> avgs = all;  // the selection reorders its copy
   std::nth_element(avgs.begin(),
                    avgs.begin() + static_cast<ptrdiff_t>(keep - 1), avgs.end());
   return avgs[keep - 1];  // its ties are kept with it
@@ -272,7 +276,7 @@ void WeightIndex::Build(std::vector<Key>& keys) {
   std::vector<double> avgs;
   avgs.reserve(keys.size());
   for (const Key& k : keys) avgs.push_back(k.first);
-  limit_ = BuildLimit(std::move(avgs));
+  limit_ = BuildLimit(avgs);
   const auto above =
       std::partition(keys.begin(), keys.end(),
                      [this](const Key& k) { return k.first <= limit_; });
@@ -287,6 +291,7 @@ void WeightIndex::BuildDense(std::vector<double> avgs,
                              std::vector<uint64_t> eligible) {
   limit_ = BuildLimit(avgs);
   std::vector<Key> kept;
+  kept.reserve(BuildKeep(avgs.size()));  // plus ties, if any
   for (uint32_t id = 0; id < avgs.size(); ++id) {
     if (avgs[id] <= limit_) {
       kept.push_back(Key{avgs[id], id});

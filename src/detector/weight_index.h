@@ -175,7 +175,9 @@ class WeightIndex {
   void Build(std::vector<Key>& keys);
   // The limit a first build of these averages keeps: the one at rank
   // ExpectRank() + slack, or +infinity (all kept).
-  double BuildLimit(std::vector<double> avgs) const;
+  double BuildLimit(const std::vector<double>& avgs) const;
+  // How many of n keys a first build keeps sorted (before ties).
+  uint64_t BuildKeep(uint64_t n) const;
   // Raises the bounds for the counts SetEligible() only stored.
   void RaisePending();
   // Makes exact the bounds of the leaves holding a key in (covered_,
