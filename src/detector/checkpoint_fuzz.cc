@@ -29,6 +29,18 @@ std::string Wrap(std::string_view payload, const char* magic = "TXFYCKPT",
   return out;
 }
 
+// A state's image restores to a state with the same image.
+void ExpectImageRoundTrips(const txflow::MerchantState& m) {
+  std::string first;
+  m.Serialize(&first);
+  std::string_view view = first;
+  auto restored = txflow::MerchantState::Deserialize(&view);
+  if (!restored.ok() || !view.empty()) std::abort();
+  std::string second;
+  (*restored)->Serialize(&second);
+  if (second != first) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -76,14 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         applied = true;
         next = at;
-        std::string first;
-        m->Serialize(&first);
-        std::string_view view = first;
-        auto restored = txflow::MerchantState::Deserialize(&view);
-        if (!restored.ok() || !view.empty()) std::abort();
-        std::string second;
-        (*restored)->Serialize(&second);
-        if (second != first) std::abort();
+        ExpectImageRoundTrips(*m);
       }
       if (!applied) break;
       images = next;
@@ -110,22 +115,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (uint64_t i = 0; i < c->merchant_count && i < 64; ++i) {
     auto m = txflow::MerchantState::Deserialize(&images);
     if (!m.ok()) break;
-    std::string first;
-    (*m)->Serialize(&first);
-    std::string_view view = first;
-    auto restored = txflow::MerchantState::Deserialize(&view);
-    if (!restored.ok() || !view.empty()) std::abort();
-    std::string second;
-    (*restored)->Serialize(&second);
-    if (second != first) std::abort();
+    ExpectImageRoundTrips(**m);
     txflow::Thresholds t;
     t.upgrade_min_txns = 0;
     t.child_min_txns = 1;
     t.dei_min_female = 0;
-    (*restored)->Apply("fuzz-customer", txflow::Gender::kFemale, 100,
-                       1'000'000);
+    (*m)->Apply("fuzz-customer", txflow::Gender::kFemale, 100, 1'000'000);
     std::vector<txflow::Detection> out;
-    (*restored)->Evaluate(t, &out);
+    (*m)->Evaluate(t, &out);
   }
   return 0;
 }

@@ -369,6 +369,12 @@ class DetectorTest : public ::testing::Test {
     ASSERT_TRUE(det.Checkpoint().ok());  // as a drain ends
   }
 
+  // A root detected with a snapshot every 4 chunks of 25 rows and no cap on
+  // deltas (a base and a chain of deltas); *o: the options used.
+  std::unique_ptr<FileSystem> DeltaChainRoot(const std::string& store,
+                                             uint64_t seed, int rows,
+                                             DetectorOptions* o);
+
   ManualClock clock_{kStart};
 };
 
@@ -1000,6 +1006,18 @@ void DetectWith(FileSystem* root, const ImportanceTable* imp,
   ASSERT_TRUE(det.Checkpoint().ok());
 }
 
+std::unique_ptr<FileSystem> DetectorTest::DeltaChainRoot(
+    const std::string& store, uint64_t seed, int rows, DetectorOptions* o) {
+  std::mt19937_64 rng(seed);
+  const Dataset d = RandomDataset(rng, rows, false, 1000);
+  auto root = Chunked(store, d, 25);
+  o->thresholds = SmallThresholds();
+  o->checkpoint_every = 4;
+  o->max_deltas = 1000;
+  DetectWith(root.get(), nullptr, *o, &clock_);
+  return root;
+}
+
 // The merchant images of the full checkpoint CURRENT names as base.
 std::string BaseImages(FileSystem* root) {
   const DetectorManifest m = ReadManifest(root);
@@ -1091,14 +1109,9 @@ TEST_F(DetectorTest, CompactionBoundsTheChain) {
 // A damaged, truncated or missing delta, or a damaged manifest, is a clear
 // Corruption naming the object: never a silent restart from the base.
 TEST_F(DetectorTest, CorruptDeltaOrManifestIsAClearError) {
-  std::mt19937_64 rng(47);
-  const Dataset d = RandomDataset(rng, 1500, false, 1000);
-  auto root = Chunked("corrupt-delta", d, 25);
   DetectorOptions o;
-  o.thresholds = SmallThresholds();
-  o.checkpoint_every = 4;
-  o.max_deltas = 1000;
-  ASSERT_NO_FATAL_FAILURE(DetectWith(root.get(), nullptr, o, &clock_));
+  auto root = DeltaChainRoot("corrupt-delta", 47, 1500, &o);
+  ASSERT_FALSE(HasFatalFailure());
   const std::string manifest = root->Read(kDetectorCurrentKey).value();
   const DetectorManifest m = DecodeManifest(manifest, "CURRENT").value();
   ASSERT_GE(m.deltas.size(), 2u);
@@ -1168,14 +1181,9 @@ TEST_F(DetectorTest, CorruptDeltaOrManifestIsAClearError) {
 // number of threads (merchants apply in parallel; a later delta extends a
 // bad one, so its own failure says less).
 TEST_F(DetectorTest, OfSeveralDeltasThatDoNotFitTheEarliestIsNamed) {
-  std::mt19937_64 rng(61);
-  const Dataset d = RandomDataset(rng, 3000, false, 1000);
-  auto root = Chunked("unfit-deltas", d, 25);
   DetectorOptions o;
-  o.thresholds = SmallThresholds();
-  o.checkpoint_every = 4;
-  o.max_deltas = 1000;
-  ASSERT_NO_FATAL_FAILURE(DetectWith(root.get(), nullptr, o, &clock_));
+  auto root = DeltaChainRoot("unfit-deltas", 61, 3000, &o);
+  ASSERT_FALSE(HasFatalFailure());
   const DetectorManifest m = ReadManifest(root.get());
   ASSERT_GE(m.deltas.size(), 4u);
   auto key_of = [](const std::string& name) {
