@@ -182,6 +182,59 @@ Status ParallelFor(TaskPool* pool, const std::vector<size_t>& weights,
   return Status::OK();
 }
 
+// One merchant's image in one delta.
+struct DeltaPart {
+  std::string_view bytes;
+  const std::string* uri;
+  size_t delta;  // its delta's position in the chain
+};
+
+// Applies each merchant's delta parts in chain order, merchants in parallel
+// on `pool`. A merchant stops at its first bad part; of all failures, the
+// one returned is in the earliest delta of the chain (later ones extend
+// it), then the lowest merchant id: the same answer whatever the threads
+// did.
+Status ApplyDeltaParts(
+    TaskPool* pool,
+    std::map<MerchantState*, std::vector<DeltaPart>>* parts_of) {
+  std::vector<std::pair<MerchantState*, std::vector<DeltaPart>*>> work;
+  std::vector<size_t> weights_of;
+  for (auto& [m, list] : *parts_of) {
+    work.push_back({m, &list});
+    size_t w = 0;
+    for (const DeltaPart& part : list) w += part.bytes.size();
+    weights_of.push_back(w);
+  }
+  std::vector<Status> failed(work.size());
+  std::vector<size_t> failed_delta(work.size(), SIZE_MAX);
+  auto apply = [&](size_t i) -> Status {
+    for (const DeltaPart& part : *work[i].second) {
+      std::string_view in = part.bytes;
+      Status s = work[i].first->ApplyDelta(&in);
+      if (s.ok() && !in.empty()) {
+        s = Status::Corruption("merchant delta malformed");
+      }
+      if (!s.ok()) {
+        failed[i] = s.WithContext(*part.uri);
+        failed_delta[i] = part.delta;
+        break;
+      }
+    }
+    return Status::OK();
+  };
+  ParallelFor(pool, weights_of, apply).IgnoreError();  // in `failed`
+  size_t worst = work.size();
+  for (size_t i = 0; i < work.size(); ++i) {
+    if (failed[i].ok()) continue;
+    if (worst == work.size() || failed_delta[i] < failed_delta[worst] ||
+        (failed_delta[i] == failed_delta[worst] &&
+         work[i].first->id() < work[worst].first->id())) {
+      worst = i;
+    }
+  }
+  return worst != work.size() ? failed[worst] : Status::OK();
+}
+
 }  // namespace
 
 Result<DetectorCheckpoint> Detector::RestoreState() {
@@ -282,12 +335,7 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
   last_checkpoint_key_ = key;
   std::string previous = manifest.base;
   // Each merchant's delta images in chain order, with the delta's URI.
-  struct Part {
-    std::string_view bytes;
-    const std::string* uri;
-    size_t delta;  // its delta's position in the chain
-  };
-  std::map<MerchantState*, std::vector<Part>> parts_of;
+  std::map<MerchantState*, std::vector<DeltaPart>> parts_of;
   std::deque<std::string> delta_data, delta_uris;  // kept until applied
   for (const std::string& name : manifest.deltas) {
     key = std::string(kDetectorStateDir) + name;
@@ -337,46 +385,7 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
     last_checkpoint_key_ = key;
     previous = name;
   }
-  // Merchants are independent; each one's deltas apply in chain order.
-  std::vector<std::pair<MerchantState*, std::vector<Part>*>> work;
-  std::vector<size_t> weights_of;
-  for (auto& [m, list] : parts_of) {
-    work.push_back({m, &list});
-    size_t w = 0;
-    for (const Part& part : list) w += part.bytes.size();
-    weights_of.push_back(w);
-  }
-  // A merchant stops at its first bad part; of all failures, the one
-  // reported is in the earliest delta of the chain (later ones extend it),
-  // then the lowest merchant id: the same answer whatever the threads did.
-  std::vector<Status> failed(work.size());
-  std::vector<size_t> failed_delta(work.size(), SIZE_MAX);
-  auto apply = [&](size_t i) -> Status {
-    for (const Part& part : *work[i].second) {
-      std::string_view in = part.bytes;
-      Status s = work[i].first->ApplyDelta(&in);
-      if (s.ok() && !in.empty()) {
-        s = Status::Corruption("merchant delta malformed");
-      }
-      if (!s.ok()) {
-        failed[i] = s.WithContext(*part.uri);
-        failed_delta[i] = part.delta;
-        break;
-      }
-    }
-    return Status::OK();
-  };
-  ParallelFor(pool_.get(), weights_of, apply).IgnoreError();  // in `failed`
-  size_t worst = work.size();
-  for (size_t i = 0; i < work.size(); ++i) {
-    if (failed[i].ok()) continue;
-    if (worst == work.size() || failed_delta[i] < failed_delta[worst] ||
-        (failed_delta[i] == failed_delta[worst] &&
-         work[i].first->id() < work[worst].first->id())) {
-      worst = i;
-    }
-  }
-  if (worst != work.size()) return failed[worst];
+  TXFLOW_RETURN_IF_ERROR(ApplyDeltaParts(pool_.get(), &parts_of));
   // The UPGRADE indexes too, on all cores, rather than on the first chunk.
   std::vector<MerchantState*> all;
   std::vector<size_t> sizes;
