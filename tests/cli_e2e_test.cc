@@ -347,21 +347,31 @@ TEST_F(CliTest, ImportanceThatDoesNotParseIsTheErrorAndChangesNothing) {
     const std::string source = std::string(cmd) == "run"
                                    ? " --source " + src + " --chunk-rows 1000"
                                    : "";
-    for (const std::string& r : {root, (dir_ / "fresh").string()}) {
-      std::filesystem::remove(alerts);
-      Outcome o = Txflow(std::string(cmd) + " --drain" + source + " --root " +
-                         r + " --importance " + bad + kSmallThresholds +
-                         " --notify-command 'cat >> " + alerts + "'");
-      EXPECT_EQ(o.code, 1) << o.out;
-      EXPECT_NE(o.out.find("bad.csv: record "), std::string::npos) << o.out;
-      EXPECT_NE(o.out.find("Weight 'zz' is not a decimal"), std::string::npos)
-          << o.out;
-      EXPECT_EQ(o.out.find("differs"), std::string::npos) << o.out;
-      // Alerted or not by the command, never by the root's state: detect
-      // reports input errors of its start without an alert; run alerts
-      // (its monitor starts first, as before the parse moved).
-      EXPECT_EQ(testing::Slurp(alerts).empty(), std::string(cmd) == "detect")
-          << cmd << " " << r;
+    // The table is read beside the restore too: one that is not there is
+    // reported the same way.
+    const std::string missing = (dir_ / "missing.csv").string();
+    for (const auto& [table, said] :
+         {std::pair{bad, "bad.csv: record "},
+          std::pair{missing, "missing.csv: importance table not found"}}) {
+      for (const std::string& r : {root, (dir_ / "fresh").string()}) {
+        std::filesystem::remove(alerts);
+        Outcome o = Txflow(std::string(cmd) + " --drain" + source + " --root " +
+                           r + " --importance " + table + kSmallThresholds +
+                           " --notify-command 'cat >> " + alerts + "'");
+        EXPECT_EQ(o.code, 1) << o.out;
+        EXPECT_NE(o.out.find(said), std::string::npos) << o.out;
+        if (table == bad) {
+          EXPECT_NE(o.out.find("Weight 'zz' is not a decimal"),
+                    std::string::npos)
+              << o.out;
+        }
+        EXPECT_EQ(o.out.find("differs"), std::string::npos) << o.out;
+        // Alerted or not by the command, never by the root's state: detect
+        // reports input errors of its start without an alert; run alerts
+        // (its monitor starts first, as before the parse moved).
+        EXPECT_EQ(testing::Slurp(alerts).empty(), std::string(cmd) == "detect")
+            << cmd << " " << r << " " << table;
+      }
     }
     EXPECT_FALSE(std::filesystem::exists(dir_ / "fresh")) << cmd;
     // Nothing written, and X never started: still the one chunk.

@@ -78,6 +78,27 @@ struct ListOptions {
   size_t max_keys = 0;      // 0: no limit
 };
 
+// The bytes of one whole object, read-only, valid while this (or a copy)
+// lives: held in memory, or mapped from a local file (FileSystem::ReadMapped).
+class ObjectBytes {
+ public:
+  ObjectBytes() = default;
+  explicit ObjectBytes(std::string bytes)
+      : ObjectBytes(std::make_shared<const std::string>(std::move(bytes))) {}
+  // `bytes`, kept valid by `keeper` (a mapping it unmaps when released).
+  ObjectBytes(std::string_view bytes, std::shared_ptr<const void> keeper)
+      : keeper_(std::move(keeper)), view_(bytes) {}
+
+  std::string_view view() const { return view_; }
+  size_t size() const { return view_.size(); }
+
+ private:
+  explicit ObjectBytes(std::shared_ptr<const std::string> owned)
+      : keeper_(owned), view_(*owned) {}
+  std::shared_ptr<const void> keeper_;
+  std::string_view view_;
+};
+
 class FileSystem {
  public:
   FileSystem() = default;
@@ -99,6 +120,18 @@ class FileSystem {
     if (!data.ok()) return data.status();
     *out = std::move(data).value();
     return Status::OK();
+  }
+
+  // As Read, for a large object read once (a checkpoint, the importance
+  // table): a local file of 1 MiB or more is mapped rather than copied, so
+  // no page is zeroed or copied (its pages are the page cache's). Such a
+  // file must not shrink while mapped (reading past its new end is SIGBUS):
+  // txflow replaces its own objects by rename, never in place. Other
+  // backends read.
+  virtual Result<ObjectBytes> ReadMapped(std::string_view key) {
+    auto data = Read(key);
+    if (!data.ok()) return data.status();
+    return ObjectBytes(std::move(data).value());
   }
 
   // Up to `length` bytes starting at `offset`; fewer at the end of the object,

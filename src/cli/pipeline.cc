@@ -106,20 +106,22 @@ Result<std::unique_ptr<PendingImportance>> StartImportance(
     const std::string& uri) {
   if (uri.empty()) return std::unique_ptr<PendingImportance>();
   TXFLOW_ASSIGN_OR_RETURN(ObjectLocation where, SplitObjectUri(uri));
-  TXFLOW_ASSIGN_OR_RETURN(auto fs, OpenFileSystem(where.root_uri));
-  // Retried here, so both commands get it (SPEC §5: transient errors are
-  // retried before they count).
-  Result<std::string> text = std::string();
-  RetryTransient("y", [&] {
-    text = fs->Read(where.key);
-    return text.status();
-  }).IgnoreError();  // the last attempt's status is in `text`
-  if (!text.ok()) {
-    return text.status().IsNotFound()
-               ? Status::NotFound(uri + ": importance table not found")
-               : text.status();
-  }
-  return std::make_unique<PendingImportance>(std::move(*text), uri);
+  TXFLOW_ASSIGN_OR_RETURN(std::shared_ptr<FileSystem> fs,
+                          OpenFileSystem(where.root_uri));
+  auto read = [fs, key = where.key, uri]() -> Result<ObjectBytes> {
+    // Retried here, so both commands get it (SPEC §5: transient errors are
+    // retried before they count).
+    Result<ObjectBytes> text = ObjectBytes();
+    RetryTransient("y", [&] {
+      text = fs->ReadMapped(key);
+      return text.status();
+    }).IgnoreError();  // the last attempt's status is in `text`
+    if (text.status().IsNotFound()) {
+      return Status::NotFound(uri + ": importance table not found");
+    }
+    return text;
+  };
+  return std::make_unique<PendingImportance>(std::move(read), uri);
 }
 
 Status AwaitImportanceUnlessRestoring(FileSystem* root,
@@ -131,7 +133,16 @@ Status AwaitImportanceUnlessRestoring(FileSystem* root,
 }
 
 Status OpenDetector(Detector* detector, PendingImportance* importance) {
-  const Status s = RetryTransient("y", [&] { return detector->Open(); });
+  const Status s = RetryTransient("y", [&] {
+    const Status open = detector->Open();
+    // A table that could not be read (its read was retried already) is
+    // not retried again through Open: it is reported below.
+    if (!open.ok() && importance != nullptr &&
+        !importance->Fingerprint().ok()) {
+      return Status::OK();
+    }
+    return open;
+  });
   // A table that does not parse is the cause to report, even when Open()
   // failed on its fingerprint; and X must not start beside a detector that
   // cannot run.

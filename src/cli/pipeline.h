@@ -43,9 +43,9 @@ struct DetectorFlags {
 void AddDetectorFlags(FlagSet& flags, DetectorFlags* f);
 // Validates and converts the textual flags into f->options.
 Status FinishDetectorFlags(DetectorFlags* f);
-// Reads --importance, if given (retrying transient read errors; NotFound
-// naming it), computes its fingerprint and starts parsing it on a thread of
-// its own (null when not given).
+// Starts reading --importance, if given (retrying transient read errors;
+// NotFound naming it), and parsing it on a thread of its own (null when not
+// given). A URI that names no storage is the error here.
 Result<std::unique_ptr<PendingImportance>> StartImportance(
     const std::string& uri);
 // Waits for the table (and returns its parse error) unless the root holds a
@@ -54,9 +54,9 @@ Result<std::unique_ptr<PendingImportance>> StartImportance(
 Status AwaitImportanceUnlessRestoring(FileSystem* root,
                                       PendingImportance* importance);
 // detector->Open() (retrying transient errors), which restores the state
-// while the table is parsed, then waits for the table: its parse error, if
-// any, is returned in preference to Open()'s (a table that does not parse
-// also fails the fingerprint check).
+// while the table is read and parsed, then waits for the table: its read or
+// parse error, if any, is returned in preference to Open()'s (a table that
+// does not parse also fails the fingerprint check).
 Status OpenDetector(Detector* detector, PendingImportance* importance);
 
 // Monitoring and alerts (docs/operations.md): --metrics-addr HOST:PORT serves

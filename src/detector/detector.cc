@@ -66,14 +66,38 @@ Detector::Detector(FileSystem* root, PendingImportance* importance,
     : Detector(root, static_cast<const ImportanceTable*>(nullptr), options,
                clock) {
   pending_importance_ = importance;
-  importance_fingerprint_ = importance ? importance->fingerprint() : 0;
+  fingerprint_known_ = importance == nullptr;
+}
+
+Status Detector::ResolveFingerprint() {
+  if (fingerprint_known_) return Status::OK();
+  TXFLOW_ASSIGN_OR_RETURN(importance_fingerprint_,
+                          pending_importance_->Fingerprint());
+  fingerprint_known_ = true;
+  return Status::OK();
 }
 
 Status Detector::ResolveImportance() {
   if (pending_importance_ == nullptr || importance_ != nullptr) {
     return Status::OK();
   }
+  TXFLOW_RETURN_IF_ERROR(ResolveFingerprint());
   TXFLOW_ASSIGN_OR_RETURN(importance_, pending_importance_->Wait());
+  return Status::OK();
+}
+
+Status Detector::CheckImportance(
+    const std::vector<RecordedImportance>& recorded) {
+  if (recorded.empty()) return Status::OK();
+  TXFLOW_RETURN_IF_ERROR(ResolveFingerprint());
+  for (const RecordedImportance& r : recorded) {
+    if (r.crc != importance_fingerprint_) {
+      return Status::InvalidArgument(
+          root_->Uri(r.key) +
+          ": importance table differs from the one this root "
+          "was detected with; use the same table or a new root");
+    }
+  }
   return Status::OK();
 }
 
@@ -99,7 +123,14 @@ Status Detector::Open() {
   last_checkpoint_key_.clear();
   last_detected_ms_ = 0;
   since_checkpoint_ = 0;
-  TXFLOW_ASSIGN_OR_RETURN(DetectorCheckpoint c, RestoreState());
+  // The importance table is read beside the restore: an object taken with
+  // another table is the error to report, rather than anything the restore
+  // found wrong after that object (it stopped there before the table was
+  // read beside it, and reported the same).
+  std::vector<RecordedImportance> recorded;
+  Result<DetectorCheckpoint> restored = RestoreState(&recorded);
+  TXFLOW_RETURN_IF_ERROR(CheckImportance(recorded));
+  TXFLOW_ASSIGN_OR_RETURN(DetectorCheckpoint c, std::move(restored));
   last_chunk_key_ = c.last_chunk_key;
   next_record_ = c.next_record;
   detections_ = c.detections;
@@ -237,7 +268,8 @@ Status ApplyDeltaParts(
 
 }  // namespace
 
-Result<DetectorCheckpoint> Detector::RestoreState() {
+Result<DetectorCheckpoint> Detector::RestoreState(
+    std::vector<RecordedImportance>* recorded) {
   const auto t0 = std::chrono::steady_clock::now();
   manifest_ = DetectorManifest();
   base_bytes_ = delta_bytes_ = last_delta_bytes_ = 0;
@@ -252,7 +284,7 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
   TXFLOW_ASSIGN_OR_RETURN(
       DetectorManifest manifest,
       DecodeManifest(*current, root_->Uri(kDetectorCurrentKey)));
-  // Refuses a snapshot taken with other thresholds or importance table.
+  // Refuses a snapshot taken with other thresholds; records its table's.
   auto check = [&](const DetectorCheckpoint& c, const std::string& key) {
     if (c.thresholds_crc != ThresholdsFingerprint(options_.thresholds)) {
       return Status::InvalidArgument(
@@ -260,31 +292,31 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
           ": thresholds differ from the ones this root was "
           "detected with; use the same flags or a new root");
     }
-    if (c.importance_crc != importance_fingerprint_) {
-      return Status::InvalidArgument(
-          root_->Uri(key) +
-          ": importance table differs from the one this root "
-          "was detected with; use the same table or a new root");
-    }
+    recorded->push_back({key, c.importance_crc});
     return Status::OK();
   };
   // Every object CURRENT names must be there: a missing one is a damaged
   // root, never a silent restart from an older state.
+  // Mapped, not copied, from a local root (ReadMapped): a restore reads
+  // hundreds of MB once.
   auto read = [&](const std::string& key, const char* what,
-                  std::string* out) -> Status {
-    const Status s = root_->ReadInto(key, out);
-    if (s.IsNotFound()) {
+                  ObjectBytes* out) -> Status {
+    auto bytes = root_->ReadMapped(key);
+    if (bytes.status().IsNotFound()) {
       return Status::Corruption(root_->Uri(key) + ": " + what +
                                 " named by CURRENT is missing");
     }
-    return s;
+    if (!bytes.ok()) return bytes.status();
+    *out = std::move(bytes).value();
+    return Status::OK();
   };
-  std::string data;
+  ObjectBytes data;
   std::string key = std::string(kDetectorStateDir) + manifest.base;
   TXFLOW_RETURN_IF_ERROR(read(key, "checkpoint", &data));
   std::string_view images;
-  TXFLOW_ASSIGN_OR_RETURN(DetectorCheckpoint c,
-                          DecodeCheckpoint(data, root_->Uri(key), &images));
+  TXFLOW_ASSIGN_OR_RETURN(
+      DetectorCheckpoint c,
+      DecodeCheckpoint(data.view(), root_->Uri(key), &images));
   TXFLOW_RETURN_IF_ERROR(check(c, key));
   base_bytes_ = data.size();
   // Restored on all cores: one pass finds each merchant's bytes, then the
@@ -331,18 +363,20 @@ Result<DetectorCheckpoint> Detector::RestoreState() {
     }
     it->second.state = std::move(m);
   }
-  std::string().swap(data);  // the image's bytes: not kept beside the state
+  data = ObjectBytes();  // the image's bytes: not kept beside the state
   last_checkpoint_key_ = key;
   std::string previous = manifest.base;
   // Each merchant's delta images in chain order, with the delta's URI.
   std::map<MerchantState*, std::vector<DeltaPart>> parts_of;
-  std::deque<std::string> delta_data, delta_uris;  // kept until applied
+  std::deque<ObjectBytes> delta_data;  // kept until applied
+  std::deque<std::string> delta_uris;
   for (const std::string& name : manifest.deltas) {
     key = std::string(kDetectorStateDir) + name;
     const std::string& uri = delta_uris.emplace_back(root_->Uri(key));
-    std::string& bytes = delta_data.emplace_back();
+    ObjectBytes& bytes = delta_data.emplace_back();
     TXFLOW_RETURN_IF_ERROR(read(key, "delta", &bytes));
-    TXFLOW_ASSIGN_OR_RETURN(DetectorDelta d, DecodeDelta(bytes, uri, &images));
+    TXFLOW_ASSIGN_OR_RETURN(DetectorDelta d,
+                            DecodeDelta(bytes.view(), uri, &images));
     // A delta applies only to the state it was taken from: the object
     // before it in CURRENT.
     if (d.extends != previous) {

@@ -104,10 +104,11 @@ class Detector {
   // Does not own `root`, `importance` (may be null) or `clock`.
   Detector(FileSystem* root, const ImportanceTable* importance,
            DetectorOptions options, Clock* clock);
-  // The same with a table still being parsed: Open() checks only its
-  // fingerprint, so the restore runs beside the parse; Poll(), Checkpoint()
-  // and FlushPending() wait for the table first (and return the parse's
-  // error, if it failed, before writing anything).
+  // The same with a table still being read and parsed: the restore runs
+  // beside both, and Open() then checks the table's fingerprint (returning
+  // the read's error, if it failed); Poll(), Checkpoint() and FlushPending()
+  // wait for the table first (and return the parse's error, if it failed,
+  // before writing anything).
   Detector(FileSystem* root, PendingImportance* importance,
            DetectorOptions options, Clock* clock);
   // Without a table.
@@ -171,9 +172,19 @@ class Detector {
   void QueueCheckpoint();
   // The header fields of a snapshot of the state as it is now.
   DetectorCheckpoint CheckpointHeader() const;
+  // The importance table's fingerprint recorded by one restored object.
+  struct RecordedImportance {
+    std::string key;
+    uint32_t crc;
+  };
   // Restores the objects CURRENT names into merchants_, returning the newest
-  // header (an empty one without CURRENT).
-  Result<DetectorCheckpoint> RestoreState();
+  // header (an empty one without CURRENT). Appends to `recorded` each
+  // object's table fingerprint, in chain order, as it is read: the caller
+  // checks them (CheckImportance) once the table's bytes are in.
+  Result<DetectorCheckpoint> RestoreState(
+      std::vector<RecordedImportance>* recorded);
+  // InvalidArgument naming the first of `recorded` taken with another table.
+  Status CheckImportance(const std::vector<RecordedImportance>& recorded);
   // Deletes checkpoint and delta objects CURRENT does not name: left by a
   // crash between an object and CURRENT, or before superseded ones were
   // deleted. Without CURRENT deletes nothing, and a delta (written only once
@@ -206,13 +217,18 @@ class Detector {
   template <typename RowAt>
   void ApplyRows(size_t n, RowAt row);
 
-  // Waits for pending_importance_, if any, and sets importance_.
+  // Waits for pending_importance_'s bytes, if any, and sets
+  // importance_fingerprint_.
+  Status ResolveFingerprint();
+  // Waits for pending_importance_'s table, if any, and sets importance_.
   Status ResolveImportance();
 
   FileSystem* root_;
   const ImportanceTable* importance_;  // null until resolved
   PendingImportance* pending_importance_ = nullptr;
-  uint32_t importance_fingerprint_;  // 0: no table
+  // 0: no table; with a pending one, set by ResolveFingerprint.
+  uint32_t importance_fingerprint_;
+  bool fingerprint_known_ = true;
   DetectorOptions options_;
   Clock* clock_;
   int64_t ystart_ms_;

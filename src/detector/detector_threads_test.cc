@@ -11,6 +11,7 @@
 #include "chunker/chunker.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "detector/checkpoint.h"
 #include "detector/detector.h"
 #include "detector/importance_table.h"
 #include "testing/test_storage.h"
@@ -222,7 +223,7 @@ TEST_F(DetectorThreadsTest, PendingImportanceAcrossRestartsEqualsOneRun) {
   auto root = Chunked("pending", d, 50);
   for (int i = 0; i < 3; ++i) {
     PendingImportance pending(d.importance, "imp");
-    EXPECT_EQ(pending.fingerprint(), imp.fingerprint());
+    EXPECT_EQ(pending.Fingerprint().value(), imp.fingerprint());
     Detector det(root.get(), &pending, Options(2), &clock_);
     ASSERT_TRUE(det.Open().ok());
     ASSERT_NO_FATAL_FAILURE(PollChunks(&det, i < 2 ? 23 : 0));
@@ -278,6 +279,88 @@ TEST_F(DetectorThreadsTest, PendingImportanceThatDoesNotParseWritesNothing) {
     EXPECT_EQ(pending.Wait().status().ToString(), want.ToString());
   }
   EXPECT_EQ(Contents(root.get()), before);
+}
+
+// A table that cannot be read (its read runs beside the restore): a fresh
+// root opens (there is nothing to check) and every call that would write
+// returns the read's error; a root with a checkpoint fails Open() with it.
+// Nothing changes either way.
+TEST_F(DetectorThreadsTest, PendingImportanceThatCannotBeReadWritesNothing) {
+  const Data d = SkewedData(13, 2000);
+  auto imp = std::move(ImportanceTable::Parse(d.importance, "imp").value());
+  const Status want = Status::Unavailable("imp.csv: the read failed");
+  auto unreadable = [&] {
+    return std::make_unique<PendingImportance>(
+        [want]() -> Result<ObjectBytes> { return want; }, "imp.csv");
+  };
+  auto fresh = Chunked("unread-fresh", d, 50);
+  const auto fresh_before = Contents(fresh.get());
+  {
+    auto pending = unreadable();
+    EXPECT_EQ(pending->Fingerprint().status().ToString(), want.ToString());
+    Detector det(fresh.get(), pending.get(), Options(2), &clock_);
+    ASSERT_TRUE(det.Open().ok());
+    auto r = det.Poll();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().ToString(), want.ToString());
+    EXPECT_EQ(det.Checkpoint().ToString(), want.ToString());
+    EXPECT_EQ(det.FlushPending().ToString(), want.ToString());
+    EXPECT_EQ(pending->Wait().status().ToString(), want.ToString());
+  }
+  EXPECT_EQ(Contents(fresh.get()), fresh_before);
+  auto root = OneRun("unread", d, 50, &imp, 2);
+  const auto before = Contents(root.get());
+  {
+    auto pending = unreadable();
+    Detector det(root.get(), pending.get(), Options(2), &clock_);
+    EXPECT_EQ(det.Open().ToString(), want.ToString());
+  }
+  EXPECT_EQ(Contents(root.get()), before);
+}
+
+// The table's fingerprint is checked after the restore, which reads beside
+// it; the error is still the one a check in chain order gives: a base taken
+// with another table is reported even when a later delta is damaged, and
+// the damage when the table is the same.
+TEST_F(DetectorThreadsTest, AnotherTableIsReportedBeforeALaterDamagedDelta) {
+  const Data d = SkewedData(14, 3000);
+  auto imp = std::move(ImportanceTable::Parse(d.importance, "imp").value());
+  const std::string other_text = d.importance + "'C1','M1',7,'es_a',0\n";
+  auto other = std::move(ImportanceTable::Parse(other_text, "other").value());
+  auto root = Chunked("other-table", d, 20);
+  DetectorOptions chain = Options(2, 3);
+  chain.max_deltas = 1000;
+  {
+    Detector det(root.get(), &imp, chain, &clock_);
+    ASSERT_TRUE(det.Open().ok());
+    ASSERT_NO_FATAL_FAILURE(PollChunks(&det, 5));
+    ASSERT_TRUE(det.Checkpoint().ok());
+  }
+  const DetectorManifest m =
+      DecodeManifest(root->Read(kDetectorCurrentKey).value(), "CURRENT")
+          .value();
+  ASSERT_FALSE(m.deltas.empty()) << "the root must end on a delta";
+  const std::string base = std::string(kDetectorStateDir) + m.base;
+  const std::string delta = std::string(kDetectorStateDir) + m.deltas.back();
+  const std::string good = root->Read(delta).value();
+  ASSERT_TRUE(root->Write(delta, good.substr(0, good.size() / 2), {}).ok());
+  auto open_with = [&](const std::string& text) {
+    PendingImportance pending(text, "t");
+    return Detector(root.get(), &pending, Options(2), &clock_).Open();
+  };
+  const Status mismatch = open_with(other_text);
+  EXPECT_EQ(mismatch.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(mismatch.message().find(base + ": importance table differs"),
+            std::string::npos)
+      << mismatch.ToString();
+  EXPECT_EQ(Detector(root.get(), &other, Options(2), &clock_).Open().ToString(),
+            mismatch.ToString());
+  const Status damaged = open_with(d.importance);
+  EXPECT_EQ(damaged.code(), StatusCode::kCorruption) << damaged.ToString();
+  EXPECT_NE(damaged.message().find(delta), std::string::npos)
+      << damaged.ToString();
+  ASSERT_TRUE(root->Write(delta, good, {}).ok());
+  EXPECT_TRUE(open_with(d.importance).ok());
 }
 
 TEST_F(DetectorThreadsTest, SumsPastInt64NameTheSameCustomerForAnyThreadCount) {

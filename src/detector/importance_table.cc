@@ -144,17 +144,37 @@ Result<ImportanceTable> ImportanceTable::Parse(std::string_view text,
   return ParseKnowing(text, uri, fingerprint);
 }
 
-PendingImportance::PendingImportance(std::string text, std::string uri)
-    : text_(std::move(text)),
-      uri_(std::move(uri)),
-      fingerprint_(Crc32c(text_)),
-      thread_([this] {
-        result_.emplace(ImportanceTable::Parse(text_, uri_, fingerprint_));
-        std::string().swap(text_);
+PendingImportance::PendingImportance(std::function<Result<ObjectBytes>()> read,
+                                     std::string uri)
+    : thread_([this, read = std::move(read), uri = std::move(uri)] {
+        Result<ObjectBytes> text = read();
+        Result<uint32_t> crc =
+            text.ok() ? Result<uint32_t>(Crc32c(text->view())) : text.status();
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          fingerprint_ = crc;
+        }
+        read_.notify_all();
+        result_.emplace(crc.ok()
+                            ? ImportanceTable::Parse(text->view(), uri, *crc)
+                            : Result<ImportanceTable>(crc.status()));
       }) {}
+
+PendingImportance::PendingImportance(std::string text, std::string uri)
+    : PendingImportance(
+          [text = std::move(text)]() mutable -> Result<ObjectBytes> {
+            return ObjectBytes(std::move(text));
+          },
+          std::move(uri)) {}
 
 PendingImportance::~PendingImportance() {
   if (thread_.joinable()) thread_.join();
+}
+
+Result<uint32_t> PendingImportance::Fingerprint() {
+  std::unique_lock<std::mutex> lock(mu_);
+  read_.wait(lock, [this] { return fingerprint_.has_value(); });
+  return *fingerprint_;
 }
 
 Result<const ImportanceTable*> PendingImportance::Wait() {

@@ -7,15 +7,18 @@
 #ifndef TXFLOW_DETECTOR_IMPORTANCE_TABLE_H_
 #define TXFLOW_DETECTOR_IMPORTANCE_TABLE_H_
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
 
+#include "txflow/file_system.h"
 #include "txflow/status.h"
 
 namespace txflow {
@@ -123,30 +126,34 @@ class ImportanceTable {
   uint32_t fingerprint_ = 0;
 };
 
-// An importance table parsed on a thread of its own, so that a detector can
-// restore its state meanwhile (at 100 M records both take about a second,
-// and the restore leaves a core idle while it reads): the fingerprint, all
-// a restore checks, is known when the constructor returns; the table when
-// Wait() does. Not thread-safe: one owner calls Wait().
+// An importance table read and parsed on a thread of its own, so that a
+// detector can restore its state meanwhile (at 100 M records both take about
+// a second, and the restore leaves a core idle while it reads): Fingerprint()
+// waits for the bytes and their checksum, all a restore checks; Wait() for
+// the table. Not thread-safe: one owner calls Fingerprint() and Wait().
 class PendingImportance {
  public:
-  // Computes the fingerprint of `text` now and starts the parse.
+  // Starts `read` (the table's bytes, or why not), then the checksum and
+  // the parse, on a thread of its own. `uri` names the table in errors.
+  PendingImportance(std::function<Result<ObjectBytes>()> read, std::string uri);
+  // The same for bytes already read.
   PendingImportance(std::string text, std::string uri);
   ~PendingImportance();  // waits for the parse
   PendingImportance(const PendingImportance&) = delete;
   PendingImportance& operator=(const PendingImportance&) = delete;
 
-  uint32_t fingerprint() const { return fingerprint_; }
-  // Waits for the parse: the table (owned by this object), or Parse's error;
-  // the same answer on every call.
+  // Waits for the read: Crc32c of the table's bytes, or the read's error.
+  Result<uint32_t> Fingerprint();
+  // Waits for the parse: the table (owned by this object), or the read's or
+  // Parse's error; the same answer on every call.
   Result<const ImportanceTable*> Wait();
 
  private:
-  std::string text_;  // released once parsed
-  const std::string uri_;
-  const uint32_t fingerprint_;
-  std::optional<Result<ImportanceTable>> result_;
-  std::thread thread_;  // last: it writes result_ and text_
+  std::mutex mu_;
+  std::condition_variable read_;  // signalled once fingerprint_ is set
+  std::optional<Result<uint32_t>> fingerprint_;    // guarded by mu_
+  std::optional<Result<ImportanceTable>> result_;  // set before the join
+  std::thread thread_;  // last: it writes the members above
 };
 
 }  // namespace txflow

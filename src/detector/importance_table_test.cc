@@ -252,7 +252,7 @@ void ExpectSameAsReference(const std::string& text, const std::string& what) {
   const RefTable ref = ReferenceLoad(text, "u://imp.csv");
   auto parsed = ImportanceTable::Parse(text, "u://imp.csv");
   PendingImportance pending(text, "u://imp.csv");
-  EXPECT_EQ(pending.fingerprint(), Crc32cSoftware(text)) << what;
+  EXPECT_EQ(pending.Fingerprint().value(), Crc32cSoftware(text)) << what;
   auto waited = pending.Wait();
   ASSERT_EQ(waited.status().ToString(), pending.Wait().status().ToString());
   if (!ref.error.empty()) {

@@ -103,6 +103,39 @@ TEST_P(FileSystemContract, ReadIntoReplacesTheBufferWhole) {
   EXPECT_TRUE(fs_->ReadInto("absent", &buffer).IsNotFound());
 }
 
+// ReadMapped holds exactly the object, small or large (a local file of
+// 1 MiB or more is mapped), and its bytes stay the ones read when the
+// object is then replaced or deleted, as a restore's are while a detector
+// writes the next checkpoint.
+TEST_P(FileSystemContract, ReadMappedHoldsTheObjectItRead) {
+  std::mt19937_64 rng(17);
+  std::string big((size_t{1} << 20) + 4097, '\0');
+  for (char& c : big) c = static_cast<char>(rng());
+  const std::string small = "small\n";
+  Put("state/big.bin", big);
+  Put("small", small);
+  Put("empty", "");
+  for (const auto& [key, want] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"state/big.bin", big}, {"small", small}, {"empty", ""}}) {
+    auto r = fs_->ReadMapped(key);
+    ASSERT_TRUE(r.ok()) << key << ": " << r.status().ToString();
+    EXPECT_EQ(r->view(), want) << key;
+  }
+  auto held = fs_->ReadMapped("state/big.bin");
+  ASSERT_TRUE(held.ok());
+  const ObjectBytes copy = *held;  // shares the bytes
+  Put("state/big.bin", std::string(big.size(), 'x'));
+  EXPECT_EQ(held->view(), big);
+  ASSERT_TRUE(fs_->Delete("state/big.bin").ok());
+  held = ObjectBytes();
+  EXPECT_EQ(copy.view(), big);
+  auto missing = fs_->ReadMapped("state/big.bin");
+  ASSERT_TRUE(missing.status().IsNotFound()) << missing.status().ToString();
+  EXPECT_NE(missing.status().message().find("state/big.bin"),
+            std::string::npos);
+}
+
 TEST_P(FileSystemContract, MissingObjectIsNotFoundAndNamesIt) {
   auto r = fs_->Read("state/offset.csv");
   ASSERT_FALSE(r.ok());

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,6 +117,28 @@ Status WriteAll(int fd, std::string_view data, const std::string& uri) {
   return Status::OK();
 }
 
+// The rest of the open file `fd` (of status `st`) into *out.
+Status ReadAll(int fd, const struct stat& st, const std::string& uri,
+               std::string* out) {
+  // Only bytes beyond the buffer's old size are zeroed: reusing a buffer of
+  // the previous chunk's size costs no page faults and no memset.
+  std::string& data = *out;
+  data.resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (true) {
+    if (done == data.size()) data.resize(done + 65536);  // grew since fstat
+    ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, uri, "read");
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  data.resize(done);
+  return Status::OK();
+}
+
 }  // namespace
 
 LocalFileSystem::LocalFileSystem(std::string root_dir, std::string display_root)
@@ -148,30 +171,44 @@ Result<std::string> LocalFileSystem::Read(std::string_view key) {
 }
 
 Status LocalFileSystem::ReadInto(std::string_view key, std::string* out) {
-  TXFLOW_RETURN_IF_ERROR(ValidateKey(key));
-  const std::string uri = Uri(key);
-  Fd fd(::open(PathOf(key).c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoStatus(errno, uri, "open");
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, uri, "stat");
-  if (S_ISDIR(st.st_mode)) return Status::NotFound(uri + ": is a directory");
-  // Only bytes beyond the buffer's old size are zeroed: reusing a buffer of
-  // the previous chunk's size costs no page faults and no memset.
-  std::string& data = *out;
-  data.resize(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (true) {
-    if (done == data.size()) data.resize(done + 65536);  // grew since fstat
-    ssize_t n = ::read(fd.get(), data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, uri, "read");
+  TXFLOW_ASSIGN_OR_RETURN(int raw, OpenToRead(key, &st));
+  Fd fd(raw);
+  return ReadAll(fd.get(), st, Uri(key), out);
+}
+
+Result<ObjectBytes> LocalFileSystem::ReadMapped(std::string_view key) {
+  struct stat st;
+  TXFLOW_ASSIGN_OR_RETURN(int raw, OpenToRead(key, &st));
+  Fd fd(raw);
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size >= (size_t{1} << 20)) {
+    // Populated at once: the caller reads it all, and one call maps the
+    // page cache's pages where faults would map 16 at a time.
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+                       fd.get(), 0);
+    if (map != MAP_FAILED) {
+      std::shared_ptr<const void> keeper(
+          map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+      return ObjectBytes(std::string_view(static_cast<const char*>(map), size),
+                         std::move(keeper));
     }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
+    // Not mappable (a special file, say): read it.
   }
-  data.resize(done);
-  return Status::OK();
+  std::string data;
+  TXFLOW_RETURN_IF_ERROR(ReadAll(fd.get(), st, Uri(key), &data));
+  return ObjectBytes(std::move(data));
+}
+
+Result<int> LocalFileSystem::OpenToRead(std::string_view key, struct stat* st) {
+  TXFLOW_RETURN_IF_ERROR(ValidateKey(key));
+  Fd fd(::open(PathOf(key).c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus(errno, Uri(key), "open");
+  if (::fstat(fd.get(), st) != 0) return ErrnoStatus(errno, Uri(key), "stat");
+  if (S_ISDIR(st->st_mode)) {
+    return Status::NotFound(Uri(key) + ": is a directory");
+  }
+  return fd.Release();
 }
 
 Result<std::string> LocalFileSystem::ReadRange(std::string_view key,

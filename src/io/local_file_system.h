@@ -22,6 +22,8 @@
 
 #include "txflow/file_system.h"
 
+struct stat;
+
 namespace txflow {
 
 class LocalFileSystem final : public FileSystem {
@@ -33,6 +35,7 @@ class LocalFileSystem final : public FileSystem {
   std::string Uri(std::string_view key) const override;
   Result<std::string> Read(std::string_view key) override;
   Status ReadInto(std::string_view key, std::string* out) override;
+  Result<ObjectBytes> ReadMapped(std::string_view key) override;
   Result<std::string> ReadRange(std::string_view key, uint64_t offset,
                                 uint64_t length) override;
   Result<ObjectInfo> Stat(std::string_view key) override;
@@ -43,6 +46,9 @@ class LocalFileSystem final : public FileSystem {
 
  private:
   std::string PathOf(std::string_view key) const;
+  // The open file of `key` (a descriptor the caller closes) and its status
+  // in *st; NotFound for a directory.
+  Result<int> OpenToRead(std::string_view key, struct stat* st);
   // Once per directory per process: removes staging files of dead writers.
   void SweepStagingFiles(const std::string& dir);
 

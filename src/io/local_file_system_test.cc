@@ -51,6 +51,35 @@ TEST_F(LocalFileSystemTest, SuccessfulWriteLeavesNoStagingFile) {
   EXPECT_EQ(entries, 1);
 }
 
+// ReadMapped maps a file of 1 MiB or more (its pages are the page cache's:
+// nothing zeroed or copied) until the bytes are released, and reads a
+// smaller one.
+TEST_F(LocalFileSystemTest, ReadMappedMapsLargeFilesOnly) {
+  auto mapped = [&](const std::string& key) {
+    std::ifstream maps("/proc/self/maps");
+    const std::string path = (dir_ / key).string();
+    for (std::string line; std::getline(maps, line);) {
+      if (line.size() >= path.size() &&
+          line.compare(line.size() - path.size(), path.size(), path) == 0) {
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(fs_->Write("large", std::string(size_t{1} << 20, 'l'), {}).ok());
+  ASSERT_TRUE(fs_->Write("small", std::string((1 << 20) - 1, 's'), {}).ok());
+  {
+    auto large = fs_->ReadMapped("large");
+    auto small = fs_->ReadMapped("small");
+    ASSERT_TRUE(large.ok() && small.ok());
+    EXPECT_EQ(large->size(), size_t{1} << 20);
+    EXPECT_EQ(small->size(), (size_t{1} << 20) - 1);
+    EXPECT_TRUE(mapped("large"));
+    EXPECT_FALSE(mapped("small"));
+  }
+  EXPECT_FALSE(mapped("large"));  // unmapped with its last holder
+}
+
 TEST_F(LocalFileSystemTest, FileInPlaceOfDirectoryIsAClearError) {
   std::filesystem::create_directories(dir_);
   std::ofstream(dir_ / "state") << "not a dir";

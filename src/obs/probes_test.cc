@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "obs/telemetry.h"
+#include "txflow/file_system.h"
 
 namespace txflow::obs {
 namespace {
@@ -34,6 +37,38 @@ TEST(ObsBadRowReasons, QuarantineReasonsMapToBoundedLabels) {
                 "exactly"),
             "amount_range");
   EXPECT_EQ(BadRowReasonLabel("unterminated double quote"), "malformed_csv");
+}
+
+// txflow_storage_requests_total{op="read",status="ok"} as rendered now.
+double StorageReadsOk() {
+  const std::string text = Telemetry::Get().registry().Render();
+  const std::string name =
+      "txflow_storage_requests_total{op=\"read\",status=\"ok\"} ";
+  const size_t at = text.find(name);
+  return at == std::string::npos ? 0 : std::stod(text.substr(at + name.size()));
+}
+
+// Every way of reading a whole object counts one read: ReadInto and
+// ReadMapped go to the backend's own (a local file's buffer reuse and
+// mapping) and are counted there, not again through Read.
+TEST(ObsStorageMetrics, EachWholeReadCountsOnce) {
+  auto base = OpenFileSystem("mem://obs-storage-metrics/root");
+  ASSERT_TRUE(base.ok());
+  auto fs = Telemetry::Get().Instrument(std::move(base).value());
+  ASSERT_TRUE(fs->Write("k", "bytes", {}).ok());
+  std::string buffer;
+  double before = StorageReadsOk();
+  ASSERT_TRUE(fs->Read("k").ok());
+  EXPECT_EQ(StorageReadsOk() - before, 1);
+  before = StorageReadsOk();
+  ASSERT_TRUE(fs->ReadInto("k", &buffer).ok());
+  EXPECT_EQ(buffer, "bytes");
+  EXPECT_EQ(StorageReadsOk() - before, 1);
+  before = StorageReadsOk();
+  auto mapped = fs->ReadMapped("k");
+  ASSERT_TRUE(mapped.ok());
+  EXPECT_EQ(mapped->view(), "bytes");
+  EXPECT_EQ(StorageReadsOk() - before, 1);
 }
 
 }  // namespace

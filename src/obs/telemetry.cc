@@ -45,10 +45,15 @@ class InstrumentedFileSystem final : public FileSystemWrapper {
   Result<std::string> Read(std::string_view key) override {
     return Count(0, FileSystemWrapper::Read(key));
   }
+  // Through the base's own ReadInto and ReadMapped (a local file's buffer
+  // reuse and mapping), each counted once as a read.
   Status ReadInto(std::string_view key, std::string* out) override {
-    Status s = FileSystemWrapper::ReadInto(key, out);
+    Status s = base()->ReadInto(key, out);
     t_->CountStorage(0, s);
     return s;
+  }
+  Result<ObjectBytes> ReadMapped(std::string_view key) override {
+    return Count(0, base()->ReadMapped(key));
   }
   Result<std::string> ReadRange(std::string_view key, uint64_t offset,
                                 uint64_t length) override {
