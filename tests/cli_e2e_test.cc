@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -376,6 +377,67 @@ TEST_F(CliTest, ImportanceThatDoesNotParseIsTheErrorAndChangesNothing) {
     EXPECT_FALSE(std::filesystem::exists(dir_ / "fresh")) << cmd;
     // Nothing written, and X never started: still the one chunk.
     EXPECT_EQ(testing::Tree(dir_ / "r"), before) << cmd;
+  }
+}
+
+// The same missing table beside a root whose locks another process holds:
+// what is reported must not depend on whether the root has a checkpoint.
+// On a fresh root the table is waited for before the locks (the table's
+// error, detect without an alert); on a restored one the locks are taken
+// while the table is still being read, so the lock's error comes first
+// (and detect alerts on it).
+TEST_F(CliTest, MissingImportanceIsReportedBeforeAHeldLockOnAnyRoot) {
+  Outcome g = Txflow("gen --out " + dir_.string() + " --rows 3000 --seed 9");
+  ASSERT_EQ(g.code, 0) << g.out;
+  const std::string src = (dir_ / "transactions.csv").string();
+  const std::string good = (dir_ / "CustomerImportance.csv").string();
+  const std::string missing = (dir_ / "missing.csv").string();
+  const std::string restored = (dir_ / "r").string();
+  ASSERT_EQ(Txflow("chunk --once --source " + src + " --root " + restored +
+                   " --chunk-rows 1000")
+                .code,
+            0);
+  ASSERT_EQ(Txflow("detect --drain --importance " + good + " --root " +
+                   restored + kSmallThresholds)
+                .code,
+            0);
+  ASSERT_TRUE(std::filesystem::exists(dir_ / "r/state/detector/CURRENT"));
+  const std::string fresh = (dir_ / "fresh").string();
+  // Both locks held by a live owner on another host for the next hour.
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const std::string lock =
+      "format,host,boot_id,pid,token,acquired_at_ms,expires_at_ms\n"
+      "txflow-lock-1,elsewhere,b00t,4242,1," +
+      std::to_string(now) + "," + std::to_string(now + 3'600'000) + "\n";
+  for (const std::string& r : {restored, fresh}) {
+    std::filesystem::create_directories(std::filesystem::path(r) / "state");
+    for (const char* name : {"detector.lock", "chunker.lock"}) {
+      std::ofstream(std::filesystem::path(r) / "state" / name,
+                    std::ios::binary)
+          << lock;
+    }
+  }
+  const std::string alerts = (dir_ / "alerts.txt").string();
+  for (const char* cmd : {"detect", "run"}) {
+    const std::string source = std::string(cmd) == "run"
+                                   ? " --source " + src + " --chunk-rows 1000"
+                                   : "";
+    for (const std::string& r : {fresh, restored}) {
+      std::filesystem::remove(alerts);
+      Outcome o = Txflow(std::string(cmd) + " --drain" + source + " --root " +
+                         r + " --importance " + missing + kSmallThresholds +
+                         " --notify-command 'cat >> " + alerts + "'");
+      EXPECT_EQ(o.code, 1) << o.out;
+      EXPECT_NE(o.out.find("missing.csv: importance table not found"),
+                std::string::npos)
+          << cmd << " " << r << ": " << o.out;
+      EXPECT_EQ(o.out.find("held by"), std::string::npos)
+          << cmd << " " << r << ": " << o.out;
+      EXPECT_EQ(testing::Slurp(alerts).empty(), std::string(cmd) == "detect")
+          << cmd << " " << r;
+    }
   }
 }
 
