@@ -12,8 +12,10 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "detector/checkpoint.h"
+#include "detector/detection_file.h"
 #include "detector/detector.h"
 #include "detector/importance_table.h"
+#include "detector/sidecar_files.h"
 #include "testing/test_storage.h"
 
 namespace txflow {
@@ -316,6 +318,30 @@ TEST_F(DetectorThreadsTest, PendingImportanceThatCannotBeReadWritesNothing) {
     EXPECT_EQ(det.Open().ToString(), want.ToString());
   }
   EXPECT_EQ(Contents(root.get()), before);
+}
+
+// A root with nothing to restore but an orphan evidence file (a crash cut a
+// detection file's write before the first snapshot): Open() removes it
+// (RemoveOrphanEvidence) without the table, so with one that cannot be read
+// the root changes before any call returns the read's error, against the
+// "nothing changes" above. (The CLI waits for the table on such a root
+// first, AwaitImportanceUnlessRestoring; the Detector alone does not.)
+TEST_F(DetectorThreadsTest, UnreadableTableOnAFreshRootDeletesNothingInOpen) {
+  const Data d = SkewedData(15, 2000);
+  const Status want = Status::Unavailable("imp.csv: the read failed");
+  auto fresh = Chunked("unread-orphan", d, 50);
+  const std::string orphan = EvidenceKeyFor(DetectionFileKey(1'795'614'222, 1));
+  ASSERT_TRUE(fresh->Write(orphan, "row\n", {}).ok());
+  const auto before = Contents(fresh.get());
+  {
+    PendingImportance pending(
+        [want]() -> Result<ObjectBytes> { return want; }, "imp.csv");
+    Detector det(fresh.get(), &pending, Options(2), &clock_);
+    const Status open = det.Open();
+    EXPECT_EQ(Contents(fresh.get()), before)
+        << "Open() returned " << open.ToString()
+        << " and changed the root before the table's read error";
+  }
 }
 
 // The table's fingerprint is checked after the restore, which reads beside
