@@ -414,8 +414,7 @@ TEST_F(CliTest, MissingImportanceIsReportedBeforeAHeldLockOnAnyRoot) {
   for (const std::string& r : {restored, fresh}) {
     std::filesystem::create_directories(std::filesystem::path(r) / "state");
     for (const char* name : {"detector.lock", "chunker.lock"}) {
-      std::ofstream(std::filesystem::path(r) / "state" / name,
-                    std::ios::binary)
+      std::ofstream(std::filesystem::path(r) / "state" / name, std::ios::binary)
           << lock;
     }
   }

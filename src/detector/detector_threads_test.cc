@@ -334,8 +334,8 @@ TEST_F(DetectorThreadsTest, UnreadableTableOnAFreshRootDeletesNothingInOpen) {
   ASSERT_TRUE(fresh->Write(orphan, "row\n", {}).ok());
   const auto before = Contents(fresh.get());
   {
-    PendingImportance pending(
-        [want]() -> Result<ObjectBytes> { return want; }, "imp.csv");
+    PendingImportance pending([want]() -> Result<ObjectBytes> { return want; },
+                              "imp.csv");
     Detector det(fresh.get(), &pending, Options(2), &clock_);
     const Status open = det.Open();
     EXPECT_EQ(Contents(fresh.get()), before)
@@ -387,6 +387,49 @@ TEST_F(DetectorThreadsTest, AnotherTableIsReportedBeforeALaterDamagedDelta) {
       << damaged.ToString();
   ASSERT_TRUE(root->Write(delta, good, {}).ok());
   EXPECT_TRUE(open_with(d.importance).ok());
+}
+
+// Every object of the chain is checked, not only the first: a delta that
+// records another table's fingerprint than its base (a root put together
+// by hand, or damage the frame's CRC cannot see) is named, with the table
+// pending or not.
+TEST_F(DetectorThreadsTest, ALaterDeltaTakenWithAnotherTableIsRefused) {
+  const Data d = SkewedData(16, 3000);
+  auto imp = std::move(ImportanceTable::Parse(d.importance, "imp").value());
+  auto root = Chunked("delta-other-table", d, 20);
+  DetectorOptions chain = Options(2, 3);
+  chain.max_deltas = 1000;
+  {
+    Detector det(root.get(), &imp, chain, &clock_);
+    ASSERT_TRUE(det.Open().ok());
+    ASSERT_NO_FATAL_FAILURE(PollChunks(&det, 5));
+    ASSERT_TRUE(det.Checkpoint().ok());
+  }
+  const DetectorManifest m =
+      DecodeManifest(root->Read(kDetectorCurrentKey).value(), "CURRENT")
+          .value();
+  ASSERT_FALSE(m.deltas.empty()) << "the root must end on a delta";
+  const std::string delta = std::string(kDetectorStateDir) + m.deltas.back();
+  const std::string good = root->Read(delta).value();
+  std::string_view images;
+  DetectorDelta dd = DecodeDelta(good, delta, &images).value();
+  dd.header.importance_crc = imp.fingerprint() ^ 1;
+  std::string forged;
+  BeginDelta(dd.header, dd.extends, &forged);
+  forged.append(images);
+  FinishCheckpoint(&forged);
+  ASSERT_TRUE(root->Write(delta, forged, {}).ok());
+  const Status direct = Detector(root.get(), &imp, Options(2), &clock_).Open();
+  EXPECT_EQ(direct.code(), StatusCode::kInvalidArgument) << direct.ToString();
+  EXPECT_NE(direct.message().find(delta + ": importance table differs"),
+            std::string::npos)
+      << direct.ToString();
+  PendingImportance pending(d.importance, "imp");
+  EXPECT_EQ(
+      Detector(root.get(), &pending, Options(2), &clock_).Open().ToString(),
+      direct.ToString());
+  ASSERT_TRUE(root->Write(delta, good, {}).ok());
+  EXPECT_TRUE(Detector(root.get(), &imp, Options(2), &clock_).Open().ok());
 }
 
 TEST_F(DetectorThreadsTest, SumsPastInt64NameTheSameCustomerForAnyThreadCount) {
