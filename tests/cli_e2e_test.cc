@@ -380,13 +380,11 @@ TEST_F(CliTest, ImportanceThatDoesNotParseIsTheErrorAndChangesNothing) {
   }
 }
 
-// The same missing table beside a root whose locks another process holds:
-// what is reported must not depend on whether the root has a checkpoint.
-// On a fresh root the table is waited for before the locks (the table's
-// error, detect without an alert); on a restored one the locks are taken
-// while the table is still being read, so the lock's error comes first
-// (and detect alerts on it).
-TEST_F(CliTest, MissingImportanceIsReportedBeforeAHeldLockOnAnyRoot) {
+// A missing or unparseable table beside a root whose locks another process
+// holds: the table's error is reported (detect without an alert, run with
+// one), whether or not the root has a checkpoint (where the locks are taken
+// while the table is still being read and parsed).
+TEST_F(CliTest, BadImportanceIsReportedBeforeAHeldLockOnAnyRoot) {
   Outcome g = Txflow("gen --out " + dir_.string() + " --rows 3000 --seed 9");
   ASSERT_EQ(g.code, 0) << g.out;
   const std::string src = (dir_ / "transactions.csv").string();
@@ -418,24 +416,30 @@ TEST_F(CliTest, MissingImportanceIsReportedBeforeAHeldLockOnAnyRoot) {
           << lock;
     }
   }
+  const std::string bad = (dir_ / "bad.csv").string();
+  std::ofstream(bad, std::ios::binary)
+      << testing::Slurp(good) << "'C1','M1',zz,'es_a',0\n";
   const std::string alerts = (dir_ / "alerts.txt").string();
   for (const char* cmd : {"detect", "run"}) {
     const std::string source = std::string(cmd) == "run"
                                    ? " --source " + src + " --chunk-rows 1000"
                                    : "";
-    for (const std::string& r : {fresh, restored}) {
-      std::filesystem::remove(alerts);
-      Outcome o = Txflow(std::string(cmd) + " --drain" + source + " --root " +
-                         r + " --importance " + missing + kSmallThresholds +
-                         " --notify-command 'cat >> " + alerts + "'");
-      EXPECT_EQ(o.code, 1) << o.out;
-      EXPECT_NE(o.out.find("missing.csv: importance table not found"),
-                std::string::npos)
-          << cmd << " " << r << ": " << o.out;
-      EXPECT_EQ(o.out.find("held by"), std::string::npos)
-          << cmd << " " << r << ": " << o.out;
-      EXPECT_EQ(testing::Slurp(alerts).empty(), std::string(cmd) == "detect")
-          << cmd << " " << r;
+    for (const auto& [table, said] :
+         {std::pair{missing, "missing.csv: importance table not found"},
+          std::pair{bad, "Weight 'zz' is not a decimal"}}) {
+      for (const std::string& r : {fresh, restored}) {
+        std::filesystem::remove(alerts);
+        Outcome o = Txflow(std::string(cmd) + " --drain" + source + " --root " +
+                           r + " --importance " + table + kSmallThresholds +
+                           " --notify-command 'cat >> " + alerts + "'");
+        EXPECT_EQ(o.code, 1) << o.out;
+        EXPECT_NE(o.out.find(said), std::string::npos)
+            << cmd << " " << r << ": " << o.out;
+        EXPECT_EQ(o.out.find("held by"), std::string::npos)
+            << cmd << " " << r << ": " << o.out;
+        EXPECT_EQ(testing::Slurp(alerts).empty(), std::string(cmd) == "detect")
+            << cmd << " " << r;
+      }
     }
   }
 }

@@ -54,8 +54,14 @@ int RunDetect(const Args& args) {
   }
   auto monitor = StartMonitor(obs_flags, RootUri(**root_fs), nullptr);
   if (!monitor.ok()) return Fail("detect", monitor.status());
-  // Every failure from here on is a fatal stop: alerted before the exit.
+  // Every failure from here on is a fatal stop, alerted before the exit;
+  // except a table that cannot be read or parsed (still being read on a
+  // root with a checkpoint): an input error of the start, reported in its
+  // place without an alert, as on a root with nothing to restore.
   auto fail = [&](const Status& s) {
+    if (Status t = ImportanceError(importance->get()); !t.ok()) {
+      return Fail("detect", t);
+    }
     (*monitor)->Fatal(obs::Mechanism::kY, s);
     return Fail("detect", s);
   };
@@ -73,16 +79,12 @@ int RunDetect(const Args& args) {
   const auto start = std::chrono::steady_clock::now();
   Detector detector(root_fs->get(), importance->get(), f.options, clock);
   Status s = OpenDetector(&detector, importance->get());
-  // A table that does not parse is an input error of the start, reported
-  // without an alert, as on a root with nothing to restore (found there
-  // before the monitor starts).
-  const bool bad_table = !s.ok() && *importance && !(*importance)->Wait().ok();
   const uint64_t records_before = detector.stats().records;
   if (s.ok())
     s = RunDetectorLoop(detector, lock, root_fs->get(), f, drain,
                         [] { return true; });
   lock.Release().IgnoreError();
-  if (!s.ok()) return bad_table ? Fail("detect", s) : fail(s);
+  if (!s.ok()) return fail(s);
   SetLogQuiet(false);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)

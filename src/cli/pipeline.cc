@@ -108,12 +108,23 @@ Result<std::unique_ptr<PendingImportance>> StartImportance(
   TXFLOW_ASSIGN_OR_RETURN(ObjectLocation where, SplitObjectUri(uri));
   TXFLOW_ASSIGN_OR_RETURN(std::shared_ptr<FileSystem> fs,
                           OpenFileSystem(where.root_uri));
+  // A table that is not there (a typo, mostly) is the error now, before
+  // anything touches the root, whatever the root holds: one Stat.
+  Status there =
+      RetryTransient("y", [&] { return fs->Stat(where.key).status(); });
+  if (there.IsNotFound()) {
+    return Status::NotFound(uri + ": importance table not found");
+  }
   auto read = [fs, key = where.key, uri]() -> Result<ObjectBytes> {
     // Retried here, so both commands get it (SPEC §5: transient errors are
     // retried before they count).
     Result<ObjectBytes> text = ObjectBytes();
+    // Read, not mapped (FileSystem::ReadMapped): the table is the user's
+    // file, which may be rewritten in place while it is parsed.
     RetryTransient("y", [&] {
-      text = fs->ReadMapped(key);
+      Result<std::string> bytes = fs->Read(key);
+      text = bytes.ok() ? Result<ObjectBytes>(ObjectBytes(std::move(*bytes)))
+                        : Result<ObjectBytes>(bytes.status());
       return text.status();
     }).IgnoreError();  // the last attempt's status is in `text`
     if (text.status().IsNotFound()) {
@@ -130,6 +141,10 @@ Status AwaitImportanceUnlessRestoring(FileSystem* root,
     return Status::OK();
   }
   return importance->Wait().status();
+}
+
+Status ImportanceError(PendingImportance* importance) {
+  return importance == nullptr ? Status::OK() : importance->Wait().status();
 }
 
 Status OpenDetector(Detector* detector, PendingImportance* importance) {

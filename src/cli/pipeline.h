@@ -53,6 +53,9 @@ Result<std::unique_ptr<PendingImportance>> StartImportance(
 // parse then leaves a fresh root untouched, as any bad input does.
 Status AwaitImportanceUnlessRestoring(FileSystem* root,
                                       PendingImportance* importance);
+// The read or parse error of `importance` (waiting for the parse), or OK
+// (also when null). For a start's failure paths.
+Status ImportanceError(PendingImportance* importance);
 // detector->Open() (retrying transient errors), which restores the state
 // while the table is read and parsed, then waits for the table: its read or
 // parse error, if any, is returned in preference to Open()'s (a table that

@@ -77,13 +77,20 @@ int RunPipeline(const Args& args) {
   *root_fs = Instrumented(std::move(*root_fs));
   auto monitor = StartMonitor(obs_flags, RootUri(**root_fs), &cf);
   if (!monitor.ok()) return Fail("run", monitor.status());
+  auto importance = StartImportance(df.importance);
+  PendingImportance* table = importance.ok() ? importance->get() : nullptr;
   // Every failure from here on is a fatal stop of X or Y: alerted before the
-  // exit, naming the mechanism that failed.
-  auto fail = [&](obs::Mechanism m, const Status& s) {
+  // exit, naming the mechanism that failed. A table that cannot be read or
+  // parsed (still being read on a root with a checkpoint) is reported in
+  // the place of any other failure, as Y's.
+  auto fail = [&](obs::Mechanism m, Status s) {
+    if (Status t = ImportanceError(table); !t.ok()) {
+      m = obs::Mechanism::kY;
+      s = std::move(t);
+    }
     (*monitor)->Fatal(m, s);
     return Fail("run", s);
   };
-  auto importance = StartImportance(df.importance);
   if (!importance.ok()) return fail(obs::Mechanism::kY, importance.status());
   if (Status s =
           AwaitImportanceUnlessRestoring(root_fs->get(), importance->get());

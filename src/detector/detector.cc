@@ -88,7 +88,8 @@ Status Detector::ResolveImportance() {
 
 Status Detector::CheckImportance(
     const std::vector<RecordedImportance>& recorded) {
-  if (recorded.empty()) return Status::OK();
+  // Also with nothing recorded: a table that cannot be read is Open's error
+  // on every root, before Open repairs anything.
   TXFLOW_RETURN_IF_ERROR(ResolveFingerprint());
   for (const RecordedImportance& r : recorded) {
     if (r.crc != importance_fingerprint_) {

@@ -105,10 +105,11 @@ class Detector {
   Detector(FileSystem* root, const ImportanceTable* importance,
            DetectorOptions options, Clock* clock);
   // The same with a table still being read and parsed: the restore runs
-  // beside both, and Open() then checks the table's fingerprint (returning
-  // the read's error, if it failed); Poll(), Checkpoint() and FlushPending()
-  // wait for the table first (and return the parse's error, if it failed,
-  // before writing anything).
+  // beside both, then Open() waits for the table's bytes and checks their
+  // fingerprint (returning the read's error, if it failed, before any
+  // other); Poll(), Checkpoint() and
+  // FlushPending() wait for the table first (and return the parse's error,
+  // if it failed, before writing anything).
   Detector(FileSystem* root, PendingImportance* importance,
            DetectorOptions options, Clock* clock);
   // Without a table.
@@ -183,7 +184,8 @@ class Detector {
   // checks them (CheckImportance) once the table's bytes are in.
   Result<DetectorCheckpoint> RestoreState(
       std::vector<RecordedImportance>* recorded);
-  // InvalidArgument naming the first of `recorded` taken with another table.
+  // The table's read error, if any; else InvalidArgument naming the first
+  // of `recorded` taken with another table.
   Status CheckImportance(const std::vector<RecordedImportance>& recorded);
   // Deletes checkpoint and delta objects CURRENT does not name: left by a
   // crash between an object and CURRENT, or before superseded ones were
