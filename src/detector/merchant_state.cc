@@ -8,6 +8,13 @@
 namespace txflow {
 namespace {
 
+// Capacity for a by-id vector built whole for `n` pairs (a restore, a first
+// index build): room for the pairs still to come, so the first new one does
+// not copy the whole vector into fresh pages (at 100 M records that copy
+// was 80 ms in the first chunk after a restore). Reserved pages are not
+// touched until used.
+size_t WithRoom(size_t n) { return n + n / 4 + 64; }
+
 // SPEC §4.3: k = p(n-1), lo = floor(k/100), r = k mod 100, hi = min(lo+1, n-1).
 struct Rank {
   uint64_t lo, hi, r;
@@ -174,8 +181,12 @@ void MerchantState::IndexAll(const Thresholds& t) {
   // The first time: one build, not n single inserts, of which only the keys
   // up to the weight percentile's rank need sorting.
   const size_t n = pairs_.size();
-  std::vector<double> avgs(n);
-  std::vector<uint64_t> eligible(n);
+  std::vector<double> avgs;
+  std::vector<uint64_t> eligible;
+  avgs.reserve(WithRoom(n));  // kept by the index as its by-id arrays
+  eligible.reserve(WithRoom(n));
+  avgs.resize(n);
+  eligible.resize(n);
   for (uint32_t id = 0; id < n; ++id) {
     const Pair& p = pairs_[id];
     counts_.Add(p.count, +1);
@@ -339,6 +350,7 @@ bool MerchantState::IndexPairs(uint32_t from) {
   const size_t n = pairs_.size();
   size_t slots = std::max<size_t>(16, slots_.size());
   while (slots < 2 * n) slots *= 2;
+  if (hash_lo_.capacity() < n) hash_lo_.reserve(WithRoom(n));
   hash_lo_.resize(n);
   if (slots != slots_.size()) {
     // Existing pairs move to the larger table first (from hash_lo_).

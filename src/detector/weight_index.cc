@@ -301,6 +301,7 @@ void WeightIndex::BuildDense(std::vector<double> avgs,
     }
   }
   eligible_ = std::move(eligible);
+  leaf_of_.reserve(eligible_.capacity());  // the caller's room for new ids
   leaf_of_.assign(eligible_.size(), 0);
   above_ = std::move(avgs);
   std::sort(kept.begin(), kept.end());

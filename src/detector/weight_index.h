@@ -117,7 +117,8 @@ class WeightIndex {
   void ExpectRank(uint64_t k) { expected_rank_ = k; }
   // A first build of the keys (avgs[i], i) with eligible counts eligible[i],
   // for every i < avgs.size(), taking over both arrays (no scratch as large
-  // as the index). REQUIRES: the index is empty; equal sizes.
+  // as the index) and their capacity (room for ids to come). REQUIRES: the
+  // index is empty; equal sizes.
   void BuildDense(std::vector<double> avgs, std::vector<uint64_t> eligible);
 
   // Appends the ids of entries with average <= max_avg and eligible count >=
