@@ -136,6 +136,26 @@ class DetectorThreadsTest : public ::testing::Test {
     return root;
   }
 
+  // A root with `d` chunked in 20-row chunks and detected with `imp` for 5
+  // chunks, a snapshot every 3: it ends on a base and a delta (*m: its
+  // CURRENT).
+  std::unique_ptr<FileSystem> EndingOnADelta(const std::string& store,
+                                             const Data& d,
+                                             const ImportanceTable* imp,
+                                             DetectorManifest* m) {
+    auto root = Chunked(store, d, 20);
+    DetectorOptions chain = Options(2, 3);
+    chain.max_deltas = 1000;
+    Detector det(root.get(), imp, chain, &clock_);
+    EXPECT_TRUE(det.Open().ok());
+    PollChunks(&det, 5);
+    EXPECT_TRUE(det.Checkpoint().ok());
+    *m = DecodeManifest(root->Read(kDetectorCurrentKey).value(), "CURRENT")
+             .value();
+    EXPECT_FALSE(m->deltas.empty()) << "the root must end on a delta";
+    return root;
+  }
+
   // Every object of the root but the per-chunk stats (they hold timings).
   std::map<std::string, std::string> Contents(FileSystem* root) {
     std::map<std::string, std::string> out;
@@ -349,19 +369,9 @@ TEST_F(DetectorThreadsTest, AnotherTableIsReportedBeforeALaterDamagedDelta) {
   auto imp = std::move(ImportanceTable::Parse(d.importance, "imp").value());
   const std::string other_text = d.importance + "'C1','M1',7,'es_a',0\n";
   auto other = std::move(ImportanceTable::Parse(other_text, "other").value());
-  auto root = Chunked("other-table", d, 20);
-  DetectorOptions chain = Options(2, 3);
-  chain.max_deltas = 1000;
-  {
-    Detector det(root.get(), &imp, chain, &clock_);
-    ASSERT_TRUE(det.Open().ok());
-    ASSERT_NO_FATAL_FAILURE(PollChunks(&det, 5));
-    ASSERT_TRUE(det.Checkpoint().ok());
-  }
-  const DetectorManifest m =
-      DecodeManifest(root->Read(kDetectorCurrentKey).value(), "CURRENT")
-          .value();
-  ASSERT_FALSE(m.deltas.empty()) << "the root must end on a delta";
+  DetectorManifest m;
+  auto root = EndingOnADelta("other-table", d, &imp, &m);
+  ASSERT_FALSE(m.deltas.empty());
   const std::string base = std::string(kDetectorStateDir) + m.base;
   const std::string delta = std::string(kDetectorStateDir) + m.deltas.back();
   const std::string good = root->Read(delta).value();
@@ -392,19 +402,9 @@ TEST_F(DetectorThreadsTest, AnotherTableIsReportedBeforeALaterDamagedDelta) {
 TEST_F(DetectorThreadsTest, ALaterDeltaTakenWithAnotherTableIsRefused) {
   const Data d = SkewedData(16, 3000);
   auto imp = std::move(ImportanceTable::Parse(d.importance, "imp").value());
-  auto root = Chunked("delta-other-table", d, 20);
-  DetectorOptions chain = Options(2, 3);
-  chain.max_deltas = 1000;
-  {
-    Detector det(root.get(), &imp, chain, &clock_);
-    ASSERT_TRUE(det.Open().ok());
-    ASSERT_NO_FATAL_FAILURE(PollChunks(&det, 5));
-    ASSERT_TRUE(det.Checkpoint().ok());
-  }
-  const DetectorManifest m =
-      DecodeManifest(root->Read(kDetectorCurrentKey).value(), "CURRENT")
-          .value();
-  ASSERT_FALSE(m.deltas.empty()) << "the root must end on a delta";
+  DetectorManifest m;
+  auto root = EndingOnADelta("delta-other-table", d, &imp, &m);
+  ASSERT_FALSE(m.deltas.empty());
   const std::string delta = std::string(kDetectorStateDir) + m.deltas.back();
   const std::string good = root->Read(delta).value();
   std::string_view images;
