@@ -1,5 +1,7 @@
 // Drives the built txflow binary the way a user does: exit codes, help, errors.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -442,6 +444,96 @@ TEST_F(CliTest, BadImportanceIsReportedBeforeAHeldLockOnAnyRoot) {
       }
     }
   }
+}
+
+// Writes `text` into the FIFO at `path` after `delay`, once a reader has
+// opened it (giving up after 20 s without one).
+std::thread FeedFifo(const std::string& path, const std::string& text,
+                     std::chrono::milliseconds delay) {
+  return std::thread([=] {
+    std::this_thread::sleep_for(delay);
+    int fd = -1;
+    for (int i = 0; i < 400 && fd < 0; ++i) {
+      fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK);  // ENXIO: no reader
+      if (fd < 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (fd < 0) return;
+    ::fcntl(fd, F_SETFL, 0);
+    for (size_t done = 0; done < text.size();) {
+      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+  });
+}
+
+// The table may be a pipe (`--importance <(zcat t.csv.gz)`): it has no
+// size, and is read to its end. And since the table is read beside the
+// restore, one that arrives late and does not parse shows that `run`
+// starts X only after the detector opened: X would cut chunks meanwhile.
+TEST_F(CliTest, ImportanceFromAPipeAndRunWaitsForItBeforeX) {
+  Outcome g = Txflow("gen --out " + dir_.string() + " --rows 6000 --seed 9");
+  ASSERT_EQ(g.code, 0) << g.out;
+  const std::string src = (dir_ / "transactions.csv").string();
+  const std::string good = (dir_ / "CustomerImportance.csv").string();
+  const std::string fifo = (dir_ / "pipe.csv").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string piped = (dir_ / "piped").string();
+  const std::string from_file = (dir_ / "file").string();
+  for (const std::string& r : {piped, from_file}) {
+    ASSERT_EQ(Txflow("chunk --drain --source " + src + " --root " + r +
+                     " --chunk-rows 1000")
+                  .code,
+              0);
+  }
+  std::thread feed = FeedFifo(fifo, testing::Slurp(good), {});
+  Outcome p = Txflow("detect --drain --importance " + fifo + " --root " +
+                     piped + kSmallThresholds);
+  feed.join();
+  ASSERT_EQ(p.code, 0) << p.out;
+  ASSERT_EQ(Txflow("detect --drain --importance " + good + " --root " +
+                   from_file + kSmallThresholds)
+                .code,
+            0);
+  // The detections, without the two time columns (and the time in the
+  // files' names), which differ between runs.
+  auto findings = [](const std::string& root) {
+    std::map<std::string, std::string> out;
+    for (const auto& [key, bytes] : testing::Tree(root)) {
+      if (key.rfind("detections/detections_", 0) != 0) continue;
+      std::string& rows = out[key.substr(key.rfind('_'))];
+      std::istringstream in(bytes);
+      for (std::string line; std::getline(in, line);) {
+        rows += line.substr(line.find(',', line.find(',') + 1)) + "\n";
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(findings(piped), findings(from_file));
+  EXPECT_FALSE(findings(piped).empty());
+
+  // A root with a checkpoint and more to cut; the bad table comes 1.5 s in.
+  const std::string root = (dir_ / "r").string();
+  ASSERT_EQ(Txflow("chunk --once --source " + src + " --root " + root +
+                   " --chunk-rows 1000")
+                .code,
+            0);
+  ASSERT_EQ(Txflow("detect --drain --importance " + good + " --root " + root +
+                   kSmallThresholds)
+                .code,
+            0);
+  const auto before = testing::Tree(dir_ / "r");
+  feed = FeedFifo(fifo, testing::Slurp(good) + "'C1','M1',zz,'es_a',0\n",
+                  std::chrono::milliseconds(1500));
+  Outcome o = Txflow("run --drain --source " + src +
+                     " --chunk-rows 1000 --poll 10ms --root " + root +
+                     " --importance " + fifo + kSmallThresholds);
+  feed.join();
+  EXPECT_EQ(o.code, 1) << o.out;
+  EXPECT_NE(o.out.find("Weight 'zz' is not a decimal"), std::string::npos)
+      << o.out;
+  EXPECT_EQ(testing::Tree(dir_ / "r"), before);
 }
 
 TEST_F(CliTest, VersionPrintsSemver) {

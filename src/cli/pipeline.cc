@@ -108,13 +108,6 @@ Result<std::unique_ptr<PendingImportance>> StartImportance(
   TXFLOW_ASSIGN_OR_RETURN(ObjectLocation where, SplitObjectUri(uri));
   TXFLOW_ASSIGN_OR_RETURN(std::shared_ptr<FileSystem> fs,
                           OpenFileSystem(where.root_uri));
-  // A table that is not there (a typo, mostly) is the error now, before
-  // anything touches the root, whatever the root holds: one Stat.
-  Status there =
-      RetryTransient("y", [&] { return fs->Stat(where.key).status(); });
-  if (there.IsNotFound()) {
-    return Status::NotFound(uri + ": importance table not found");
-  }
   auto read = [fs, key = where.key, uri]() -> Result<ObjectBytes> {
     // Retried here, so both commands get it (SPEC §5: transient errors are
     // retried before they count).
