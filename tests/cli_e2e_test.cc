@@ -318,6 +318,18 @@ TEST_F(CliTest, FailedStartLeavesAFreshLocalRootUntouched) {
   }
 }
 
+// `root` with the first 1,000 records of `src` cut (one chunk; X has more
+// to cut) and detected with `table`: a root with a checkpoint.
+void CutOneChunkAndDetect(const std::string& src, const std::string& table,
+                          const std::string& root) {
+  Outcome x = Txflow("chunk --once --source " + src + " --root " + root +
+                     " --chunk-rows 1000");
+  ASSERT_EQ(x.code, 0) << x.out;
+  Outcome y = Txflow("detect --drain --importance " + table + " --root " +
+                     root + kSmallThresholds);
+  ASSERT_EQ(y.code, 0) << y.out;
+}
+
 // The importance table is parsed beside the restore (PendingImportance), so
 // a table that does not parse is found after the lock on a root with a
 // checkpoint: it must still be the error reported (not the fingerprint
@@ -334,14 +346,7 @@ TEST_F(CliTest, ImportanceThatDoesNotParseIsTheErrorAndChangesNothing) {
   const std::string root = (dir_ / "r").string();
   // One chunk of the source cut and detected with the good table: a
   // checkpoint exists, and X would have more to cut.
-  ASSERT_EQ(Txflow("chunk --once --source " + src + " --root " + root +
-                   " --chunk-rows 1000")
-                .code,
-            0);
-  ASSERT_EQ(Txflow("detect --drain --importance " + good + " --root " + root +
-                   kSmallThresholds)
-                .code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(CutOneChunkAndDetect(src, good, root));
   const auto before = testing::Tree(dir_ / "r");
   ASSERT_TRUE(before.count("state/detector/CURRENT"));
   ASSERT_TRUE(before.count("landing_zone/chunk-000000000000.csv"));
@@ -393,14 +398,7 @@ TEST_F(CliTest, BadImportanceIsReportedBeforeAHeldLockOnAnyRoot) {
   const std::string good = (dir_ / "CustomerImportance.csv").string();
   const std::string missing = (dir_ / "missing.csv").string();
   const std::string restored = (dir_ / "r").string();
-  ASSERT_EQ(Txflow("chunk --once --source " + src + " --root " + restored +
-                   " --chunk-rows 1000")
-                .code,
-            0);
-  ASSERT_EQ(Txflow("detect --drain --importance " + good + " --root " +
-                   restored + kSmallThresholds)
-                .code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(CutOneChunkAndDetect(src, good, restored));
   ASSERT_TRUE(std::filesystem::exists(dir_ / "r/state/detector/CURRENT"));
   const std::string fresh = (dir_ / "fresh").string();
   // Both locks held by a live owner on another host for the next hour.
@@ -515,14 +513,7 @@ TEST_F(CliTest, ImportanceFromAPipeAndRunWaitsForItBeforeX) {
 
   // A root with a checkpoint and more to cut; the bad table comes 1.5 s in.
   const std::string root = (dir_ / "r").string();
-  ASSERT_EQ(Txflow("chunk --once --source " + src + " --root " + root +
-                   " --chunk-rows 1000")
-                .code,
-            0);
-  ASSERT_EQ(Txflow("detect --drain --importance " + good + " --root " + root +
-                   kSmallThresholds)
-                .code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(CutOneChunkAndDetect(src, good, root));
   const auto before = testing::Tree(dir_ / "r");
   feed = FeedFifo(fifo, testing::Slurp(good) + "'C1','M1',zz,'es_a',0\n",
                   std::chrono::milliseconds(1500));
