@@ -122,8 +122,8 @@ class FileSystem {
     return Status::OK();
   }
 
-  // As Read, for a large object read once (a checkpoint, the importance
-  // table): a local file of 1 MiB or more is mapped rather than copied, so
+  // As Read, for a large object read once (a checkpoint and its deltas):
+  // a local file of 1 MiB or more is mapped rather than copied, so
   // no page is zeroed or copied (its pages are the page cache's). Such a
   // file must not shrink while mapped (reading past its new end is SIGBUS):
   // txflow replaces its own objects by rename, never in place. Other
